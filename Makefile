@@ -1,0 +1,110 @@
+# vakt — build, test, lint, install. See README.md.
+#   make            build/vaktd
+#   make check      install missing test packages (as root), unit + integration tests, then the
+#                   same under ASan/UBSan
+#   make run        vaktd in the foreground with conf/vakt.conf, records on the console
+#   make lint | fuzz | bench | install DESTDIR=... PREFIX=/usr
+
+PREFIX ?= /usr/local
+SYSCONFDIR ?= /etc
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+SYSTEMDDIR ?= $(PREFIX)/lib/systemd
+
+B ?= build
+CC ?= gcc
+PKGS := libsystemd libudev audit auparse libcap inih
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
+
+WARN := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wformat=2 -Wpointer-arith -Wcast-qual -Wundef -Wvla
+OPT ?= -O2 -g -D_FORTIFY_SOURCE=3 -fstack-protector-strong
+SAN ?=
+CFLAGS ?=
+ALL_CFLAGS = $(WARN) $(OPT) $(SAN) $(CFLAGS) -Ilib -Idaemon $(PKG_CFLAGS) -MMD -MP
+LDFLAGS ?=
+
+LIB_SRC := $(sort $(wildcard lib/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
+DAEMON_SRC := $(filter-out daemon/vaktctl.c,$(sort $(wildcard daemon/*.c)))
+DAEMON_OBJ := $(DAEMON_SRC:%.c=$(B)/%.o)
+UNIT_SRC := $(sort $(wildcard tests/unit/test-*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz-*.c))
+
+.PHONY: all deps check unit integration sanitize lint fuzz bench install run demo clean system-test
+
+all: $(B)/vaktd
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/libvakt.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/vaktd: $(DAEMON_OBJ) $(B)/libvakt.a
+	$(CC) $(SAN) $(LDFLAGS) -o $@ $(DAEMON_OBJ) $(B)/libvakt.a $(PKG_LIBS)
+
+# Unit tests may also use daemon/ objects that need no loop (events.c).
+$(B)/tests/%: tests/unit/%.c $(B)/libvakt.a $(B)/daemon/events.o
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -DTEST_DATA_DIR='"$(CURDIR)/tests/data"' \
+		-DSOURCE_DIR='"$(CURDIR)"' -o $@ $< $(B)/daemon/events.o $(B)/libvakt.a \
+		$(PKG_LIBS) $(CHECK_LIBS)
+
+deps:
+	@bash tests/tools/deps.sh
+
+unit: $(UNIT_BIN)
+	@bash tests/tools/run-unit.sh $(UNIT_BIN)
+
+integration: $(B)/vaktd
+	@VAKTD=$(CURDIR)/$(B)/vaktd BUILD=$(CURDIR)/$(B) bash tests/integration/run.sh
+
+# The whole suite, then again built with AddressSanitizer and UndefinedBehaviorSanitizer.
+check: deps
+	$(MAKE) all
+	$(MAKE) unit
+	$(MAKE) integration
+	$(MAKE) sanitize
+
+sanitize:
+	$(MAKE) B=build-san OPT="-O1 -g -fno-omit-frame-pointer" \
+		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" all unit integration
+
+lint: deps
+	@bash tests/tools/lint.sh
+
+fuzz: deps
+	@bash tests/tools/fuzz.sh $(FUZZ_SRC)
+
+bench: deps all
+	@bash tests/bench/run.sh
+
+system-test: deps all
+	@bash tests/system/run.sh
+
+run: all
+	./$(B)/vaktd --config conf/vakt.conf --log-target console
+
+demo: run
+
+install: all
+	install -D -m 0755 $(B)/vaktd $(DESTDIR)$(SBINDIR)/vaktd
+	install -D -m 0644 conf/vakt.conf $(DESTDIR)$(SYSCONFDIR)/vakt/vakt.conf
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/vakt/vakt.conf.d
+	install -D -m 0640 conf/audit/50-vakt.rules $(DESTDIR)$(SYSCONFDIR)/audit/rules.d/50-vakt.rules
+	install -D -m 0644 systemd/vaktd.service $(DESTDIR)$(SYSTEMDDIR)/system/vaktd.service
+	install -D -m 0644 systemd/vakt.catalog $(DESTDIR)$(SYSTEMDDIR)/catalog/vakt.catalog
+	install -D -m 0644 man/vaktd.8 $(DESTDIR)$(MANDIR)/man8/vaktd.8
+	install -D -m 0644 man/vakt.conf.5 $(DESTDIR)$(MANDIR)/man5/vakt.conf.5
+
+clean:
+	rm -rf build build-san build-fuzz
+
+-include $(LIB_OBJ:.o=.d) $(DAEMON_OBJ:.o=.d)

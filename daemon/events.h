@@ -1,0 +1,40 @@
+#pragma once
+
+/* The events of SPEC.md: one row each in events.c with a fixed MESSAGE_ID and priority. */
+
+enum event_id {
+	EVENT_STORAGE_BLOCKED,
+	EVENT_STORAGE_ALLOWED,
+	EVENT_STORAGE_READ_ONLY,
+	EVENT_STORAGE_REMOVED,
+	EVENT_SESSION_LOCKED,
+	EVENT_SESSION_LOCK_FAILED,
+	EVENT_SESSION_TERMINATED,
+	EVENT_PRIVILEGE_SUDO,
+	EVENT_PRIVILEGE_SU,
+	EVENT_PRIVILEGE_PKEXEC,
+	EVENT_AUTH_FAILED,
+	EVENT_AUTH_BURST,
+	EVENT_ACCOUNT_CHANGED,
+	EVENT_FILE_CHANGED,
+	EVENT_AUDIT_RULES_CHANGED,
+	EVENT_AUDIT_LOST,
+	EVENT_DISPENSATION_GRANTED,
+	EVENT_DISPENSATION_REVOKED,
+	EVENT_DISPENSATION_EXPIRED,
+	EVENT_POLICY_LOADED,
+	EVENT_POLICY_INVALID,
+	_EVENT_MAX,
+};
+
+struct event_info {
+	const char *name;       /* "storage.blocked" */
+	const char *message_id; /* 32 lower-case hex digits */
+	int priority;           /* LOG_* */
+};
+
+/* The row of id; id must be < _EVENT_MAX. */
+const struct event_info *event_info(enum event_id id);
+
+/* The id named name, or -ENOENT. */
+int event_from_name(const char *name);

@@ -1,0 +1,132 @@
+#pragma once
+
+/*
+ * vakt.conf: the policy. config_load() reads FILE and then FILE.d/ *.conf in lexical order (a later
+ * value replaces an earlier one; named rules from every file are collected), fills a fresh struct
+ * with the defaults below, applies every key, runs the cross-field checks and returns either a
+ * complete config or every problem found as "FILE:LINE: message".
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "macro.h"
+
+/* Where a value or rule was defined. file NULL means "built-in default" (line 0). */
+struct config_place {
+	char *file;
+	unsigned line;
+};
+
+enum config_mode {
+	CONFIG_MODE_ENFORCE,
+	CONFIG_MODE_OBSERVE, /* record what would be done, change nothing */
+	CONFIG_MODE_OFF,     /* the part does not run (and needs no capability) */
+};
+
+enum storage_action {
+	STORAGE_ACTION_BLOCK,
+	STORAGE_ACTION_READ_ONLY,
+	STORAGE_ACTION_ALLOW,
+};
+
+enum while_locked {
+	WHILE_LOCKED_BLOCK,
+	WHILE_LOCKED_POLICY,
+};
+
+enum lock_failure {
+	LOCK_FAILURE_TERMINATE,
+	LOCK_FAILURE_LOG,
+};
+
+/* [storage.allow "NAME"]: a named rule. vendor/product are 4 lower-case hex digits or NULL (any). */
+struct storage_rule {
+	char *name;
+	char *vendor;
+	char *product;
+	char *serial;
+	enum storage_action mode; /* STORAGE_ACTION_ALLOW or STORAGE_ACTION_READ_ONLY */
+	struct config_place place; /* the section header */
+};
+
+struct config {
+	char **files; /* every file read, in order (strv) */
+
+	struct {
+		char **admin_groups;
+	} vakt;
+
+	struct {
+		enum config_mode mode;
+		enum storage_action default_action;
+		struct config_place default_place;
+		char **read_write_groups;
+		struct config_place read_write_groups_place;
+		char **read_only_groups;
+		struct config_place read_only_groups_place;
+		bool notify_user;
+		enum while_locked while_locked;
+		struct config_place while_locked_place;
+		/* USB interface classes that get the storage policy; bit c set = class c. */
+		uint64_t storage_classes[4];
+		struct storage_rule *rules;
+		size_t n_rules;
+	} storage;
+
+	struct {
+		enum config_mode mode;
+		uint64_t lock_after_usec;
+		uint64_t grace_usec;
+		enum lock_failure on_lock_failure;
+		uint64_t text_sessions_after_usec; /* 0 = never */
+		char **exempt_groups;
+	} idle;
+
+	struct {
+		enum config_mode mode;
+		bool ensure_rules;
+		char **watch;
+		unsigned failed_auth_burst_count;
+		uint64_t failed_auth_burst_window_usec;
+	} audit;
+};
+
+#define CONFIG_DEFAULT_PATH "/etc/vakt/vakt.conf"
+
+/* A config with every default applied and no files; NULL on OOM. */
+struct config *config_new(void) _malloc_(config_free);
+
+/* Frees c and everything it owns; accepts NULL; returns NULL. */
+struct config *config_free(struct config *c);
+DEFINE_FREEP(struct config, config_free)
+
+/*
+ * Loads path and its path.d/ *.conf drop-ins. Each file must be a regular file owned by root or by
+ * owner_uid and not group/world-writable. A missing drop-in directory is fine; a missing main file
+ * is an error.
+ * Returns 0 and *ret_config (caller frees) when valid. Returns -EINVAL when the policy is invalid,
+ * or another -errno, and then *reterr_messages (strv, caller frees) holds every problem, each as
+ * "FILE:LINE: message" ("FILE: message" when no line applies), in file and line order.
+ */
+int config_load(const char *path, uid_t owner_uid, struct config **ret_config,
+		char ***reterr_messages);
+
+/*
+ * Parses one file's text as if it were the only file named name (no ownership checks, no
+ * drop-ins): for tests and the fuzzer. Same results as config_load().
+ */
+int config_load_string(const char *text, size_t len, const char *name, struct config **ret_config,
+		       char ***reterr_messages);
+
+/* Whether USB interface class cls gets the storage policy. */
+bool config_storage_class(const struct config *c, uint8_t cls);
+
+/* Names for the enums, as written in vakt.conf. */
+const char *config_mode_to_string(enum config_mode m);
+const char *storage_action_to_string(enum storage_action a);
+
+/* "FILE:LINE" of a place, or "built-in default". Writes into buf of size n; returns buf. */
+const char *config_place_format(const struct config_place *p, char *buf, size_t n);

@@ -1,0 +1,45 @@
+#pragma once
+
+/*
+ * One journal record: PRIORITY plus an ordered list of NAME=value fields. The same record is
+ * rendered for all three log targets with identical fields:
+ *   journal: an iovec array for sd_journal_sendv() (by daemon/log.c),
+ *   json:    one JSON object per line, every field a string, PRIORITY too,
+ *   console: "MESSAGE [NAME=value NAME=value ...]" on one line, values with spaces or quotes quoted.
+ * Field names follow journald's rules: [A-Z0-9_], not starting with '_' or a digit, <= 64 chars.
+ */
+
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/uio.h>
+
+#include "macro.h"
+
+struct record;
+
+/* An empty record of the given syslog priority (0..7); NULL on OOM. */
+struct record *record_new(int priority) _malloc_(record_free);
+struct record *record_free(struct record *r);
+DEFINE_FREEP(struct record, record_free)
+
+/* Appends name=value (both copied). -EINVAL for an invalid name, -ENOMEM. A field given twice is
+ * replaced in place (records never carry duplicate names). */
+int record_add(struct record *r, const char *name, const char *value);
+
+/* Appends "NAME=value" given as one string (as LOG_FIELD produces). -EINVAL without '='. */
+int record_add_assignment(struct record *r, const char *assignment);
+
+/* Value of name, or NULL. */
+const char *record_get(const struct record *r, const char *name);
+int record_priority(const struct record *r);
+size_t record_n_fields(const struct record *r);
+
+/* Renders as one JSON object plus "\n" (with PRIORITY as a field). Returns 0 or -errno. */
+int record_write_json(const struct record *r, FILE *f);
+
+/* Renders as one readable line plus "\n". Returns 0 or -errno. */
+int record_write_console(const struct record *r, FILE *f);
+
+/* Builds "NAME=value" iovecs (PRIORITY included) pointing into r; *ret (caller frees the array
+ * only) stays valid while r is unchanged. Returns the count or -ENOMEM. */
+int record_to_iovec(const struct record *r, struct iovec **ret);
