@@ -24,7 +24,8 @@ WARN := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-
 OPT ?= -O2 -g -D_FORTIFY_SOURCE=3 -fstack-protector-strong
 SAN ?=
 CFLAGS ?=
-ALL_CFLAGS = $(WARN) $(OPT) $(SAN) $(CFLAGS) -Ilib -Idaemon $(PKG_CFLAGS) -MMD -MP
+VERSION := 0.1
+ALL_CFLAGS = -DVAKT_VERSION='"$(VERSION)"' $(WARN) $(OPT) $(SAN) $(CFLAGS) -D_GNU_SOURCE -Ilib -Idaemon $(PKG_CFLAGS) -MMD -MP
 LDFLAGS ?=
 
 LIB_SRC := $(sort $(wildcard lib/*.c))
@@ -74,6 +75,8 @@ check: deps
 	$(MAKE) sanitize
 
 sanitize:
+	ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=1:abort_on_error=0 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	$(MAKE) B=build-san OPT="-O1 -g -fno-omit-frame-pointer" \
 		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" all unit integration
 
@@ -89,7 +92,7 @@ bench: deps all
 system-test: deps all
 	@bash tests/system/run.sh
 
-run: all
+run: deps all
 	./$(B)/vaktd --config conf/vakt.conf --log-target console
 
 demo: run

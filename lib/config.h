@@ -96,17 +96,18 @@ struct config {
 
 #define CONFIG_DEFAULT_PATH "/etc/vakt/vakt.conf"
 
-/* A config with every default applied and no files; NULL on OOM. */
-struct config *config_new(void) _malloc_(config_free);
-
 /* Frees c and everything it owns; accepts NULL; returns NULL. */
 struct config *config_free(struct config *c);
 DEFINE_FREEP(struct config, config_free)
 
+/* A config with every default applied and no files; NULL on OOM. */
+struct config *config_new(void) _malloc_(config_free);
+
 /*
  * Loads path and its path.d/ *.conf drop-ins. Each file must be a regular file owned by root or by
  * owner_uid and not group/world-writable. A missing drop-in directory is fine; a missing main file
- * is an error.
+ * is an error. A key set twice in one section of one file is an error; a later file's value
+ * replaces an earlier file's.
  * Returns 0 and *ret_config (caller frees) when valid. Returns -EINVAL when the policy is invalid,
  * or another -errno, and then *reterr_messages (strv, caller frees) holds every problem, each as
  * "FILE:LINE: message" ("FILE: message" when no line applies), in file and line order.

@@ -35,3 +35,7 @@ wait_for() {
 write_conf() { mkdir -p "$(dirname "$1")"; cat >"$1"; chmod 0644 "$1"; }
 
 # Kill a process we started, by PID, and reap it.
+stop_pid() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+
+# Whether json log FILE holds at least N records of event EVENT: has_events EVENT N FILE
+has_events() { [ "$(grep -c "\"VAKT_EVENT\":\"$1\"" "$3" 2>/dev/null)" -ge "$2" ]; }

@@ -1,0 +1,189 @@
+/* vaktd: option parsing, exit codes, and the three modes (daemon, --check-config, --replay-audit). */
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "manager.h"
+#include "strv.h"
+
+#define EXIT_INVALID 1 /* invalid config or usage */
+#define EXIT_RUNTIME 2 /* runtime failure at start */
+
+enum run_mode {
+	RUN_DAEMON,
+	RUN_CHECK_CONFIG,
+	RUN_REPLAY_AUDIT,
+};
+
+struct args {
+	enum run_mode mode;
+	const char *config_path;
+	const char *replay_path;
+	const char *state_dir;
+	const char *runtime_dir;
+	int log_target; /* -1 = default */
+};
+
+int audit_replay(const struct config *c, const char *path) __attribute__((weak));
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: vaktd [--config FILE] [--log-target journal|console|json]\n"
+		"             [--state-dir DIR] [--runtime-dir DIR]\n"
+		"       vaktd --check-config [--config FILE]\n"
+		"       vaktd --replay-audit FILE|- [--config FILE] [--log-target ...]\n"
+		"       vaktd --help | --version\n"
+		"\n"
+		"Enforces the workstation security policy in " CONFIG_DEFAULT_PATH ".\n"
+		"See vaktd(8) and vakt.conf(5).\n");
+}
+
+static int parse_args(int argc, char **argv, struct args *a)
+{
+	enum { OPT_CHECK = 0x100, OPT_REPLAY, OPT_TARGET, OPT_STATE, OPT_RUNTIME, OPT_VERSION };
+	static const struct option options[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", no_argument, NULL, OPT_CHECK },
+		{ "replay-audit", required_argument, NULL, OPT_REPLAY },
+		{ "log-target", required_argument, NULL, OPT_TARGET },
+		{ "state-dir", required_argument, NULL, OPT_STATE },
+		{ "runtime-dir", required_argument, NULL, OPT_RUNTIME },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{},
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:h", options, NULL)) >= 0)
+		switch (c) {
+		case 'c':
+			a->config_path = optarg;
+			break;
+		case OPT_CHECK:
+			a->mode = RUN_CHECK_CONFIG;
+			break;
+		case OPT_REPLAY:
+			a->mode = RUN_REPLAY_AUDIT;
+			a->replay_path = optarg;
+			break;
+		case OPT_TARGET:
+			a->log_target = log_target_from_string(optarg);
+			if (a->log_target < 0) {
+				fprintf(stderr,
+					"vaktd: --log-target: expected journal, console or json, got "
+					"'%s'\n",
+					optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_STATE:
+			a->state_dir = optarg;
+			break;
+		case OPT_RUNTIME:
+			a->runtime_dir = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case OPT_VERSION:
+			printf("vaktd " VAKT_VERSION "\n");
+			return 0;
+		default:
+			usage(stderr);
+			return -EINVAL;
+		}
+	if (optind < argc) {
+		fprintf(stderr, "vaktd: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return -EINVAL;
+	}
+	return 1;
+}
+
+/* The loader the daemon runs; prints every problem as FILE:LINE: message on stderr. */
+static int load_config(const char *path, struct config **ret)
+{
+	_cleanup_strv_free_ char **errors = NULL;
+	int r;
+
+	r = config_load(path, geteuid(), ret, &errors);
+	if (r == -ENOMEM) {
+		fprintf(stderr, "vaktd: out of memory\n");
+		return r;
+	}
+	STRV_FOREACH (e, errors)
+		fprintf(stderr, "%s\n", *e);
+	return r;
+}
+
+static int check_config(const char *path)
+{
+	_cleanup_(config_freep) struct config *c = NULL;
+	_cleanup_free_ char *files = NULL;
+
+	if (load_config(path, &c) < 0)
+		return EXIT_INVALID;
+	files = strv_join(c->files, ", ");
+	printf("%s: valid (%zu file%s read: %s; %zu storage rule%s)\n",
+	       path,
+	       strv_length(c->files),
+	       strv_length(c->files) == 1 ? "" : "s",
+	       files ? files : "?",
+	       c->storage.n_rules,
+	       c->storage.n_rules == 1 ? "" : "s");
+	return EXIT_SUCCESS;
+}
+
+static int run(const struct args *a)
+{
+	_cleanup_(config_freep) struct config *c = NULL;
+	_cleanup_(manager_freep) struct manager *m = NULL;
+	struct manager_options o = {
+		.config_path = a->config_path,
+		.state_dir = a->state_dir,
+		.runtime_dir = a->runtime_dir,
+	};
+
+	if (load_config(a->config_path, &c) < 0)
+		return EXIT_INVALID;
+
+	if (a->mode == RUN_REPLAY_AUDIT) {
+		if (!audit_replay) {
+			log_error("This vaktd was built without the audit part.");
+			return EXIT_RUNTIME;
+		}
+		return audit_replay(c, a->replay_path);
+	}
+
+	if (manager_new(&o, TAKE_PTR(c), &m) < 0)
+		return EXIT_RUNTIME;
+	return manager_run(m);
+}
+
+int main(int argc, char **argv)
+{
+	struct args a = {
+		.mode = RUN_DAEMON,
+		.config_path = CONFIG_DEFAULT_PATH,
+		.state_dir = "/var/lib/vakt",
+		.runtime_dir = "/run/vakt",
+		.log_target = -1,
+	};
+	int r;
+
+	r = parse_args(argc, argv, &a);
+	if (r <= 0)
+		return r < 0 ? EXIT_INVALID : EXIT_SUCCESS;
+
+	log_set_target(a.log_target >= 0 ? (enum log_target)a.log_target : log_target_default());
+
+	if (a.mode == RUN_CHECK_CONFIG)
+		return check_config(a.config_path);
+	return run(&a);
+}

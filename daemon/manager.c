@@ -1,0 +1,399 @@
+/*
+ * The manager: one sd_event loop, the policy in force, the enforcement parts, signals
+ * (SIGHUP reload, SIGTERM/SIGINT exit), systemd notification and watchdog, and the capability drop
+ * after start-up.
+ */
+
+#include "manager.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-event.h>
+#include <time.h>
+
+#include "config.h"
+#include "log.h"
+#include "parts.h"
+#include "strv.h"
+
+#define MAX_PARTS 8
+
+struct manager {
+	sd_event *event;
+	struct config *config;
+	struct manager_options options;
+	void *part_state[MAX_PARTS];
+	bool part_running[MAX_PARTS];
+	cap_value_t caps_kept[CAP_LAST_CAP + 1];
+	int n_caps_kept;
+};
+
+sd_event *manager_event(struct manager *m)
+{
+	return m->event;
+}
+
+const struct config *manager_config(struct manager *m)
+{
+	return m->config;
+}
+
+const struct manager_options *manager_options(struct manager *m)
+{
+	return &m->options;
+}
+
+void manager_status(struct manager *m, const char *fmt, ...)
+{
+	_cleanup_free_ char *s = NULL;
+	va_list ap;
+	int r;
+
+	(void)m;
+	va_start(ap, fmt);
+	r = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return;
+	(void)sd_notifyf(false, "STATUS=%s", s);
+}
+
+static size_t n_parts(void)
+{
+	size_t n = 0;
+
+	while (vakt_parts[n])
+		n++;
+	return n;
+}
+
+static void stop_parts(struct manager *m)
+{
+	for (size_t i = n_parts(); i > 0; i--) {
+		if (!m->part_running[i - 1])
+			continue;
+		vakt_parts[i - 1]->stop(m->part_state[i - 1]);
+		m->part_state[i - 1] = NULL;
+		m->part_running[i - 1] = false;
+	}
+}
+
+struct manager *manager_free(struct manager *m)
+{
+	if (!m)
+		return NULL;
+	stop_parts(m);
+	m->event = sd_event_unref(m->event);
+	config_free(m->config);
+	free(m);
+	return NULL;
+}
+
+/* Every capability the parts enabled by c need, deduplicated. */
+static int needed_caps(const struct config *c, cap_value_t ret[CAP_LAST_CAP + 1])
+{
+	int n = 0;
+
+	for (size_t i = 0; vakt_parts[i]; i++) {
+		cap_value_t caps[8];
+		int k;
+
+		if (!vakt_parts[i]->enabled(c))
+			continue;
+		k = vakt_parts[i]->capabilities(c, caps);
+		for (int j = 0; j < k; j++) {
+			bool seen = false;
+
+			for (int l = 0; l < n; l++)
+				seen = seen || ret[l] == caps[j];
+			if (!seen && n <= CAP_LAST_CAP)
+				ret[n++] = caps[j];
+		}
+	}
+	return n;
+}
+
+static char *caps_to_string(const cap_value_t *caps, int n)
+{
+	_cleanup_strv_free_ char **names = NULL;
+
+	for (int i = 0; i < n; i++) {
+		char *name = cap_to_name(caps[i]);
+
+		if (!name || strv_extend(&names, name) < 0) {
+			cap_free(name);
+			return NULL;
+		}
+		cap_free(name);
+	}
+	return names ? strv_join(names, ", ") : strdup("none");
+}
+
+/*
+ * Keeps only the capabilities the enabled parts need: permitted = effective = those, inheritable
+ * and ambient empty. Without the privilege to hold them (not root) this only drops.
+ */
+static int drop_capabilities(struct manager *m)
+{
+	cap_t caps = NULL;
+	cap_value_t keep[CAP_LAST_CAP + 1], have[CAP_LAST_CAP + 1];
+	int n_keep, n_have = 0, r = 0;
+	_cleanup_free_ char *names = NULL;
+
+	n_keep = needed_caps(m->config, keep);
+
+	caps = cap_get_proc();
+	if (!caps)
+		return log_error_errno(-errno, "Cannot read own capabilities: %m");
+	for (int i = 0; i < n_keep; i++) {
+		cap_flag_value_t v = CAP_CLEAR;
+
+		if (cap_get_flag(caps, keep[i], CAP_PERMITTED, &v) == 0 && v == CAP_SET) {
+			have[n_have++] = keep[i];
+		} else {
+			char *name = cap_to_name(keep[i]);
+
+			log_warning("Capability %s is not available; the parts that need it will "
+				    "fail.",
+				    name ? name : "?");
+			cap_free(name);
+		}
+	}
+	cap_free(caps);
+
+	caps = cap_init();
+	if (!caps)
+		return log_error_errno(-ENOMEM, "Out of memory.");
+	if ((n_have > 0 && (cap_set_flag(caps, CAP_PERMITTED, n_have, have, CAP_SET) < 0 ||
+			    cap_set_flag(caps, CAP_EFFECTIVE, n_have, have, CAP_SET) < 0)) ||
+	    cap_set_proc(caps) < 0)
+		r = log_error_errno(-errno, "Cannot drop capabilities: %m");
+	cap_free(caps);
+	if (r < 0)
+		return r;
+	(void)cap_reset_ambient();
+
+	/* Remember what start-up needed (held or not): a reload may not need more. */
+	memcpy(m->caps_kept, keep, sizeof(keep[0]) * (size_t)n_keep);
+	m->n_caps_kept = n_keep;
+	names = caps_to_string(have, n_have);
+	log_info("Keeping capabilities: %s.", names ? names : "?");
+	return 0;
+}
+
+/* Whether every capability the parts need under c is still held. */
+static bool caps_sufficient(struct manager *m, const struct config *c, char **ret_missing)
+{
+	cap_value_t need[CAP_LAST_CAP + 1];
+	int n = needed_caps(c, need);
+
+	for (int i = 0; i < n; i++) {
+		bool kept = false;
+
+		for (int j = 0; j < m->n_caps_kept; j++)
+			kept = kept || m->caps_kept[j] == need[i];
+		if (!kept) {
+			*ret_missing = cap_to_name(need[i]);
+			return false;
+		}
+	}
+	return true;
+}
+
+static void log_policy_loaded(struct manager *m, bool reload)
+{
+	_cleanup_free_ char *files = strv_join(m->config->files, ", ");
+	_cleanup_strv_free_ char **running = NULL;
+	_cleanup_free_ char *parts = NULL;
+
+	for (size_t i = 0; vakt_parts[i]; i++)
+		if (m->part_running[i])
+			(void)strv_extend(&running, vakt_parts[i]->name);
+	parts = running ? strv_join(running, ", ") : strdup("none");
+
+	log_event(EVENT_POLICY_LOADED,
+		  LOG_FIELD("VAKT_CONFIG_FILES=%s", files ? files : ""),
+		  LOG_FIELD("VAKT_PARTS=%s", parts ? parts : ""),
+		  LOG_MESSAGE("%s the security policy from %s; enforcing: %s.",
+			      reload ? "Reloaded" : "Loaded",
+			      files ? files : "?",
+			      parts ? parts : "?"));
+	if (m->config->idle.mode != CONFIG_MODE_OFF)
+		log_warning("[idle] is parsed but idle-session enforcement is not part of this "
+			    "version; screens are not locked by vaktd.");
+}
+
+static void log_policy_invalid(char **errors)
+{
+	_cleanup_free_ char *all = strv_join(errors, "\n");
+	size_t n = strv_length(errors);
+
+	log_event(EVENT_POLICY_INVALID,
+		  LOG_FIELD("VAKT_CONFIG_ERRORS=%s", all ? all : ""),
+		  LOG_MESSAGE("The new security policy has %zu problem%s and was not loaded; the "
+			      "previous policy stays in force. First: %s",
+			      n,
+			      n == 1 ? "" : "s",
+			      n > 0 ? errors[0] : "unknown"));
+}
+
+/* Starts, stops or reloads each part for the new config; old is the previous one (NULL at
+ * start). */
+static int apply_parts(struct manager *m, const struct config *old)
+{
+	int r;
+
+	for (size_t i = 0; vakt_parts[i]; i++) {
+		const struct part_ops *p = vakt_parts[i];
+		bool want = p->enabled(m->config);
+
+		if (m->part_running[i] && !want) {
+			log_info("Stopping %s enforcement.", p->name);
+			p->stop(m->part_state[i]);
+			m->part_state[i] = NULL;
+			m->part_running[i] = false;
+		} else if (!m->part_running[i] && want) {
+			r = p->start(m, &m->part_state[i]);
+			if (r < 0)
+				return r;
+			m->part_running[i] = true;
+		} else if (m->part_running[i] && old) {
+			r = p->reload(m, m->part_state[i], old);
+			if (r < 0)
+				log_warning_errno(r,
+						  "Reloading %s enforcement failed, continuing: %m",
+						  p->name);
+		}
+	}
+	return 0;
+}
+
+/* All or nothing: an invalid policy, or one that needs a capability dropped at start, is
+ * reported as policy.invalid and the running one stays. */
+static void reload(struct manager *m)
+{
+	_cleanup_(config_freep) struct config *c = NULL;
+	_cleanup_strv_free_ char **errors = NULL;
+	_cleanup_free_ char *missing = NULL;
+	struct config *old;
+	struct timespec ts;
+	int r;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	(void)sd_notifyf(false,
+			 "RELOADING=1\nSTATUS=Reloading policy from %s\nMONOTONIC_USEC=%llu",
+			 m->options.config_path,
+			 (unsigned long long)ts.tv_sec * 1000000ULL +
+				 (unsigned long long)ts.tv_nsec / 1000ULL);
+
+	r = config_load(m->options.config_path, geteuid(), &c, &errors);
+	if (r >= 0 && !caps_sufficient(m, c, &missing)) {
+		(void)strv_extend(&errors, "");
+		free(errors[0]);
+		if (asprintf(&errors[0],
+			     "%s: the new policy enables a part that needs %s, which vaktd dropped "
+			     "at start; restart vaktd to apply it",
+			     m->options.config_path,
+			     missing) < 0)
+			errors[0] = NULL;
+		r = -EPERM;
+	}
+	if (r < 0) {
+		log_policy_invalid(errors);
+		goto done;
+	}
+
+	old = m->config;
+	m->config = TAKE_PTR(c);
+	r = apply_parts(m, old);
+	if (r < 0)
+		log_error_errno(r, "A part failed to start with the new policy: %m");
+	config_free(old);
+	log_policy_loaded(m, true);
+done:
+	(void)sd_notify(false, "READY=1\nSTATUS=Enforcing");
+}
+
+static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	struct manager *m = userdata;
+
+	if (si->ssi_signo == SIGHUP) {
+		reload(m);
+		return 0;
+	}
+	log_info("Received %s, shutting down.", strsignal((int)si->ssi_signo));
+	(void)sd_notify(false, "STOPPING=1\nSTATUS=Shutting down");
+	return sd_event_exit(sd_event_source_get_event(s), 0);
+}
+
+int manager_new(const struct manager_options *o, struct config *config_consume,
+		struct manager **ret)
+{
+	_cleanup_(config_freep) struct config *c = config_consume;
+	_cleanup_(manager_freep) struct manager *m = NULL;
+	static const int signals[] = { SIGHUP, SIGTERM, SIGINT };
+	sigset_t mask;
+	int r;
+
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return log_error_errno(-ENOMEM, "Out of memory.");
+	m->options = *o;
+	m->config = TAKE_PTR(c);
+
+	r = sd_event_default(&m->event);
+	if (r < 0)
+		return log_error_errno(r, "Cannot create the event loop: %m");
+
+	sigemptyset(&mask);
+	for (size_t i = 0; i < ELEMENTSOF(signals); i++)
+		sigaddset(&mask, signals[i]);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+		return log_error_errno(-errno, "Cannot block signals: %m");
+	for (size_t i = 0; i < ELEMENTSOF(signals); i++) {
+		r = sd_event_add_signal(m->event, NULL, signals[i], on_signal, m);
+		if (r < 0)
+			return log_error_errno(r, "Cannot watch signal %d: %m", signals[i]);
+	}
+
+	/* Sends WATCHDOG=1 at half of WATCHDOG_USEC when systemd asks for it. */
+	r = sd_event_set_watchdog(m->event, true);
+	if (r < 0)
+		log_warning_errno(r, "Cannot enable the watchdog, ignoring: %m");
+
+	*ret = TAKE_PTR(m);
+	return 0;
+}
+
+int manager_run(struct manager *m)
+{
+	int r;
+
+	r = apply_parts(m, NULL);
+	if (r < 0) {
+		log_error_errno(r, "Cannot start enforcement: %m");
+		return 2;
+	}
+	r = drop_capabilities(m);
+	if (r < 0)
+		return 2;
+
+	log_policy_loaded(m, false);
+	(void)sd_notify(false, "READY=1\nSTATUS=Enforcing");
+
+	r = sd_event_loop(m->event);
+	if (r < 0) {
+		log_error_errno(r, "Event loop failed: %m");
+		return 2;
+	}
+	stop_parts(m);
+	return r;
+}
