@@ -1,0 +1,350 @@
+#include "policy.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "devid.h"
+#include "strv.h"
+
+/*
+ * The rule index. A rule matches when every field it gives equals the device's, so the rules
+ * that match a device are exactly those whose key (the set of fields given, then their values)
+ * equals a key made from the device with the same set of fields. There are 8 such sets, so a
+ * decision is 8 hash lookups. Each key maps to the first rule in file order with that key; the
+ * smallest of the (at most 8) rule indexes found is the first matching rule in file order.
+ */
+
+#define FIELD_VENDOR  1u
+#define FIELD_PRODUCT 2u
+#define FIELD_SERIAL  4u
+#define N_FIELD_SETS  8u
+#define KEY_MAX	      1024 /* longer keys cannot come from a sanitised device (DEVID_STRING_MAX) */
+
+struct slot {
+	char *key; /* NULL = empty */
+	size_t rule;
+};
+
+struct policy {
+	const struct config *config;
+	struct slot *slots;
+	size_t n_slots; /* a power of two, at least twice the number of keys */
+};
+
+static uint64_t hash_key(const char *s)
+{
+	uint64_t h = UINT64_C(14695981039346656037);
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * UINT64_C(1099511628211);
+	return h;
+}
+
+static void append_lower(char *buf, size_t *w, const char *s)
+{
+	for (; *s; s++)
+		buf[(*w)++] = (char)((*s >= 'A' && *s <= 'Z') ? *s - 'A' + 'a' : *s);
+}
+
+/*
+ * Writes the key of (fields, vendor, product, serial) into buf (KEY_MAX bytes). Fields named in
+ * the set must be non-NULL. Returns false when the key does not fit.
+ */
+static bool make_key(unsigned fields,
+		     const char *vendor,
+		     const char *product,
+		     const char *serial,
+		     char buf[static KEY_MAX])
+{
+	size_t need = 8, w = 0;
+
+	if (fields & FIELD_VENDOR)
+		need += strlen(vendor);
+	if (fields & FIELD_PRODUCT)
+		need += strlen(product);
+	if (fields & FIELD_SERIAL)
+		need += strlen(serial);
+	if (need > KEY_MAX)
+		return false;
+
+	buf[w++] = (char)('0' + fields);
+	buf[w++] = '\x1f';
+	if (fields & FIELD_VENDOR)
+		append_lower(buf, &w, vendor);
+	buf[w++] = '\x1f';
+	if (fields & FIELD_PRODUCT)
+		append_lower(buf, &w, product);
+	buf[w++] = '\x1f';
+	if (fields & FIELD_SERIAL)
+		for (const char *q = serial; *q; q++)
+			buf[w++] = *q; /* serials compare exactly */
+	buf[w] = '\0';
+	return true;
+}
+
+static struct slot *find_slot(const struct policy *p, const char *key)
+{
+	size_t mask = p->n_slots - 1;
+
+	/* At most half the slots are used, so an empty slot ends the probe. */
+	for (size_t i = hash_key(key) & mask;; i = (i + 1) & mask)
+		if (!p->slots[i].key || streq(p->slots[i].key, key))
+			return &p->slots[i];
+}
+
+static int index_rule(struct policy *p, const struct storage_rule *rule, size_t index)
+{
+	char key[KEY_MAX];
+	unsigned fields = 0;
+	struct slot *s;
+
+	if (rule->vendor)
+		fields |= FIELD_VENDOR;
+	if (rule->product)
+		fields |= FIELD_PRODUCT;
+	if (rule->serial)
+		fields |= FIELD_SERIAL;
+
+	if (!make_key(fields, rule->vendor, rule->product, rule->serial, key))
+		return 0; /* can never match a device: see KEY_MAX */
+
+	s = find_slot(p, key);
+	if (s->key)
+		return 0; /* an earlier rule has the same key and wins */
+	s->key = strdup(key);
+	if (!s->key)
+		return -ENOMEM;
+	s->rule = index;
+	return 0;
+}
+
+/* policy_free() without GCC's malloc attribute pairing, for the constructor's own cleanup. */
+static void policy_destroy(struct policy *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->n_slots; i++)
+		free(p->slots[i].key);
+	free(p->slots);
+	free(p);
+}
+
+static void policy_destroyp(struct policy **p)
+{
+	policy_destroy(*p);
+}
+
+struct policy *policy_free(struct policy *p)
+{
+	policy_destroy(p);
+	return NULL;
+}
+
+struct policy *policy_new(const struct config *c)
+{
+	_cleanup_(policy_destroyp) struct policy *p = NULL;
+	size_t n = 16;
+
+	assert(c);
+
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->config = c;
+
+	while (n < 2 * c->storage.n_rules + 2)
+		n *= 2;
+	p->slots = calloc(n, sizeof(*p->slots));
+	if (!p->slots)
+		return NULL;
+	p->n_slots = n;
+
+	for (size_t i = 0; i < c->storage.n_rules; i++)
+		if (index_rule(p, &c->storage.rules[i], i) < 0)
+			return NULL;
+
+	return TAKE_PTR(p);
+}
+
+const struct config *policy_config(const struct policy *p)
+{
+	assert(p);
+	return p->config;
+}
+
+static bool known(const char *s)
+{
+	return s && s[0] != '\0';
+}
+
+const struct storage_rule *policy_match_rule(const struct policy *p,
+					     const char *vendor,
+					     const char *product,
+					     const char *serial)
+{
+	size_t best = SIZE_MAX;
+
+	assert(p);
+
+	for (unsigned fields = 0; fields < N_FIELD_SETS; fields++) {
+		char key[KEY_MAX];
+		const struct slot *s;
+
+		if ((fields & FIELD_VENDOR) && !known(vendor))
+			continue;
+		if ((fields & FIELD_PRODUCT) && !known(product))
+			continue;
+		if ((fields & FIELD_SERIAL) && !known(serial))
+			continue;
+		if (!make_key(fields, vendor, product, serial, key))
+			continue;
+
+		s = find_slot(p, key);
+		if (s->key && s->rule < best)
+			best = s->rule;
+	}
+
+	return best == SIZE_MAX ? NULL : &p->config->storage.rules[best];
+}
+
+/* How much an action grants: BLOCK < READ_ONLY < ALLOW. */
+static int rank(enum storage_action a)
+{
+	switch (a) {
+	case STORAGE_ACTION_ALLOW:
+		return 2;
+	case STORAGE_ACTION_READ_ONLY:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static bool in_any_group(char *const *person_groups, char *const *groups)
+{
+	STRV_FOREACH(g, groups)
+	if (strv_contains(person_groups, *g))
+		return true;
+	return false;
+}
+
+/* The grant of the person's groups; false when they grant nothing. */
+static bool
+group_grant(const struct config *c, const struct policy_person *person, struct policy_verdict *ret)
+{
+	if (!person || !person->present || !person->groups)
+		return false;
+
+	if (in_any_group(person->groups, c->storage.read_write_groups)) {
+		*ret = (struct policy_verdict){
+			.action = STORAGE_ACTION_ALLOW,
+			.rule_name = "read_write_groups",
+			.place = c->storage.read_write_groups_place,
+			.reason = "the person at the seat is in a read-write group",
+		};
+		return true;
+	}
+	if (in_any_group(person->groups, c->storage.read_only_groups)) {
+		*ret = (struct policy_verdict){
+			.action = STORAGE_ACTION_READ_ONLY,
+			.rule_name = "read_only_groups",
+			.place = c->storage.read_only_groups_place,
+			.reason = "the person at the seat is in a read-only group",
+		};
+		return true;
+	}
+	return false;
+}
+
+/* Steps 2 of the precedence in policy.h: the most permissive grant, the most specific on ties. */
+static void decide_grants(const struct policy *p,
+			  const struct devid *id,
+			  const struct policy_person *person,
+			  struct policy_verdict *v)
+{
+	const struct config *c = p->config;
+	const struct storage_rule *rule;
+	struct policy_verdict g;
+
+	*v = (struct policy_verdict){
+		.action = c->storage.default_action,
+		.rule_name = "default",
+		.place = c->storage.default_place,
+		.reason = "no named rule or group grants more than the default",
+	};
+
+	if (group_grant(c, person, &g) && rank(g.action) >= rank(v->action))
+		*v = g;
+
+	rule = policy_match_rule(p, id->vendor, id->product, id->serial);
+	if (rule && rank(rule->mode) >= rank(v->action))
+		*v = (struct policy_verdict){
+			.action = rule->mode,
+			.rule_name = rule->name,
+			.place = rule->place,
+			.rule = rule,
+			.reason = rule->mode == STORAGE_ACTION_ALLOW
+					  ? "a named rule allows this device"
+					  : "a named rule allows this device read-only",
+		};
+}
+
+int policy_decide(const struct policy *p,
+		  const struct devid *id,
+		  const struct policy_person *person,
+		  struct policy_verdict *ret)
+{
+	const struct config *c;
+	bool nobody;
+
+	assert(p);
+	assert(id);
+	assert(ret);
+
+	c = p->config;
+	if (!devid_is_storage(id, c)) {
+		*ret = (struct policy_verdict){
+			.action = STORAGE_ACTION_ALLOW,
+			.rule_name = "non-storage",
+			.reason = "the device has no storage interface",
+		};
+		return 0;
+	}
+
+	nobody = !person || !person->present;
+	if (c->storage.while_locked == WHILE_LOCKED_BLOCK && (nobody || person->locked)) {
+		*ret = (struct policy_verdict){
+			.action = STORAGE_ACTION_BLOCK,
+			.storage = true,
+			.rule_name = "while_locked",
+			.place = c->storage.while_locked_place,
+			.reason = nobody ? "nobody is logged in at the seat"
+					 : "the session at the seat is locked",
+		};
+		return 0;
+	}
+
+	decide_grants(p, id, person, ret);
+	ret->storage = true;
+	return 0;
+}
+
+enum storage_action policy_interface_action(const struct policy *p,
+					    const struct devid *id,
+					    const struct policy_verdict *v,
+					    uint8_t config_value,
+					    uint8_t number)
+{
+	assert(p);
+	assert(id);
+	assert(v);
+
+	if (!v->storage)
+		return STORAGE_ACTION_ALLOW;
+	if (!devid_interface_is_storage(id, p->config, config_value, number))
+		return STORAGE_ACTION_ALLOW;
+	return v->action;
+}

@@ -1,0 +1,106 @@
+#pragma once
+
+/*
+ * The storage decision: what happens to a USB device given the policy and the person at its seat.
+ *
+ * Only interfaces whose class is a storage class (config_storage_class(); mass storage 08 and
+ * whatever else [storage] storage_classes names) get the storage decision. Every other interface
+ * (keyboard, mouse, hub, audio, printer, ...) is authorised: policy_interface_action() says ALLOW
+ * for it, so a composite keyboard+storage device keeps its keyboard. A device whose descriptors
+ * could not be parsed is treated as storage as a whole (fail closed).
+ *
+ * Precedence for a storage device, first applicable step decides:
+ *
+ *   1. while_locked = block and nobody is at the seat, or the seat's session is locked:
+ *      BLOCK (rule "while_locked", place of the while_locked key). Nothing overrides it, not even
+ *      a named rule: vendor, product and serial are claims the device makes about itself and are
+ *      trivially forged, and a locked or empty seat means no person is there to be authorised,
+ *      so this is the moment such a forgery would be used. Keyboards and mice are still
+ *      authorised (one must be able to unlock). while_locked = policy skips this step.
+ *   2. Otherwise every applicable grant is collected and the most permissive one wins
+ *      (ALLOW > READ_ONLY > BLOCK):
+ *        - the first named rule, in file order, whose given fields all match (vendor, product
+ *          compared case-insensitively; serial exact; a field not given matches anything);
+ *        - the person at the seat (present, groups known) in read_write_groups: ALLOW;
+ *          else in read_only_groups: READ_ONLY;
+ *        - default.
+ *      Among grants giving the same action, the most specific one is reported: named rule, then
+ *      group, then default. Why "most permissive": the sections are [storage.allow "..."], they
+ *      grant rights and never take them away. Otherwise an approved read-only stick would give
+ *      an it-staff member (read_write_groups) less than an unknown stick does, and default =
+ *      read-only with a read-only rule would be decided by the rule for no reason.
+ *
+ * observe/enforce is the daemon's business: policy_decide() says what enforce would do.
+ * The rules are indexed once per config (policy_new()): a decision costs a constant number of hash
+ * lookups, whatever the number of rules, and still honours "first match in file order".
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "macro.h"
+
+struct devid;
+struct policy;
+
+/* The person at the device's seat, borrowed for the call. */
+struct policy_person {
+	const char *user; /* login name, NULL when nobody */
+	uid_t uid;
+	char **groups; /* strv of group names (primary included), NULL = unknown */
+	bool present;  /* someone has an active session on the seat */
+	bool locked;   /* that session is locked */
+};
+
+struct policy_verdict {
+	enum storage_action action; /* for the storage interfaces */
+	bool storage;		    /* the device has storage interfaces (else action is ALLOW) */
+	/* What decided: "non-storage", "while_locked", a rule name, "read_write_groups",
+	 * "read_only_groups" or "default". Borrowed from the config or static. */
+	const char *rule_name;
+	struct config_place place; /* FILE:LINE of what decided; file borrowed from the config */
+	const struct storage_rule *rule; /* the named rule when one decided, else NULL */
+	const char *reason;		 /* short English, static */
+};
+
+/* Frees p (not its config); accepts NULL; returns NULL. */
+struct policy *policy_free(struct policy *p);
+DEFINE_FREEP(struct policy, policy_free)
+
+/*
+ * Builds the rule index for c. c is borrowed and must outlive the policy. Returns NULL on OOM.
+ */
+struct policy *policy_new(const struct config *c) _malloc_(policy_free);
+
+/* The config the policy was built from. */
+const struct config *policy_config(const struct policy *p);
+
+/*
+ * Decides device id (borrowed) for person (borrowed; NULL = nobody at the seat). Fills *ret
+ * (pointers in it borrow from the config and stay valid as long as it). Returns 0.
+ */
+int policy_decide(const struct policy *p,
+		  const struct devid *id,
+		  const struct policy_person *person,
+		  struct policy_verdict *ret);
+
+/*
+ * The action for interface number (configuration config_value, 0 = any) of device id, given the
+ * device's verdict: the verdict's action for a storage interface, ALLOW for any other.
+ */
+enum storage_action policy_interface_action(const struct policy *p,
+					    const struct devid *id,
+					    const struct policy_verdict *v,
+					    uint8_t config_value,
+					    uint8_t number);
+
+/*
+ * The first named rule in file order matching vendor, product and serial (each may be NULL =
+ * unknown; a rule field that is given never matches an unknown value), or NULL.
+ */
+const struct storage_rule *policy_match_rule(const struct policy *p,
+					     const char *vendor,
+					     const char *product,
+					     const char *serial);

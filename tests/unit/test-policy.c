@@ -1,0 +1,634 @@
+#include <check.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "devid.h"
+#include "macro.h"
+#include "policy.h"
+#include "strv.h"
+#include "usb-fixture.h"
+
+#define CONF "/etc/vakt/vakt.conf"
+
+static char *xstrdup(const char *s)
+{
+	char *d;
+
+	if (!s)
+		return NULL;
+	d = strdup(s);
+	ck_assert_ptr_nonnull(d);
+	return d;
+}
+
+static void set_place(struct config_place *p, unsigned line)
+{
+	free(p->file);
+	p->file = xstrdup(CONF);
+	p->line = line;
+}
+
+/* Appends a named rule defined at CONF:line. */
+static void add_rule(struct config *c,
+		     const char *name,
+		     const char *vendor,
+		     const char *product,
+		     const char *serial,
+		     enum storage_action mode,
+		     unsigned line)
+{
+	struct storage_rule *rules, *r;
+
+	rules = realloc(c->storage.rules, (c->storage.n_rules + 1) * sizeof(*rules));
+	ck_assert_ptr_nonnull(rules);
+	c->storage.rules = rules;
+	r = &rules[c->storage.n_rules++];
+	*r = (struct storage_rule){
+		.name = xstrdup(name),
+		.vendor = xstrdup(vendor),
+		.product = xstrdup(product),
+		.serial = xstrdup(serial),
+		.mode = mode,
+	};
+	set_place(&r->place, line);
+}
+
+static void set_groups(char ***l, const char *a, const char *b)
+{
+	*l = strv_free(*l);
+	if (a)
+		ck_assert_int_eq(strv_extend(l, a), 0);
+	if (b)
+		ck_assert_int_eq(strv_extend(l, b), 0);
+}
+
+/* The default config of these tests: default = block at line 3, while_locked = block at line 6,
+ * read_write_groups = it-staff (4), read_only_groups = staff (5). */
+static struct config *test_config(void)
+{
+	struct config *c = config_new();
+
+	ck_assert_ptr_nonnull(c);
+	c->storage.default_action = STORAGE_ACTION_BLOCK;
+	set_place(&c->storage.default_place, 3);
+	set_groups(&c->storage.read_write_groups, "it-staff", NULL);
+	set_place(&c->storage.read_write_groups_place, 4);
+	set_groups(&c->storage.read_only_groups, "staff", NULL);
+	set_place(&c->storage.read_only_groups_place, 5);
+	c->storage.while_locked = WHILE_LOCKED_BLOCK;
+	set_place(&c->storage.while_locked_place, 6);
+	return c;
+}
+
+static void load_device(const char *fixture, const char *serial, struct devid *ret)
+{
+	_cleanup_free_ uint8_t *buf = NULL;
+	_cleanup_free_ struct devid_descriptors *d = calloc(1, sizeof(*d));
+	size_t len = 0;
+
+	ck_assert_ptr_nonnull(d);
+	ck_assert_int_eq(usb_fixture_read(fixture, &buf, &len), 0);
+	ck_assert_int_eq(devid_parse_descriptors(buf, len, d, NULL), 0);
+	*ret = (struct devid){ .device_class = 0 };
+	devid_set_descriptors(ret, d);
+	ret->serial = xstrdup(serial);
+}
+
+#define STICK_SERIAL "1C6F654E5A"
+
+static char *alice_groups[] = { (char *)"alice", (char *)"users", NULL };
+static char *staff_groups[] = { (char *)"bob", (char *)"staff", NULL };
+static char *it_groups[] = { (char *)"carol", (char *)"staff", (char *)"it-staff", NULL };
+
+static const struct policy_person alice = { "alice", 1000, alice_groups, true, false };
+static const struct policy_person bob = { "bob", 1001, staff_groups, true, false };
+static const struct policy_person carol = { "carol", 1002, it_groups, true, false };
+static const struct policy_person carol_locked = { "carol", 1002, it_groups, true, true };
+static const struct policy_person unknown_groups = { "dave", 1003, NULL, true, false };
+static const struct policy_person nobody = { NULL, 0, NULL, false, false };
+
+/* Decides the stick (or fixture) for person with config c; fills *v. */
+static void decide(const struct config *c,
+		   const char *fixture,
+		   const char *serial,
+		   const struct policy_person *person,
+		   struct policy_verdict *v)
+{
+	_cleanup_(policy_freep) struct policy *p = policy_new(c);
+	struct devid id;
+
+	ck_assert_ptr_nonnull(p);
+	load_device(fixture, serial, &id);
+	ck_assert_int_eq(policy_decide(p, &id, person, v), 0);
+	devid_done(&id);
+}
+
+static void assert_verdict(const struct policy_verdict *v,
+			   enum storage_action action,
+			   const char *rule_name,
+			   unsigned line)
+{
+	ck_assert_msg(v->action == action,
+		      "action %s, expected %s (rule %s)",
+		      storage_action_to_string(v->action),
+		      storage_action_to_string(action),
+		      v->rule_name);
+	ck_assert_str_eq(v->rule_name, rule_name);
+	ck_assert_uint_eq(v->place.line, line);
+	if (line > 0)
+		ck_assert_str_eq(v->place.file, CONF);
+	ck_assert_ptr_nonnull(v->reason);
+}
+
+START_TEST(test_policy_non_storage_device_allowed_even_while_locked)
+{
+	static const char *const devices[] = {
+		"keyboard-dell-413c-2107",
+		"hub-genesys-05e3-0608",
+		"webcam-iad-046d-0825",
+	};
+	_cleanup_(config_freep) struct config *c = test_config();
+	struct policy_verdict v;
+
+	for (size_t i = 0; i < ELEMENTSOF(devices); i++) {
+		decide(c, devices[i], NULL, &nobody, &v);
+		assert_verdict(&v, STORAGE_ACTION_ALLOW, "non-storage", 0);
+		ck_assert(!v.storage);
+		ck_assert_ptr_null(v.rule);
+	}
+}
+END_TEST
+
+START_TEST(test_policy_default_decides_without_rules_or_groups)
+{
+	static const enum storage_action defaults[] = {
+		STORAGE_ACTION_BLOCK,
+		STORAGE_ACTION_READ_ONLY,
+		STORAGE_ACTION_ALLOW,
+	};
+	_cleanup_(config_freep) struct config *c = test_config();
+	struct policy_verdict v;
+
+	for (size_t i = 0; i < ELEMENTSOF(defaults); i++) {
+		c->storage.default_action = defaults[i];
+		decide(c, "stick-kingston-0951-1666", STICK_SERIAL, &alice, &v);
+		assert_verdict(&v, defaults[i], "default", 3);
+		ck_assert(v.storage);
+	}
+}
+END_TEST
+
+START_TEST(test_policy_named_rule_allows_exact_device)
+{
+	_cleanup_(config_freep) struct config *c = test_config();
+	struct policy_verdict v;
+
+	add_rule(c, "approved-stick", "0951", "1666", STICK_SERIAL, STORAGE_ACTION_ALLOW, 12);
+	decide(c, "stick-kingston-0951-1666", STICK_SERIAL, &alice, &v);
+	assert_verdict(&v, STORAGE_ACTION_ALLOW, "approved-stick", 12);
+	ck_assert_ptr_eq(v.rule, &c->storage.rules[0]);
+}
+END_TEST
+
+START_TEST(test_policy_serial_mismatch_falls_to_default)
+{
+	_cleanup_(config_freep) struct config *c = test_config();
+	struct policy_verdict v;
+
+	add_rule(c, "approved-stick", "0951", "1666", STICK_SERIAL, STORAGE_ACTION_ALLOW, 12);
+	decide(c, "stick-kingston-0951-1666", "1C6F654E5B", &alice, &v);
+	assert_verdict(&v, STORAGE_ACTION_BLOCK, "default", 3);
+	/* serials compare exactly: case matters */
+	decide(c, "stick-kingston-0951-1666", "1c6f654e5a", &alice, &v);
+	assert_verdict(&v, STORAGE_ACTION_BLOCK, "default", 3);
+	/* a device without a serial never matches a rule that names one */
+	decide(c, "stick-kingston-0951-1666", NULL, &alice, &v);
+	assert_verdict(&v, STORAGE_ACTION_BLOCK, "default", 3);
+	decide(c, "stick-kingston-0951-1666", "", &alice, &v);
+	assert_verdict(&v, STORAGE_ACTION_BLOCK, "default", 3);
+}
+END_TEST
+
+START_TEST(test_policy_vendor_only_rule_matches_any_product)
+{
+	_cleanup_(config_freep) struct config *c = test_config();
+	struct policy_verdict v;
+
+	add_rule(c, "other-vendor", "abcd", NULL, NULL, STORAGE_ACTION_ALLOW, 10);
+	add_rule(c, "kingston", "0951", NULL, NULL, STORAGE_ACTION_ALLOW, 14);
+	decide(c, "stick-kingston-0951-1666", NULL, &alice, &v);
+	assert_verdict(&v, STORAGE_ACTION_ALLOW, "kingston", 14);
+	decide(c, "composite-keyboard-storage", NULL, &alice, &v);
+	assert_verdict(&v, STORAGE_ACTION_BLOCK, "default", 3);
+}
+END_TEST
+
+START_TEST(test_policy_product_only_and_serial_only_rules)
+{
+	_cleanup_(config_freep) struct config *c = test_config();
+	struct policy_verdict v;
+
+	add_rule(c, "by-serial", NULL, NULL, "SER-1", STORAGE_ACTION_READ_ONLY, 10);
+	add_rule(c, "by-product", NULL, "1666", NULL, STORAGE_ACTION_ALLOW, 14);
+	decide(c, "stick-kingston-0951-1666", "SER-1", &alice, &v);
+	assert_verdict(&v, STORAGE_ACTION_READ_ONLY, "by-serial", 10);
+	decide(c, "stick-kingston-0951-1666", "SER-2", &alice, &v);
+	assert_verdict(&v, STORAGE_ACTION_ALLOW, "by-product", 14);
+}
+END_TEST
+
+START_TEST(test_policy_first_match_wins)
+{
+	_cleanup_(config_freep) struct config *c = test_config();
+	struct policy_verdict v;
+
+	/* the broad rule comes first: it decides, although a later rule is more specific */
+	add_rule(c, "kingston-read", "0951", NULL, NULL, STORAGE_ACTION_READ_ONLY, 10);
+	add_rule(c, "approved-stick", "0951", "1666", STICK_SERIAL, STORAGE_ACTION_ALLOW, 20);
+	add_rule(c, "same-key-later", "0951", NULL, NULL, STORAGE_ACTION_ALLOW, 30);
+	decide(c, "stick-kingston-0951-1666", STICK_SERIAL, &alice, &v);
+	assert_verdict(&v, STORAGE_ACTION_READ_ONLY, "kingston-read", 10);
+}
+END_TEST
+
+START_TEST(test_policy_first_match_wins_specific_first)
+{
+	_cleanup_(config_freep) struct config *c = test_config();
+	struct policy_verdict v;
+
+	add_rule(c, "approved-stick", "0951", "1666", STICK_SERIAL, STORAGE_ACTION_ALLOW, 10);
+	add_rule(c, "kingston-read", "0951", NULL, NULL, STORAGE_ACTION_READ_ONLY, 20);
+	decide(c, "stick-kingston-0951-1666", STICK_SERIAL, &alice, &v);
+	assert_verdict(&v, STORAGE_ACTION_ALLOW, "approved-stick", 10);
+	decide(c, "stick-kingston-0951-1666", "OTHER", &alice, &v);
+	assert_verdict(&v, STORAGE_ACTION_READ_ONLY, "kingston-read", 20);
+}
+END_TEST
+
+START_TEST(test_policy_rule_without_fields_matches_every_device)
+{
+	_cleanup_(config_freep) struct config *c = test_config();
+	struct policy_verdict v;
+
+	add_rule(c, "everything-read-only", NULL, NULL, NULL, STORAGE_ACTION_READ_ONLY, 8);
+	add_rule(c, "approved-stick", "0951", "1666", STICK_SERIAL, STORAGE_ACTION_ALLOW, 10);
+	decide(c, "stick-kingston-0951-1666", STICK_SERIAL, &alice, &v);
+	assert_verdict(&v, STORAGE_ACTION_READ_ONLY, "everything-read-only", 8);
+}
+END_TEST
+
+START_TEST(test_policy_vendor_product_compare_case_insensitively)
+{
+	_cleanup_(config_freep) struct config *c = test_config();
+	_cleanup_(policy_freep) struct policy *p = NULL;
+
+	add_rule(c, "upper", "ABCD", "EF01", NULL, STORAGE_ACTION_ALLOW, 10);
+	p = policy_new(c);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_ptr_eq(policy_match_rule(p, "abcd", "ef01", NULL), &c->storage.rules[0]);
+	ck_assert_ptr_eq(policy_match_rule(p, "ABCD", "eF01", "x"), &c->storage.rules[0]);
+	ck_assert_ptr_null(policy_match_rule(p, "abcd", NULL, NULL));
+	ck_assert_ptr_null(policy_match_rule(p, NULL, NULL, NULL));
+	ck_assert_ptr_null(policy_match_rule(p, "", "", ""));
+	ck_assert_ptr_eq(policy_config(p), c);
+}
+END_TEST
+
+START_TEST(test_policy_read_only_rule)
+{
+	_cleanup_(config_freep) struct config *c = test_config();
+	struct policy_verdict v;
+
+	add_rule(c, "ro-stick", "0951", "1666", NULL, STORAGE_ACTION_READ_ONLY, 10);
+	decide(c, "stick-kingston-0951-1666", STICK_SERIAL, &alice, &v);
+	assert_verdict(&v, STORAGE_ACTION_READ_ONLY, "ro-stick", 10);
+}
+END_TEST
+
+START_TEST(test_policy_groups)
+{
+	_cleanup_(config_freep) struct config *c = test_config();
+	struct policy_verdict v;
+
+	c->storage.while_locked = WHILE_LOCKED_POLICY;
+	decide(c, "stick-kingston-0951-1666", NULL, &carol, &v);
+	assert_verdict(&v, STORAGE_ACTION_ALLOW, "read_write_groups", 4);
+	decide(c, "stick-kingston-0951-1666", NULL, &bob, &v);
+	assert_verdict(&v, STORAGE_ACTION_READ_ONLY, "read_only_groups", 5);
+	decide(c, "stick-kingston-0951-1666", NULL, &alice, &v);
+	assert_verdict(&v, STORAGE_ACTION_BLOCK, "default", 3);
+	decide(c, "stick-kingston-0951-1666", NULL, &unknown_groups, &v);
+	assert_verdict(&v, STORAGE_ACTION_BLOCK, "default", 3);
+	decide(c, "stick-kingston-0951-1666", NULL, &nobody, &v);
+	assert_verdict(&v, STORAGE_ACTION_BLOCK, "default", 3);
+	decide(c, "stick-kingston-0951-1666", NULL, NULL, &v);
+	assert_verdict(&v, STORAGE_ACTION_BLOCK, "default", 3);
+}
+END_TEST
+
+START_TEST(test_policy_most_permissive_grant_wins)
+{
+	_cleanup_(config_freep) struct config *c = test_config();
+	struct policy_verdict v;
+
+	add_rule(c, "ro-stick", "0951", "1666", NULL, STORAGE_ACTION_READ_ONLY, 10);
+	/* it-staff get read-write on any stick, so also on an approved read-only one */
+	decide(c, "stick-kingston-0951-1666", NULL, &carol, &v);
+	assert_verdict(&v, STORAGE_ACTION_ALLOW, "read_write_groups", 4);
+	/* same grant from rule and group: the rule, more specific, is reported */
+	decide(c, "stick-kingston-0951-1666", NULL, &bob, &v);
+	assert_verdict(&v, STORAGE_ACTION_READ_ONLY, "ro-stick", 10);
+	/* default allow is not narrowed by a read-only rule */
+	c->storage.default_action = STORAGE_ACTION_ALLOW;
+	decide(c, "stick-kingston-0951-1666", NULL, &alice, &v);
+	assert_verdict(&v, STORAGE_ACTION_ALLOW, "default", 3);
+	/* default read-only and a read-only rule: the rule is reported */
+	c->storage.default_action = STORAGE_ACTION_READ_ONLY;
+	decide(c, "stick-kingston-0951-1666", NULL, &alice, &v);
+	assert_verdict(&v, STORAGE_ACTION_READ_ONLY, "ro-stick", 10);
+}
+END_TEST
+
+START_TEST(test_policy_named_allow_beats_group)
+{
+	_cleanup_(config_freep) struct config *c = test_config();
+	struct policy_verdict v;
+
+	add_rule(c, "approved-stick", "0951", "1666", NULL, STORAGE_ACTION_ALLOW, 10);
+	decide(c, "stick-kingston-0951-1666", NULL, &carol, &v);
+	assert_verdict(&v, STORAGE_ACTION_ALLOW, "approved-stick", 10);
+}
+END_TEST
+
+START_TEST(test_policy_while_locked_block_overrides_everything)
+{
+	_cleanup_(config_freep) struct config *c = test_config();
+	struct policy_verdict v;
+
+	add_rule(c, "approved-stick", "0951", "1666", STICK_SERIAL, STORAGE_ACTION_ALLOW, 10);
+	c->storage.default_action = STORAGE_ACTION_ALLOW;
+
+	decide(c, "stick-kingston-0951-1666", STICK_SERIAL, &carol_locked, &v);
+	assert_verdict(&v, STORAGE_ACTION_BLOCK, "while_locked", 6);
+	ck_assert_str_eq(v.reason, "the session at the seat is locked");
+	decide(c, "stick-kingston-0951-1666", STICK_SERIAL, &nobody, &v);
+	assert_verdict(&v, STORAGE_ACTION_BLOCK, "while_locked", 6);
+	ck_assert_str_eq(v.reason, "nobody is logged in at the seat");
+	decide(c, "stick-kingston-0951-1666", STICK_SERIAL, NULL, &v);
+	assert_verdict(&v, STORAGE_ACTION_BLOCK, "while_locked", 6);
+	/* someone present and unlocked: the usual steps */
+	decide(c, "stick-kingston-0951-1666", STICK_SERIAL, &carol, &v);
+	assert_verdict(&v, STORAGE_ACTION_ALLOW, "approved-stick", 10);
+}
+END_TEST
+
+START_TEST(test_policy_while_locked_policy_decides_as_usual)
+{
+	_cleanup_(config_freep) struct config *c = test_config();
+	struct policy_verdict v;
+
+	c->storage.while_locked = WHILE_LOCKED_POLICY;
+	add_rule(c, "approved-stick", "0951", "1666", STICK_SERIAL, STORAGE_ACTION_ALLOW, 10);
+	decide(c, "stick-kingston-0951-1666", STICK_SERIAL, &nobody, &v);
+	assert_verdict(&v, STORAGE_ACTION_ALLOW, "approved-stick", 10);
+	/* the locked session's owner keeps their groups */
+	decide(c, "stick-kingston-0951-1666", NULL, &carol_locked, &v);
+	assert_verdict(&v, STORAGE_ACTION_ALLOW, "read_write_groups", 4);
+}
+END_TEST
+
+START_TEST(test_policy_composite_blocks_storage_interface_only)
+{
+	_cleanup_(config_freep) struct config *c = test_config();
+	_cleanup_(policy_freep) struct policy *p = NULL;
+	struct policy_verdict v;
+	struct devid id;
+
+	p = policy_new(c);
+	ck_assert_ptr_nonnull(p);
+	load_device("composite-keyboard-storage", NULL, &id);
+
+	ck_assert_int_eq(policy_decide(p, &id, &alice, &v), 0);
+	assert_verdict(&v, STORAGE_ACTION_BLOCK, "default", 3);
+	ck_assert(v.storage);
+	ck_assert_int_eq(policy_interface_action(p, &id, &v, 1, 0), STORAGE_ACTION_ALLOW);
+	ck_assert_int_eq(policy_interface_action(p, &id, &v, 1, 1), STORAGE_ACTION_BLOCK);
+	ck_assert_int_eq(policy_interface_action(p, &id, &v, 0, 1), STORAGE_ACTION_BLOCK);
+	/* an interface not in the descriptors gets the storage decision (fail closed) */
+	ck_assert_int_eq(policy_interface_action(p, &id, &v, 1, 5), STORAGE_ACTION_BLOCK);
+
+	ck_assert_int_eq(policy_decide(p, &id, &bob, &v), 0);
+	ck_assert_int_eq(policy_interface_action(p, &id, &v, 1, 0), STORAGE_ACTION_ALLOW);
+	ck_assert_int_eq(policy_interface_action(p, &id, &v, 1, 1), STORAGE_ACTION_READ_ONLY);
+	devid_done(&id);
+}
+END_TEST
+
+START_TEST(test_policy_non_storage_interfaces_allowed)
+{
+	_cleanup_(config_freep) struct config *c = test_config();
+	_cleanup_(policy_freep) struct policy *p = NULL;
+	struct policy_verdict v;
+	struct devid id;
+
+	p = policy_new(c);
+	ck_assert_ptr_nonnull(p);
+	load_device("keyboard-dell-413c-2107", NULL, &id);
+	ck_assert_int_eq(policy_decide(p, &id, &nobody, &v), 0);
+	ck_assert_int_eq(policy_interface_action(p, &id, &v, 1, 0), STORAGE_ACTION_ALLOW);
+	ck_assert_int_eq(policy_interface_action(p, &id, &v, 1, 9), STORAGE_ACTION_ALLOW);
+	devid_done(&id);
+}
+END_TEST
+
+START_TEST(test_policy_storage_classes_honoured)
+{
+	/* a PTP camera: interface 06/01/01 (still image) */
+	static const uint8_t camera[] = {
+		0x12, 0x01, 0x00, 0x02, 0x00, 0x00, 0x00, 0x40, 0xb0, 0x04, 0x5a, 0x04,
+		0x00, 0x01, 0x01, 0x02, 0x03, 0x01, 0x09, 0x02, 0x27, 0x00, 0x01, 0x01,
+		0x00, 0xc0, 0x01, 0x09, 0x04, 0x00, 0x00, 0x03, 0x06, 0x01, 0x01, 0x00,
+		0x07, 0x05, 0x81, 0x02, 0x00, 0x02, 0x00, 0x07, 0x05, 0x02, 0x02, 0x00,
+		0x02, 0x00, 0x07, 0x05, 0x83, 0x03, 0x08, 0x00, 0x09,
+	};
+	_cleanup_(config_freep) struct config *c = test_config();
+	_cleanup_(policy_freep) struct policy *p = NULL;
+	struct devid_descriptors d;
+	struct policy_verdict v;
+	struct devid id = { .device_class = 0 };
+
+	ck_assert_int_eq(devid_parse_descriptors(camera, sizeof(camera), &d, NULL), 0);
+	devid_set_descriptors(&id, &d);
+	p = policy_new(c);
+	ck_assert_ptr_nonnull(p);
+
+	c->storage.storage_classes[0] = UINT64_C(1) << 0x08 | UINT64_C(1) << 0x06;
+	ck_assert_int_eq(policy_decide(p, &id, &alice, &v), 0);
+	assert_verdict(&v, STORAGE_ACTION_BLOCK, "default", 3);
+	ck_assert_int_eq(policy_interface_action(p, &id, &v, 1, 0), STORAGE_ACTION_BLOCK);
+
+	c->storage.storage_classes[0] = UINT64_C(1) << 0x08;
+	ck_assert_int_eq(policy_decide(p, &id, &alice, &v), 0);
+	assert_verdict(&v, STORAGE_ACTION_ALLOW, "non-storage", 0);
+}
+END_TEST
+
+START_TEST(test_policy_unparsable_device_gets_storage_decision)
+{
+	_cleanup_(config_freep) struct config *c = test_config();
+	_cleanup_(policy_freep) struct policy *p = NULL;
+	struct policy_verdict v;
+	struct devid id = { .vendor = "0951", .product = "1666" };
+
+	add_rule(c, "kingston", "0951", NULL, NULL, STORAGE_ACTION_READ_ONLY, 10);
+	p = policy_new(c);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(policy_decide(p, &id, &alice, &v), 0);
+	assert_verdict(&v, STORAGE_ACTION_READ_ONLY, "kingston", 10);
+	ck_assert(v.storage);
+	ck_assert_int_eq(policy_interface_action(p, &id, &v, 1, 0), STORAGE_ACTION_READ_ONLY);
+
+	id.vendor[0] = '\0';
+	ck_assert_int_eq(policy_decide(p, &id, &alice, &v), 0);
+	assert_verdict(&v, STORAGE_ACTION_BLOCK, "default", 3);
+}
+END_TEST
+
+/* Writes v as 4 lower-case hex digits. */
+static void hex4(char buf[static 5], size_t v)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (int i = 3; i >= 0; i--, v >>= 4)
+		buf[i] = hex[v & 0xf];
+	buf[4] = '\0';
+}
+
+/* 10,000 rules: every one is found, the first in file order wins, lookups stay fast. */
+START_TEST(test_policy_many_rules_first_match_in_file_order)
+{
+	_cleanup_(config_freep) struct config *c = test_config();
+	_cleanup_(policy_freep) struct policy *p = NULL;
+	char vendor[5], product[5], name[16] = "rule-";
+	const size_t n = 10000;
+
+	for (size_t i = 0; i < n; i++) {
+		hex4(vendor, i % 4096);
+		hex4(product, i);
+		hex4(name + 5, i);
+		add_rule(c, name, vendor, product, NULL, STORAGE_ACTION_ALLOW, (unsigned)i + 10);
+	}
+	/* a broad rule at the end loses to every specific one before it */
+	add_rule(c, "vendor-0001", "0001", NULL, NULL, STORAGE_ACTION_READ_ONLY, 20000);
+
+	p = policy_new(c);
+	ck_assert_ptr_nonnull(p);
+
+	for (size_t i = 0; i < n; i++) {
+		const struct storage_rule *r;
+
+		hex4(vendor, i % 4096);
+		hex4(product, i);
+		r = policy_match_rule(p, vendor, product, "S");
+		ck_assert_ptr_eq(r, &c->storage.rules[i]);
+	}
+	ck_assert_ptr_eq(policy_match_rule(p, "0001", "ffff", NULL), &c->storage.rules[n]);
+	ck_assert_ptr_null(policy_match_rule(p, "0fff", "ffff", NULL));
+	/* Speed with many rules is measured by make bench (bench-storage), not asserted here. */
+}
+END_TEST
+
+START_TEST(test_policy_from_loaded_config)
+{
+	static const char text[] = "[storage]\n"
+				   "default = block\n"
+				   "read_only_groups = staff\n"
+				   "while_locked = policy\n"
+				   "\n"
+				   "[storage.allow \"kingston\"]\n"
+				   "vendor = 0951\n"
+				   "mode = read-only\n"
+				   "\n"
+				   "[storage.allow \"approved-stick\"]\n"
+				   "vendor = 0951\n"
+				   "product = 1666\n"
+				   "serial = " STICK_SERIAL "\n"
+				   "mode = allow\n";
+	_cleanup_(config_freep) struct config *c = NULL;
+	_cleanup_strv_free_ char **errors = NULL;
+	struct policy_verdict v;
+	char where[256];
+
+	ck_assert_int_eq(config_load_string(text, strlen(text), "test.conf", &c, &errors), 0);
+	decide(c, "stick-kingston-0951-1666", STICK_SERIAL, &alice, &v);
+	ck_assert_int_eq(v.action, STORAGE_ACTION_READ_ONLY);
+	ck_assert_str_eq(v.rule_name, "kingston");
+	ck_assert_str_eq(config_place_format(&v.place, where, sizeof(where)), "test.conf:6");
+	decide(c, "stick-kingston-0951-1666", STICK_SERIAL, &nobody, &v);
+	ck_assert_str_eq(v.rule_name, "kingston");
+	decide(c, "composite-keyboard-storage", NULL, &alice, &v);
+	ck_assert_int_eq(v.action, STORAGE_ACTION_BLOCK);
+	ck_assert_str_eq(v.rule_name, "default");
+	ck_assert_str_eq(config_place_format(&v.place, where, sizeof(where)), "test.conf:2");
+}
+END_TEST
+
+START_TEST(test_policy_free_accepts_null)
+{
+	ck_assert_ptr_null(policy_free(NULL));
+}
+END_TEST
+
+static Suite *policy_suite(void)
+{
+	Suite *s = suite_create("policy");
+	TCase *tc;
+
+	tc = tcase_create("precedence");
+	tcase_add_test(tc, test_policy_non_storage_device_allowed_even_while_locked);
+	tcase_add_test(tc, test_policy_default_decides_without_rules_or_groups);
+	tcase_add_test(tc, test_policy_groups);
+	tcase_add_test(tc, test_policy_most_permissive_grant_wins);
+	tcase_add_test(tc, test_policy_named_allow_beats_group);
+	tcase_add_test(tc, test_policy_while_locked_block_overrides_everything);
+	tcase_add_test(tc, test_policy_while_locked_policy_decides_as_usual);
+	tcase_add_test(tc, test_policy_unparsable_device_gets_storage_decision);
+	tcase_add_test(tc, test_policy_from_loaded_config);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("rules");
+	tcase_add_test(tc, test_policy_named_rule_allows_exact_device);
+	tcase_add_test(tc, test_policy_serial_mismatch_falls_to_default);
+	tcase_add_test(tc, test_policy_vendor_only_rule_matches_any_product);
+	tcase_add_test(tc, test_policy_product_only_and_serial_only_rules);
+	tcase_add_test(tc, test_policy_first_match_wins);
+	tcase_add_test(tc, test_policy_first_match_wins_specific_first);
+	tcase_add_test(tc, test_policy_rule_without_fields_matches_every_device);
+	tcase_add_test(tc, test_policy_vendor_product_compare_case_insensitively);
+	tcase_add_test(tc, test_policy_read_only_rule);
+	tcase_add_test(tc, test_policy_many_rules_first_match_in_file_order);
+	tcase_add_test(tc, test_policy_free_accepts_null);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("interfaces");
+	tcase_add_test(tc, test_policy_composite_blocks_storage_interface_only);
+	tcase_add_test(tc, test_policy_non_storage_interfaces_allowed);
+	tcase_add_test(tc, test_policy_storage_classes_honoured);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(policy_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
