@@ -42,13 +42,14 @@ enum lock_failure {
 	LOCK_FAILURE_LOG,
 };
 
-/* [storage.allow "NAME"]: a named rule. vendor/product are 4 lower-case hex digits or NULL (any). */
+/* [storage.allow "NAME"]: a named rule. vendor/product are 4 lower-case hex digits or NULL (any).
+ */
 struct storage_rule {
 	char *name;
 	char *vendor;
 	char *product;
 	char *serial;
-	enum storage_action mode; /* STORAGE_ACTION_ALLOW or STORAGE_ACTION_READ_ONLY */
+	enum storage_action mode;  /* STORAGE_ACTION_ALLOW or STORAGE_ACTION_READ_ONLY */
 	struct config_place place; /* the section header */
 };
 
@@ -112,14 +113,19 @@ struct config *config_new(void) _malloc_(config_free);
  * or another -errno, and then *reterr_messages (strv, caller frees) holds every problem, each as
  * "FILE:LINE: message" ("FILE: message" when no line applies), in file and line order.
  */
-int config_load(const char *path, uid_t owner_uid, struct config **ret_config,
+int config_load(const char *path,
+		uid_t owner_uid,
+		struct config **ret_config,
 		char ***reterr_messages);
 
 /*
  * Parses one file's text as if it were the only file named name (no ownership checks, no
  * drop-ins): for tests and the fuzzer. Same results as config_load().
  */
-int config_load_string(const char *text, size_t len, const char *name, struct config **ret_config,
+int config_load_string(const char *text,
+		       size_t len,
+		       const char *name,
+		       struct config **ret_config,
 		       char ***reterr_messages);
 
 /* Whether USB interface class cls gets the storage policy. */

@@ -1,0 +1,252 @@
+#include "parse.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "macro.h"
+#include "strv.h"
+
+#define WHY_DURATION "expected a duration such as 90s, 10min, 2h or 1d"
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* Reads decimal digits at *p into *ret; -EINVAL when there are none, -ERANGE on overflow. */
+static int parse_digits(const char **p, uint64_t *ret)
+{
+	const char *s = *p;
+	uint64_t v = 0;
+
+	if (!is_digit(*s))
+		return -EINVAL;
+	for (; is_digit(*s); s++) {
+		uint64_t d = (uint64_t)(*s - '0');
+
+		if (v > (UINT64_MAX - d) / 10)
+			return -ERANGE;
+		v = v * 10 + d;
+	}
+	*p = s;
+	*ret = v;
+	return 0;
+}
+
+static const struct {
+	const char *suffix;
+	uint64_t usec;
+} duration_units[] = {
+	/* "min" before any shorter suffix it starts with; "s", "h", "d" are unambiguous. */
+	{ "min", USEC_PER_MINUTE },
+	{ "s", USEC_PER_SEC },
+	{ "h", USEC_PER_HOUR },
+	{ "d", USEC_PER_DAY },
+};
+
+/* Matches a unit suffix at *p that is followed by a digit, a space or the end. */
+static int parse_unit(const char **p, uint64_t *ret_usec)
+{
+	for (size_t i = 0; i < ELEMENTSOF(duration_units); i++) {
+		size_t n = strlen(duration_units[i].suffix);
+		char next;
+
+		if (strncmp(*p, duration_units[i].suffix, n) != 0)
+			continue;
+		next = (*p)[n];
+		if (next != '\0' && !is_space(next) && !is_digit(next))
+			continue;
+		*p += n;
+		*ret_usec = duration_units[i].usec;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int parse_duration(const char *s, uint64_t *ret_usec, const char **reterr_why)
+{
+	const char *p = s;
+	uint64_t total = 0, n, unit;
+	int r;
+
+	while (is_space(*p))
+		p++;
+	if (*p == '\0')
+		goto invalid;
+
+	while (*p != '\0') {
+		r = parse_digits(&p, &n);
+		if (r == -ERANGE)
+			goto range;
+		if (r < 0)
+			goto invalid;
+
+		if (parse_unit(&p, &unit) < 0) {
+			/* A plain number is seconds, but only as the whole value. */
+			while (is_space(*p))
+				p++;
+			if (*p != '\0' || total != 0 || p == s)
+				goto invalid;
+			unit = USEC_PER_SEC;
+		}
+		if (n > UINT64_MAX / unit || total > UINT64_MAX - n * unit)
+			goto range;
+		total += n * unit;
+
+		while (is_space(*p))
+			p++;
+	}
+
+	*ret_usec = total;
+	return 0;
+
+invalid:
+	*reterr_why = WHY_DURATION;
+	return -EINVAL;
+range:
+	*reterr_why = "duration too long";
+	return -ERANGE;
+}
+
+/* Copies [b, e) without surrounding blanks. */
+static char *strndup_trimmed(const char *b, const char *e)
+{
+	while (b < e && is_space(*b))
+		b++;
+	while (e > b && is_space(e[-1]))
+		e--;
+	return strndup(b, (size_t)(e - b));
+}
+
+int parse_list(const char *s, char ***ret_list, const char **reterr_why)
+{
+	_cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
+	const char *p = s;
+
+	if (!l)
+		return -ENOMEM;
+
+	while (is_space(*p))
+		p++;
+	if (*p == '\0') {
+		*ret_list = TAKE_PTR(l);
+		return 0;
+	}
+
+	for (;;) {
+		const char *e = p + strcspn(p, ",");
+		char *item = strndup_trimmed(p, e);
+
+		if (!item)
+			return -ENOMEM;
+		if (item[0] == '\0') {
+			free(item);
+			*reterr_why = "expected a comma-separated list without empty items";
+			return -EINVAL;
+		}
+		if (strv_consume(&l, item) < 0)
+			return -ENOMEM;
+		if (*e == '\0')
+			break;
+		p = e + 1;
+	}
+
+	*ret_list = TAKE_PTR(l);
+	return 0;
+}
+
+int parse_enum(const char *s, const char *const *names, int n, int *ret, const char **reterr_why)
+{
+	for (int i = 0; i < n; i++)
+		if (names[i] && streq(s, names[i])) {
+			*ret = i;
+			return 0;
+		}
+	*reterr_why = "unknown value";
+	return -EINVAL;
+}
+
+int parse_bool(const char *s, bool *ret, const char **reterr_why)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+
+	for (size_t i = 0; i < ELEMENTSOF(yes); i++) {
+		if (streq(s, yes[i])) {
+			*ret = true;
+			return 0;
+		}
+		if (streq(s, no[i])) {
+			*ret = false;
+			return 0;
+		}
+	}
+	*reterr_why = "expected yes or no";
+	return -EINVAL;
+}
+
+int parse_uint(const char *s, unsigned min, unsigned max, unsigned *ret, const char **reterr_why)
+{
+	const char *p = s;
+	uint64_t v;
+	int r;
+
+	r = parse_digits(&p, &v);
+	if (r == -EINVAL || *p != '\0') {
+		*reterr_why = "expected a whole number";
+		return -EINVAL;
+	}
+	if (r == -ERANGE || v < min || v > max) {
+		*reterr_why = "number out of range";
+		return -ERANGE;
+	}
+	*ret = (unsigned)v;
+	return 0;
+}
+
+int parse_rate(const char *s, unsigned *ret_count, uint64_t *ret_usec, const char **reterr_why)
+{
+	static const char why[] = "expected COUNT/DURATION such as 5/5min, with COUNT and "
+				  "DURATION greater than 0";
+	_cleanup_free_ char *count = NULL;
+	const char *slash = strchr(s, '/');
+	const char *unused;
+	unsigned n;
+	uint64_t usec;
+	int r;
+
+	if (!slash)
+		goto invalid;
+	count = strndup_trimmed(s, slash);
+	if (!count)
+		return -ENOMEM;
+
+	r = parse_uint(count, 0, UINT_MAX, &n, &unused);
+	if (r == -ERANGE) {
+		*reterr_why = "count too large";
+		return r;
+	}
+	if (r < 0 || n == 0)
+		goto invalid;
+
+	r = parse_duration(slash + 1, &usec, reterr_why);
+	if (r == -ERANGE)
+		return r;
+	if (r < 0 || usec == 0)
+		goto invalid;
+
+	*ret_count = n;
+	*ret_usec = usec;
+	return 0;
+
+invalid:
+	*reterr_why = why;
+	return -EINVAL;
+}
