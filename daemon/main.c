@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "config.h"
 #include "log.h"
 #include "manager.h"
@@ -28,8 +29,6 @@ struct args {
 	const char *runtime_dir;
 	int log_target; /* -1 = default */
 };
-
-int audit_replay(const struct config *c, const char *path) __attribute__((weak));
 
 static void usage(FILE *f)
 {
@@ -154,10 +153,6 @@ static int run(const struct args *a)
 		return EXIT_INVALID;
 
 	if (a->mode == RUN_REPLAY_AUDIT) {
-		if (!audit_replay) {
-			log_error("This vaktd was built without the audit part.");
-			return EXIT_RUNTIME;
-		}
 		return audit_replay(c, a->replay_path);
 	}
 
