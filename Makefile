@@ -102,6 +102,8 @@ install: all
 	install -D -m 0644 conf/vakt.conf $(DESTDIR)$(SYSCONFDIR)/vakt/vakt.conf
 	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/vakt/vakt.conf.d
 	install -D -m 0640 conf/audit/50-vakt.rules $(DESTDIR)$(SYSCONFDIR)/audit/rules.d/50-vakt.rules
+	install -D -m 0644 conf/udev/60-vakt-read-only.rules \
+		$(DESTDIR)$(PREFIX)/lib/udev/rules.d/60-vakt-read-only.rules
 	install -D -m 0644 systemd/vaktd.service $(DESTDIR)$(SYSTEMDDIR)/system/vaktd.service
 	install -D -m 0644 systemd/vakt.catalog $(DESTDIR)$(SYSTEMDDIR)/catalog/vakt.catalog
 	install -D -m 0644 man/vaktd.8 $(DESTDIR)$(MANDIR)/man8/vaktd.8

@@ -5,7 +5,8 @@
 make -s -C "$SRC_DIR" B="${BUILD:-$SRC_DIR/build}" install DESTDIR="$T/root" PREFIX=/usr >/dev/null
 for f in /usr/sbin/vaktd /etc/vakt/vakt.conf /etc/audit/rules.d/50-vakt.rules \
 	/usr/lib/systemd/system/vaktd.service /usr/lib/systemd/catalog/vakt.catalog \
-	/usr/share/man/man8/vaktd.8 /usr/share/man/man5/vakt.conf.5; do
+	/usr/share/man/man8/vaktd.8 /usr/share/man/man5/vakt.conf.5 \
+	/usr/lib/udev/rules.d/60-vakt-read-only.rules; do
 	[ -s "$T/root$f" ] || fail "make install did not install $f"
 done
 [ -x "$T/root/usr/sbin/vaktd" ] || fail "vaktd not executable"

@@ -1,0 +1,716 @@
+/*
+ * The storage decision for one USB device, enforced through the kernel's USB authorisation and
+ * block read-only switches, and its records.
+ *
+ * Order of events on real hardware, with the door closed (udev.c):
+ *   1. usb_device "add": unauthorised, no interfaces in sysfs; its raw "descriptors" attribute
+ *      still lists them. vakt identifies it, asks lib/policy and writes "authorized".
+ *   2. usb_interface "add" (only once the device is authorised): created unauthorised where the
+ *      kernel has interface authorisation; vakt authorises each one except a storage interface
+ *      the verdict blocks, then asks the kernel to probe drivers for it.
+ *   3. block "add" (disk, then partitions) once usb-storage/uas bound: for a read-only device,
+ *      BLKROSET on each. See storage_marker_create() for how that beats automounters.
+ */
+
+#include "storage.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "manager.h"
+#include "strv.h"
+#include "udev-util.h"
+#include "usbsys.h"
+
+#define DESCRIPTORS_MAX ((size_t)512 * 1024)
+
+static bool gone(int r)
+{
+	return r == -ENOENT || r == -ENODEV || r == -ENXIO;
+}
+
+struct tracked_device *storage_find(struct storage *s, const char *syspath)
+{
+	for (struct tracked_device *t = s->devices; t; t = t->next)
+		if (streq(t->syspath, syspath))
+			return t;
+	return NULL;
+}
+
+static void tracked_free(struct tracked_device *t)
+{
+	if (!t)
+		return;
+	free(t->syspath);
+	devid_done(&t->id);
+	free(t->rule);
+	seat_person_done(&t->person);
+	free(t);
+}
+
+void storage_forget_all(struct storage *s)
+{
+	while (s->devices) {
+		struct tracked_device *t = s->devices;
+
+		s->devices = t->next;
+		tracked_free(t);
+	}
+}
+
+/* ---- read-only markers ---------------------------------------------------------------------- */
+
+/*
+ * The read-only race. A block device node exists from the moment the kernel adds the disk, and
+ * udisks (and every other libudev listener) hears of it as soon as udevd has run its rules for
+ * that "add". vaktd itself only hears of it at that same moment, so its own BLKROSET alone would
+ * race an automounter. The race is closed inside udevd instead: before vaktd authorises the
+ * storage interface of a read-only device it creates RUNTIME_DIR/read-only/PORT, and the shipped
+ * rule conf/udev/60-vakt-read-only.rules runs "blockdev --setro" as a PROGRAM match for every
+ * block device below a USB device with such a marker. udevd runs that synchronously while
+ * processing the block device's "add", before it applies the node's group permissions, creates
+ * the /dev/disk/by-* links and broadcasts the event to udisks: no unprivileged process can open
+ * the node, and no automounter knows of it, before it is read-only. Root can always undo
+ * BLKROSET; that is outside what any policy daemon can prevent. vaktd then sets and checks the
+ * same flag itself when the event reaches it (a second line, and the only one where the rule is
+ * not installed), and blocks the interface if it cannot.
+ */
+static int marker_path(struct storage *s, const char *port, char **ret)
+{
+	if (!s->marker_dir || strchr(port, '/') || port[0] == '.')
+		return -EINVAL;
+	if (asprintf(ret, "%s/%s", s->marker_dir, port) < 0) {
+		*ret = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int storage_marker_create(struct storage *s, const char *port)
+{
+	_cleanup_free_ char *path = NULL;
+	_cleanup_close_ int fd = -1;
+	int r;
+
+	r = marker_path(s, port, &path);
+	if (r < 0)
+		return r;
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	return fd < 0 ? -errno : 0;
+}
+
+static void storage_marker_remove(struct storage *s, const char *port)
+{
+	_cleanup_free_ char *path = NULL;
+
+	if (marker_path(s, port, &path) >= 0)
+		(void)unlink(path);
+}
+
+void storage_markers_clear(struct storage *s)
+{
+	DIR *d;
+
+	if (!s->marker_dir)
+		return;
+	d = opendir(s->marker_dir);
+	if (!d)
+		return;
+	for (const struct dirent *de = readdir(d); de; de = readdir(d))
+		if (de->d_name[0] != '.')
+			(void)unlinkat(dirfd(d), de->d_name, 0);
+	(void)closedir(d);
+}
+
+/* ---- identity and person -------------------------------------------------------------------- */
+
+static int string_attr(struct udev_device *dev, const char *attr, char **ret)
+{
+	const char *v = udev_device_get_sysattr_value(dev, attr);
+
+	*ret = NULL;
+	return v ? devid_sanitize_string(v, strlen(v), ret) : 0;
+}
+
+/* Fills *ret from sysfs. Returns 0, -ENODEV when the device is gone, or -ENOMEM. */
+static int identify(struct udev_device *dev, struct devid *ret)
+{
+	const char *syspath = udev_device_get_syspath(dev);
+	_cleanup_free_ struct devid_descriptors *d = NULL;
+	_cleanup_free_ uint8_t *raw = NULL;
+	struct devid id = { 0 };
+	const char *v, *why = NULL;
+	size_t len = 0;
+	int r;
+
+	r = usbsys_read_attr(syspath, "descriptors", DESCRIPTORS_MAX, &raw, &len);
+	if (r < 0 && access(syspath, F_OK) < 0)
+		return -ENODEV;
+	d = malloc(sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	if (r >= 0 && devid_parse_descriptors(raw, len, d, &why) >= 0)
+		devid_set_descriptors(&id, d);
+	else
+		/* Fail closed: policy treats a device it cannot see into as storage. */
+		log_warning("USB device %s has %s descriptors (%s); treating it as storage.",
+			    syspath,
+			    r < 0 ? "no readable" : "malformed",
+			    why ? why : strerror(-r));
+
+	v = udev_device_get_sysattr_value(dev, "idVendor");
+	if (v)
+		(void)devid_parse_hex4(v, id.vendor);
+	v = udev_device_get_sysattr_value(dev, "idProduct");
+	if (v)
+		(void)devid_parse_hex4(v, id.product);
+	v = udev_device_get_sysattr_value(dev, "bDeviceClass");
+	if (v && !id.descriptors_valid)
+		id.device_class = (uint8_t)strtoul(v, NULL, 16);
+	if (string_attr(dev, "serial", &id.serial) < 0 ||
+	    string_attr(dev, "manufacturer", &id.manufacturer) < 0 ||
+	    string_attr(dev, "product", &id.name) < 0)
+		goto oom;
+	id.port = strdup(udev_device_get_sysname(dev));
+	id.syspath = strdup(syspath);
+	if (!id.port || !id.syspath)
+		goto oom;
+	*ret = id;
+	return 0;
+oom:
+	devid_done(&id);
+	return -ENOMEM;
+}
+
+/* ID_SEAT of the device or its nearest parent that has one (udev's 71-seat.rules). */
+static const char *device_seat(struct udev_device *dev)
+{
+	for (struct udev_device *p = dev; p; p = udev_device_get_parent(p)) {
+		const char *seat = udev_device_get_property_value(p, "ID_SEAT");
+
+		if (seat && seat[0])
+			return seat;
+	}
+	return "seat0";
+}
+
+/* ---- records -------------------------------------------------------------------------------- */
+
+static void add_field(char ***l, const char *name, const char *value)
+{
+	char *f;
+
+	if (!value || !value[0])
+		return;
+	if (asprintf(&f, "%s=%s", name, value) < 0)
+		return;
+	(void)strv_consume(l, f);
+}
+
+static void add_fieldf(char ***l, const char *name, const char *format, ...) _printf_(3, 4);
+
+static void add_fieldf(char ***l, const char *name, const char *format, ...)
+{
+	_cleanup_free_ char *value = NULL;
+	va_list ap;
+	int k;
+
+	va_start(ap, format);
+	k = vasprintf(&value, format, ap);
+	va_end(ap);
+	if (k < 0)
+		return;
+	add_field(l, name, value);
+}
+
+static const char *decision_name(enum storage_action a)
+{
+	return a == STORAGE_ACTION_ALLOW       ? "allow"
+	       : a == STORAGE_ACTION_READ_ONLY ? "read-only"
+					       : "block";
+}
+
+static enum event_id decision_event(enum storage_action a)
+{
+	return a == STORAGE_ACTION_ALLOW       ? EVENT_STORAGE_ALLOWED
+	       : a == STORAGE_ACTION_READ_ONLY ? EVENT_STORAGE_READ_ONLY
+					       : EVENT_STORAGE_BLOCKED;
+}
+
+/* The fields every storage record carries: device, person, rule, mode. */
+static char **base_fields(struct storage *s, const struct tracked_device *t)
+{
+	char **l = NULL;
+
+	add_field(&l, "VAKT_DEVICE_VENDOR_ID", t->id.vendor);
+	add_field(&l, "VAKT_DEVICE_PRODUCT_ID", t->id.product);
+	add_field(&l, "VAKT_DEVICE_SERIAL", t->id.serial);
+	add_field(&l, "VAKT_DEVICE_NAME", t->id.name);
+	add_field(&l, "VAKT_DEVICE_MANUFACTURER", t->id.manufacturer);
+	add_field(&l, "VAKT_DEVICE_PORT", t->id.port);
+	add_field(&l, "VAKT_DEVICE_SYSPATH", t->id.syspath);
+	if (t->id.descriptors_valid) {
+		char classes[DEVID_CLASS_SUMMARY_MAX];
+
+		add_field(&l,
+			  "VAKT_DEVICE_CLASSES",
+			  devid_class_summary(&t->id.desc, classes, sizeof(classes)));
+	}
+	add_field(&l, "VAKT_RULE", t->rule);
+	add_field(&l, "VAKT_SEAT", t->person.seat);
+	if (t->person.present) {
+		add_field(&l, "VAKT_USER", t->person.user);
+		add_fieldf(&l, "VAKT_UID", "%u", (unsigned)t->person.uid);
+		add_field(&l, "VAKT_SESSION", t->person.session);
+		add_field(&l, "VAKT_TTY", t->person.tty);
+		add_field(&l, "VAKT_REMOTE_HOST", t->person.remote_host);
+	}
+	add_field(&l, "VAKT_MODE", s->enforce ? "enforce" : "observe");
+	return l;
+}
+
+static const char *device_label(const struct tracked_device *t)
+{
+	return t->id.name ? t->id.name : "unnamed";
+}
+
+static const char *person_label(const struct tracked_device *t)
+{
+	return t->person.present ? t->person.user : "nobody";
+}
+
+static bool composite(const struct storage *s, const struct tracked_device *t);
+
+/* The decision record. result is NULL (done), "failure" or "observe". */
+static void log_decision(struct storage *s, const struct tracked_device *t, const char *result)
+{
+	_cleanup_strv_free_ char **l = base_fields(s, t);
+	enum storage_action a = t->effective;
+	bool observe = result && streq(result, "observe");
+	char place[512];
+	const char *what;
+
+	what = a == STORAGE_ACTION_ALLOW       ? "allowed"
+	       : a == STORAGE_ACTION_READ_ONLY ? "made read-only"
+	       : composite(s, t)	       ? "blocked (its other functions stay usable)"
+					       : "blocked";
+	add_field(&l, "VAKT_DECISION", decision_name(a));
+	add_field(&l, "VAKT_REASON", t->verdict.reason);
+	add_field(&l, "VAKT_RESULT", result ? result : "success");
+	add_fieldf(&l,
+		   "MESSAGE",
+		   "%sUSB storage device '%s' (%s:%s) %s %s for %s at %s, as decided by '%s' (%s).",
+		   observe ? "Observe mode, nothing changed: " : "",
+		   device_label(t),
+		   t->id.vendor,
+		   t->id.product,
+		   observe ? "would have been" : "was",
+		   what,
+		   person_label(t),
+		   t->person.seat,
+		   t->verdict.rule_name ? t->verdict.rule_name : "?",
+		   config_place_format(&t->verdict.place, place, sizeof(place)));
+	log_event_strv(decision_event(a), l);
+}
+
+/* A failed switch: the device ends up blocked. */
+static void log_failure(struct storage *s, const struct tracked_device *t, const char *what, int r)
+{
+	_cleanup_strv_free_ char **l = base_fields(s, t);
+
+	add_field(&l, "VAKT_DECISION", "block");
+	add_field(&l, "VAKT_RESULT", "failure");
+	add_fieldf(&l,
+		   "MESSAGE",
+		   "USB storage device '%s' (%s:%s) stays blocked: vaktd could not %s (%s).",
+		   device_label(t),
+		   t->id.vendor,
+		   t->id.product,
+		   what,
+		   strerror(-r));
+	log_event_strv(EVENT_STORAGE_BLOCKED, l);
+	log_error_errno(r, "Cannot %s for USB device %s: %m", what, t->syspath);
+}
+
+/* ---- enforcement ---------------------------------------------------------------------------- */
+
+/* Whether the device has any interface that is not storage (a composite keyboard+stick). */
+static bool composite(const struct storage *s, const struct tracked_device *t)
+{
+	const struct config *c = policy_config(s->policy);
+
+	if (!t->id.descriptors_valid)
+		return false;
+	for (size_t i = 0; i < t->id.desc.n_interfaces; i++) {
+		const struct devid_interface *ifc = &t->id.desc.interfaces[i];
+
+		if (!devid_interface_is_storage(&t->id, c, ifc->config_value, ifc->number))
+			return true;
+	}
+	return false;
+}
+
+/* Whether the device's controller creates interfaces unauthorised (interface_authorized_default
+ * = 0): only then can vakt authorise a composite device and hold back its storage interface. */
+static bool interface_level(struct udev_device *dev)
+{
+	for (struct udev_device *p = dev; p; p = udev_device_get_parent(p)) {
+		const char *name = udev_device_get_sysname(p);
+		int v;
+
+		if (name && strncmp(name, "usb", 3) == 0)
+			return usbsys_read_int(udev_device_get_syspath(p),
+					       "interface_authorized_default",
+					       &v) >= 0 &&
+			       v == 0;
+	}
+	return false;
+}
+
+static enum storage_action
+interface_action(struct storage *s, const struct tracked_device *t, struct udev_device *intf)
+{
+	struct udev_device *usb = udev_device_get_parent(intf);
+	struct policy_verdict v = t->verdict;
+	const char *cv = usb ? udev_device_get_sysattr_value(usb, "bConfigurationValue") : NULL;
+	const char *num = udev_device_get_sysattr_value(intf, "bInterfaceNumber");
+
+	if (!num)
+		return t->effective; /* unknown interface: treat as storage (fail closed) */
+	v.action = t->effective;
+	return policy_interface_action(s->policy,
+				       &t->id,
+				       &v,
+				       cv ? (uint8_t)strtoul(cv, NULL, 10) : 0,
+				       (uint8_t)strtoul(num, NULL, 16));
+}
+
+static int for_each_child(struct storage *s,
+			  struct udev_device *dev,
+			  const char *subsystem,
+			  int (*fn)(struct storage *s, struct udev_device *child))
+{
+	_cleanup_(udev_enumerate_unrefp) struct udev_enumerate *e = NULL;
+	struct udev_list_entry *item;
+
+	e = udev_enumerate_new(s->udev);
+	if (!e || udev_enumerate_add_match_parent(e, dev) < 0 ||
+	    udev_enumerate_add_match_subsystem(e, subsystem) < 0 ||
+	    udev_enumerate_scan_devices(e) < 0)
+		return -ENOMEM;
+	udev_list_entry_foreach(item, udev_enumerate_get_list_entry(e))
+	{
+		_cleanup_(udev_device_unrefp) struct udev_device *child = NULL;
+
+		child = udev_device_new_from_syspath(s->udev, udev_list_entry_get_name(item));
+		if (child && child != dev &&
+		    !streq(udev_device_get_syspath(child), udev_device_get_syspath(dev)))
+			(void)fn(s, child);
+	}
+	return 0;
+}
+
+int storage_interface_apply(struct storage *s, struct udev_device *intf)
+{
+	struct udev_device *usb =
+		udev_device_get_parent_with_subsystem_devtype(intf, "usb", "usb_device");
+	const char *syspath = udev_device_get_syspath(intf);
+	struct tracked_device *t;
+	int cur = 1, r;
+
+	if (!usb)
+		return 0;
+	t = storage_find(s, udev_device_get_syspath(usb));
+	if (!t)
+		/* Its device was not seen (yet): deciding it handles its interfaces too. */
+		return storage_device_apply(s, usb, STORAGE_HOTPLUG);
+	if (!s->enforce)
+		return 0;
+
+	r = usbsys_read_int(syspath, "authorized", &cur);
+	if (r < 0 && gone(r) && access(syspath, F_OK) < 0)
+		return 0;
+	if (interface_action(s, t, intf) != STORAGE_ACTION_BLOCK) {
+		if (cur != 0)
+			return 0;
+		r = usbsys_authorize_interface(syspath, udev_device_get_sysname(intf));
+		if (r < 0 && !gone(r))
+			log_error_errno(r, "Cannot authorise USB interface %s: %m", syspath);
+		return 0;
+	}
+	if (cur == 0)
+		return 0;
+	/* Authorised although its storage is blocked (the door was open when it came): take the
+	 * interface away, or the whole device when that fails. */
+	r = usbsys_write_attr(syspath, "authorized", "0");
+	if (r < 0 && !gone(r)) {
+		log_failure(s, t, "de-authorise the storage interface", r);
+		(void)usbsys_write_attr(t->syspath, "authorized", "0");
+	}
+	return 0;
+}
+
+static void log_read_only(struct storage *s,
+			  const struct tracked_device *t,
+			  const char *devnode,
+			  const char *result)
+{
+	_cleanup_strv_free_ char **l = base_fields(s, t);
+
+	add_field(&l, "VAKT_DECISION", "read-only");
+	add_field(&l, "VAKT_FILE", devnode);
+	add_field(&l, "VAKT_RESULT", result);
+	add_fieldf(&l,
+		   "MESSAGE",
+		   "Disk %s of USB storage device '%s' (%s:%s) is read-only%s.",
+		   devnode,
+		   device_label(t),
+		   t->id.vendor,
+		   t->id.product,
+		   streq(result, "simulated") ? " (simulated device, no ioctl possible)" : "");
+	log_event_strv(EVENT_STORAGE_READ_ONLY, l);
+}
+
+int storage_block_apply(struct storage *s, struct udev_device *blk)
+{
+	struct udev_device *usb =
+		udev_device_get_parent_with_subsystem_devtype(blk, "usb", "usb_device");
+	struct udev_device *intf =
+		udev_device_get_parent_with_subsystem_devtype(blk, "usb", "usb_interface");
+	const char *devnode = udev_device_get_devnode(blk);
+	struct tracked_device *t;
+	bool was_writable = false;
+	dev_t devnum;
+	int r;
+
+	if (!usb || !intf || !devnode)
+		return 0;
+	t = storage_find(s, udev_device_get_syspath(usb));
+	if (!t)
+		return storage_device_apply(s, usb, STORAGE_HOTPLUG);
+	if (!s->enforce || !t->verdict.storage)
+		return 0;
+	if (interface_action(s, t, intf) == STORAGE_ACTION_BLOCK)
+		return storage_interface_apply(s, intf);
+	if (t->effective != STORAGE_ACTION_READ_ONLY)
+		return 0;
+
+	r = usbsys_set_read_only(devnode, &was_writable);
+	if (r < 0) {
+		if (gone(r))
+			return 0;
+		log_failure(s, t, "set the disk read-only", r);
+		(void)usbsys_write_attr(udev_device_get_syspath(intf), "authorized", "0");
+		return 0;
+	}
+	log_read_only(s, t, devnode, r == USBSYS_RO_SIMULATED ? "simulated" : "success");
+
+	/* Made read-only only now, yet mounted (the policy became stricter, or it was mounted
+	 * before vaktd ran): a mounted filesystem keeps writing through BLKROSET, so detach the
+	 * storage interface and let it come back read-only; the marker is in place. */
+	devnum = udev_device_get_devnum(blk);
+	if (was_writable && usbsys_block_mounted(major(devnum), minor(devnum))) {
+		const char *ip = udev_device_get_syspath(intf);
+
+		log_warning("Disk %s was mounted read-write; re-attaching it read-only.", devnode);
+		if (usbsys_write_attr(ip, "authorized", "0") >= 0)
+			(void)usbsys_authorize_interface(ip, udev_device_get_sysname(intf));
+	}
+	return 0;
+}
+
+/* Authorises or de-authorises the device itself. Returns 0, or -errno after logging. */
+static int enforce_device(struct storage *s, struct tracked_device *t, struct udev_device *dev)
+{
+	bool blocked, want;
+	int cur = 0, r;
+
+	if (t->verdict.storage && t->effective == STORAGE_ACTION_READ_ONLY) {
+		r = storage_marker_create(s, t->id.port);
+		if (r < 0) {
+			/* Without the marker udev cannot make the disk read-only in time. */
+			t->effective = STORAGE_ACTION_BLOCK;
+			log_failure(s, t, "prepare read-only access", r);
+		}
+	}
+	if (t->effective != STORAGE_ACTION_READ_ONLY)
+		storage_marker_remove(s, t->id.port);
+	blocked = t->verdict.storage && t->effective == STORAGE_ACTION_BLOCK;
+	want = !blocked || (composite(s, t) && interface_level(dev));
+
+	r = usbsys_read_int(t->syspath, "authorized", &cur);
+	if (r < 0)
+		return gone(r) ? -ENODEV
+			       : log_error_errno(r, "Cannot read %s/authorized: %m", t->syspath);
+	if (want == (cur != 0))
+		return 0;
+	/* cur != 0 && !want: authorised before (door open, or allowed by an older policy) and no
+	 * longer allowed: the policy wins, the device is taken away. */
+	r = usbsys_write_attr(t->syspath, "authorized", want ? "1" : "0");
+	if (r < 0) {
+		if (gone(r))
+			return -ENODEV;
+		if (want && t->verdict.storage) {
+			t->effective = STORAGE_ACTION_BLOCK;
+			log_failure(s, t, "authorise the device", r);
+			return r;
+		}
+		return log_error_errno(r,
+				       "Cannot %s USB device %s: %m",
+				       want ? "authorise" : "de-authorise",
+				       t->syspath);
+	}
+	return 0;
+}
+
+static int tracked_new(struct storage *s, struct udev_device *dev, struct tracked_device **ret)
+{
+	struct tracked_device *t;
+
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->syspath = strdup(udev_device_get_syspath(dev));
+	if (!t->syspath) {
+		free(t);
+		return -ENOMEM;
+	}
+	t->next = s->devices;
+	s->devices = t;
+	*ret = t;
+	return 0;
+}
+
+static void remove_tracked(struct storage *s, struct tracked_device *t)
+{
+	for (struct tracked_device **p = &s->devices; *p; p = &(*p)->next)
+		if (*p == t) {
+			*p = t->next;
+			tracked_free(t);
+			return;
+		}
+}
+
+/* Identity, person and verdict for dev into t (replacing what t held). */
+static int decide(struct storage *s, struct udev_device *dev, struct tracked_device *t)
+{
+	struct devid id;
+	struct seat_person person;
+	struct policy_person pp;
+	char place[512];
+	const char *why = NULL;
+	char *rule = NULL;
+	int r;
+
+	r = identify(dev, &id);
+	if (r < 0)
+		return r;
+	seat_bus_lookup(s->bus, device_seat(dev), &person, &why);
+	if (why)
+		log_debug("Nobody at %s for USB device %s: %s.", person.seat, t->syspath, why);
+	pp = (struct policy_person){
+		.user = person.user,
+		.uid = person.uid,
+		.groups = person.groups,
+		.present = person.present,
+		.locked = person.locked,
+	};
+	devid_done(&t->id);
+	t->id = id;
+	seat_person_done(&t->person);
+	t->person = person;
+	(void)policy_decide(s->policy, &t->id, person.present ? &pp : NULL, &t->verdict);
+	if (asprintf(&rule,
+		     "%s %s",
+		     t->verdict.rule_name ? t->verdict.rule_name : "?",
+		     config_place_format(&t->verdict.place, place, sizeof(place))) < 0)
+		rule = NULL;
+	free(t->rule);
+	t->rule = rule;
+	return 0;
+}
+
+int storage_device_apply(struct storage *s, struct udev_device *dev, enum storage_why why)
+{
+	struct tracked_device *t = storage_find(s, udev_device_get_syspath(dev));
+	bool known = t != NULL, changed;
+	enum storage_action before = t ? t->effective : STORAGE_ACTION_BLOCK;
+	bool was_storage = t && t->verdict.storage;
+	int r;
+
+	if (!t && tracked_new(s, dev, &t) < 0)
+		return log_error_errno(-ENOMEM, "Out of memory.");
+	r = decide(s, dev, t);
+	if (r < 0) {
+		if (r != -ENODEV)
+			log_error_errno(
+				r, "Cannot identify USB device %s, ignoring: %m", t->syspath);
+		else
+			log_debug("USB device %s vanished before it was decided.", t->syspath);
+		remove_tracked(s, t);
+		return 0;
+	}
+	t->effective = t->verdict.storage ? t->verdict.action : STORAGE_ACTION_ALLOW;
+	changed = !known || before != t->effective || was_storage != t->verdict.storage;
+
+	if (s->enforce) {
+		r = enforce_device(s, t, dev);
+		if (r == -ENODEV) {
+			log_debug("USB device %s vanished while being decided.", t->syspath);
+			remove_tracked(s, t);
+			return 0;
+		}
+		if (r < 0)
+			return 0; /* logged, and recorded for storage devices */
+		(void)for_each_child(s, dev, "usb", storage_interface_apply);
+		(void)for_each_child(s, dev, "block", storage_block_apply);
+	}
+
+	if (!t->verdict.storage) {
+		if (!known)
+			log_info("USB device '%s' (%s:%s) at %s has no storage function%s.",
+				 device_label(t),
+				 t->id.vendor,
+				 t->id.product,
+				 t->id.port,
+				 s->enforce ? " and is authorised" : "");
+		return 0;
+	}
+	/* A reload or rescan that changes nothing for a device records nothing. */
+	(void)why;
+	if (changed)
+		log_decision(s, t, s->enforce ? NULL : "observe");
+	return 0;
+}
+
+void storage_device_removed(struct storage *s, const char *syspath)
+{
+	struct tracked_device *t = storage_find(s, syspath);
+	_cleanup_strv_free_ char **l = NULL;
+
+	if (!t)
+		return;
+	storage_marker_remove(s, t->id.port);
+	if (t->verdict.storage) {
+		l = base_fields(s, t);
+		add_field(&l, "VAKT_DECISION", decision_name(t->effective));
+		add_fieldf(&l,
+			   "MESSAGE",
+			   "USB storage device '%s' (%s:%s) was unplugged from port %s.",
+			   device_label(t),
+			   t->id.vendor,
+			   t->id.product,
+			   t->id.port);
+		log_event_strv(EVENT_STORAGE_REMOVED, l);
+	}
+	remove_tracked(s, t);
+}

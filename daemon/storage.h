@@ -1,0 +1,70 @@
+#pragma once
+
+/*
+ * Internal to the storage part (udev.c: the part, monitor, door and enumeration; storage.c: the
+ * decision for one device and its interfaces and block devices, and the records).
+ */
+
+#include <libudev.h>
+#include <stdbool.h>
+#include <systemd/sd-event.h>
+
+#include "config.h"
+#include "devid.h"
+#include "policy.h"
+#include "seat.h"
+
+struct manager;
+
+/* A USB device vakt has decided. Its verdict borrows from the policy's config; every reload
+ * re-decides every tracked device, so the borrow never outlives its config. */
+struct tracked_device {
+	struct tracked_device *next;
+	char *syspath;
+	struct devid id;
+	struct policy_verdict verdict;
+	enum storage_action effective; /* what is enforced on its storage interfaces */
+	char *rule;		       /* "NAME FILE:LINE", kept for storage.removed */
+	struct seat_person person;     /* at decision time */
+};
+
+struct storage {
+	struct manager *manager;
+	struct udev *udev;
+	struct udev_monitor *monitor;
+	sd_event_source *source;
+	struct policy *policy;
+	struct seat_bus *bus;
+	struct tracked_device *devices;
+	char *marker_dir; /* RUNTIME_DIR/read-only: see storage_marker_create() */
+	bool enforce;
+	int door_result; /* first failure while closing the door */
+};
+
+enum storage_why {
+	STORAGE_HOTPLUG,  /* an add uevent */
+	STORAGE_COLDPLUG, /* present at start */
+	STORAGE_RELOAD,	  /* the policy changed */
+	STORAGE_RESCAN,	  /* after lost uevents */
+};
+
+/* Decides a usb_device (not a root hub) and enforces the decision on it and on its present
+ * interfaces and block devices. Logs its own errors; returns 0. */
+int storage_device_apply(struct storage *s, struct udev_device *dev, enum storage_why why);
+
+/* A usb_interface appeared: authorise it or not, per its device's decision. Returns 0. */
+int storage_interface_apply(struct storage *s, struct udev_device *intf);
+
+/* A block device (disk or partition) appeared: read-only when its USB device is. Returns 0. */
+int storage_block_apply(struct storage *s, struct udev_device *blk);
+
+/* A usb_device went away: storage.removed for a storage device, forget it. */
+void storage_device_removed(struct storage *s, const char *syspath);
+
+/* Forgets every tracked device (no records). */
+void storage_forget_all(struct storage *s);
+
+struct tracked_device *storage_find(struct storage *s, const char *syspath);
+
+/* Removes every read-only marker (at start: stale ones from an earlier run). */
+void storage_markers_clear(struct storage *s);

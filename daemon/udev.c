@@ -1,0 +1,349 @@
+/*
+ * The storage part: the USB door, the udev monitor, coldplug, reload and re-enumeration.
+ * The per-device decision and its enforcement live in storage.c.
+ *
+ * The door. At start (mode = enforce) vaktd writes 0 to every USB root hub's authorized_default
+ * and, where the kernel has it (Linux >= 4.4), interface_authorized_default. From then on the
+ * kernel leaves every newly attached device unauthorised -- no configuration, no interfaces, no
+ * driver -- until vaktd writes its "authorized", and creates the interfaces of an authorised
+ * device unauthorised too, so that vaktd can authorise a composite device's keyboard and hold
+ * back its storage interface. These are kernel settings: they stay as they are when vaktd stops,
+ * crashes or is killed, and vaktd deliberately restores nothing on exit. While vaktd is down new
+ * devices simply wait, unauthorised; devices already authorised keep working. When vaktd starts
+ * again it decides every waiting device (coldplug). The door only exists from the moment vaktd
+ * first runs after boot: for the time before that, boot with usbcore.authorized_default=0 (and the
+ * initramfs then needs its keyboard allowed by other means), as for USBGuard.
+ *
+ * Observe mode writes nothing at all: not the door, not a device. Switching a running vaktd from
+ * enforce to observe opens the door again (authorized_default = 1), since nothing would
+ * authorise new devices otherwise.
+ */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <systemd/sd-event.h>
+
+#include "log.h"
+#include "manager.h"
+#include "parts.h"
+#include "storage.h"
+#include "udev-util.h"
+#include "usbsys.h"
+
+/* Kernel uevents come in bursts (a hub with many devices): a large receive buffer makes overflow
+ * rare; when it happens anyway, on_monitor() re-enumerates. */
+#define MONITOR_BUFFER_SIZE (16 * 1024 * 1024)
+
+static bool is_root_hub(struct udev_device *dev)
+{
+	const char *name = udev_device_get_sysname(dev);
+
+	return name && strncmp(name, "usb", 3) == 0;
+}
+
+static bool storage_enabled(const struct config *c)
+{
+	return c->storage.mode != CONFIG_MODE_OFF;
+}
+
+static int storage_capabilities(const struct config *c, cap_value_t ret_caps[8])
+{
+	/* Writing "authorized" and friends needs no capability: the files belong to root and vaktd
+	 * runs as root. BLKROSET needs CAP_SYS_ADMIN. Observe mode writes nothing. */
+	if (c->storage.mode != CONFIG_MODE_ENFORCE)
+		return 0;
+	ret_caps[0] = CAP_SYS_ADMIN;
+	return 1;
+}
+
+/* Calls fn on every usb_device, parents before children (libudev sorts by syspath). */
+static int for_each_usb_device(struct storage *s,
+			       void (*fn)(struct storage *s, struct udev_device *d))
+{
+	_cleanup_(udev_enumerate_unrefp) struct udev_enumerate *e = NULL;
+	struct udev_list_entry *item;
+
+	e = udev_enumerate_new(s->udev);
+	if (!e)
+		return -ENOMEM;
+	if (udev_enumerate_add_match_subsystem(e, "usb") < 0 ||
+	    udev_enumerate_add_match_property(e, "DEVTYPE", "usb_device") < 0 ||
+	    udev_enumerate_scan_devices(e) < 0)
+		return -EIO;
+	udev_list_entry_foreach(item, udev_enumerate_get_list_entry(e))
+	{
+		_cleanup_(udev_device_unrefp) struct udev_device *d = NULL;
+
+		d = udev_device_new_from_syspath(s->udev, udev_list_entry_get_name(item));
+		if (d)
+			fn(s, d);
+	}
+	return 0;
+}
+
+static void close_door_one(struct storage *s, struct udev_device *d)
+{
+	const char *syspath = udev_device_get_syspath(d);
+	int r;
+
+	if (!is_root_hub(d))
+		return;
+	r = usbsys_close_door(syspath);
+	if (r < 0) {
+		s->door_result = log_error_errno(r, "Cannot close the USB door of %s: %m", syspath);
+		return;
+	}
+	log_info("USB controller %s: new devices wait for vaktd%s.",
+		 udev_device_get_sysname(d),
+		 r > 0 ? ", and so do new interfaces" : " (no interface-level authorisation here)");
+}
+
+static void open_door_one(struct storage *s, struct udev_device *d)
+{
+	(void)s;
+	if (is_root_hub(d) && usbsys_open_door(udev_device_get_syspath(d)) < 0)
+		log_warning("Cannot open the USB door of %s again, ignoring.",
+			    udev_device_get_sysname(d));
+}
+
+static void coldplug_one(struct storage *s, struct udev_device *d)
+{
+	if (!is_root_hub(d))
+		(void)storage_device_apply(s, d, STORAGE_COLDPLUG);
+}
+
+static void rescan_one(struct storage *s, struct udev_device *d)
+{
+	if (!is_root_hub(d))
+		(void)storage_device_apply(s, d, STORAGE_RESCAN);
+}
+
+/* Forgets (with storage.removed) tracked devices whose sysfs directory is gone. */
+static void forget_vanished(struct storage *s)
+{
+	struct tracked_device *next;
+
+	for (struct tracked_device *t = s->devices; t; t = next) {
+		struct stat st;
+
+		next = t->next;
+		if (stat(t->syspath, &st) < 0)
+			storage_device_removed(s, t->syspath);
+	}
+}
+
+/* After lost uevents: forget what went away, decide what came. */
+static void rescan(struct storage *s)
+{
+	forget_vanished(s);
+	if (for_each_usb_device(s, rescan_one) < 0)
+		log_error("Cannot enumerate USB devices after lost uevents.");
+}
+
+static void dispatch(struct storage *s, struct udev_device *dev)
+{
+	const char *action = udev_device_get_action(dev);
+	const char *subsystem = udev_device_get_subsystem(dev);
+	const char *devtype = udev_device_get_devtype(dev);
+
+	if (!action || !subsystem || !devtype)
+		return;
+	if (streq(subsystem, "block")) {
+		if ((streq(action, "add") || streq(action, "change")) &&
+		    (streq(devtype, "disk") || streq(devtype, "partition")))
+			(void)storage_block_apply(s, dev);
+		return;
+	}
+	if (streq(devtype, "usb_interface")) {
+		if (streq(action, "add"))
+			(void)storage_interface_apply(s, dev);
+		return;
+	}
+	if (!streq(devtype, "usb_device"))
+		return;
+	if (streq(action, "remove")) {
+		storage_device_removed(s, udev_device_get_syspath(dev));
+	} else if (streq(action, "add")) {
+		if (!is_root_hub(dev))
+			(void)storage_device_apply(s, dev, STORAGE_HOTPLUG);
+		else if (s->enforce)
+			/* A new controller (a dock, a Thunderbolt hub): close its door too. */
+			close_door_one(s, dev);
+	}
+}
+
+static int on_monitor(sd_event_source *source, int fd, uint32_t revents, void *userdata)
+{
+	struct storage *s = userdata;
+	bool lost = false;
+
+	(void)source;
+	(void)fd;
+	(void)revents;
+	for (;;) {
+		_cleanup_(udev_device_unrefp) struct udev_device *dev = NULL;
+
+		errno = 0;
+		dev = udev_monitor_receive_device(s->monitor);
+		if (dev) {
+			dispatch(s, dev);
+			continue;
+		}
+		if (errno == ENOBUFS) {
+			/* The kernel dropped uevents for us: what we missed is in sysfs. */
+			lost = true;
+			continue;
+		}
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != 0)
+			log_debug_errno(-errno, "Reading a uevent failed, ignoring: %m");
+		break;
+	}
+	if (lost) {
+		log_warning("The uevent queue overflowed; re-enumerating USB devices.");
+		rescan(s);
+	}
+	return 0;
+}
+
+static void storage_stop(void *state)
+{
+	struct storage *s = state;
+
+	if (!s)
+		return;
+	s->source = sd_event_source_disable_unref(s->source);
+	s->monitor = udev_monitor_unref(s->monitor);
+	storage_forget_all(s);
+	s->policy = policy_free(s->policy);
+	s->bus = seat_bus_free(s->bus);
+	s->udev = udev_unref(s->udev);
+	free(s->marker_dir);
+	free(s);
+}
+
+DEFINE_FREEP(struct storage, storage_stop)
+
+static int make_marker_dir(struct storage *s, const char *runtime_dir)
+{
+	if (asprintf(&s->marker_dir, "%s/read-only", runtime_dir) < 0) {
+		s->marker_dir = NULL;
+		return -ENOMEM;
+	}
+	if (mkdir(runtime_dir, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	if (mkdir(s->marker_dir, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int start_monitor(struct storage *s, sd_event *event)
+{
+	int r;
+
+	s->monitor = udev_monitor_new_from_netlink(s->udev, "udev");
+	if (!s->monitor)
+		return errno > 0 ? -errno : -ENOMEM;
+	if (udev_monitor_filter_add_match_subsystem_devtype(s->monitor, "usb", NULL) < 0 ||
+	    udev_monitor_filter_add_match_subsystem_devtype(s->monitor, "block", NULL) < 0)
+		return -ENOMEM;
+	(void)udev_monitor_set_receive_buffer_size(s->monitor, MONITOR_BUFFER_SIZE);
+	r = udev_monitor_enable_receiving(s->monitor);
+	if (r < 0)
+		return r;
+	return sd_event_add_io(
+		event, &s->source, udev_monitor_get_fd(s->monitor), EPOLLIN, on_monitor, s);
+}
+
+static int storage_start(struct manager *m, void **ret_state)
+{
+	_cleanup_(storage_stopp) struct storage *s = NULL;
+	const struct config *c = manager_config(m);
+	int r;
+
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return log_error_errno(-ENOMEM, "Out of memory.");
+	s->manager = m;
+	s->enforce = c->storage.mode == CONFIG_MODE_ENFORCE;
+	s->policy = policy_new(c);
+	s->bus = seat_bus_new();
+	s->udev = udev_new();
+	if (!s->policy || !s->bus || !s->udev)
+		/* cppcheck-suppress memleak ; s is freed by its _cleanup_(storage_stopp) */
+		return log_error_errno(-ENOMEM, "Out of memory.");
+
+	if (s->enforce) {
+		r = make_marker_dir(s, manager_options(m)->runtime_dir);
+		if (r < 0)
+			log_warning_errno(r,
+					  "Cannot create %s; read-only devices will be blocked: %m",
+					  s->marker_dir ? s->marker_dir : "the marker directory");
+		storage_markers_clear(s);
+	}
+
+	/* Listen first, then close the door and look: a device arriving in between is seen by
+	 * both, and deciding a device twice changes nothing. */
+	r = start_monitor(s, manager_event(m));
+	if (r < 0)
+		return log_error_errno(r, "Cannot listen to udev: %m");
+	if (s->enforce) {
+		s->door_result = 0;
+		r = for_each_usb_device(s, close_door_one);
+		if (r < 0 || s->door_result < 0)
+			return log_error_errno(
+				r < 0 ? r : s->door_result,
+				"Cannot hold new USB devices back, not starting: %m");
+	}
+	r = for_each_usb_device(s, coldplug_one);
+	if (r < 0)
+		return log_error_errno(r, "Cannot enumerate USB devices: %m");
+
+	*ret_state = TAKE_PTR(s);
+	return 0;
+}
+
+static void reload_one(struct storage *s, struct udev_device *d)
+{
+	if (!is_root_hub(d))
+		(void)storage_device_apply(s, d, STORAGE_RELOAD);
+}
+
+static int storage_reload(struct manager *m, void *state, const struct config *old)
+{
+	struct storage *s = state;
+	const struct config *c = manager_config(m);
+	struct policy *p;
+	bool enforce = c->storage.mode == CONFIG_MODE_ENFORCE;
+
+	(void)old;
+	p = policy_new(c);
+	if (!p)
+		return log_error_errno(-ENOMEM, "Out of memory.");
+	/* Every tracked verdict borrows from the old config: re-decide them all now. */
+	forget_vanished(s);
+	policy_free(s->policy);
+	s->policy = p;
+	if (enforce && !s->enforce) {
+		s->enforce = true;
+		(void)make_marker_dir(s, manager_options(m)->runtime_dir);
+		s->door_result = 0;
+		(void)for_each_usb_device(s, close_door_one);
+	} else if (!enforce && s->enforce) {
+		s->enforce = false;
+		(void)for_each_usb_device(s, open_door_one);
+	}
+	/* Devices the new policy decides as before are left alone (a mounted disk stays
+	 * mounted); only changed decisions are enforced and recorded. */
+	return for_each_usb_device(s, reload_one);
+}
+
+const struct part_ops storage_part = {
+	.name = "storage",
+	.enabled = storage_enabled,
+	.capabilities = storage_capabilities,
+	.start = storage_start,
+	.reload = storage_reload,
+	.stop = storage_stop,
+};

@@ -1,0 +1,290 @@
+# Shared helpers for the storage integration tests (test-storage-*.py): a umockdev test bed
+# with USB root hubs and devices built from the real descriptor bytes in tests/data/usb, and the
+# real vaktd running in it with --log-target json, its records read from its stdout.
+#
+# The test process must itself run under umockdev-wrapper: import this module first, it
+# re-executes the test under the wrapper when needed.
+import json
+import os
+import queue
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+if os.environ.get('VAKT_UNDER_UMOCKDEV') != '1':
+    if not shutil.which('umockdev-wrapper'):
+        print('umockdev-wrapper is not installed', file=sys.stderr)
+        sys.exit(77)
+    os.environ['VAKT_UNDER_UMOCKDEV'] = '1'
+    os.execvp('umockdev-wrapper', ['umockdev-wrapper', sys.executable] + sys.argv)
+
+import gi  # noqa: E402
+
+gi.require_version('UMockdev', '1.0')
+from gi.repository import UMockdev  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRC = os.path.dirname(os.path.dirname(HERE))
+USB_DATA = os.path.join(SRC, 'tests', 'data', 'usb')
+VAKTD = os.environ.get('VAKTD') or os.path.join(SRC, 'build', 'vaktd')
+
+BASE_CONF = """\
+[storage]
+mode = {mode}
+default = {default}
+while_locked = {while_locked}
+read_write_groups = {rw}
+read_only_groups = {ro}
+
+[idle]
+mode = off
+
+[audit]
+mode = off
+"""
+
+# Interface descriptor fields per fixture: (bInterfaceNumber, class, subclass, protocol).
+FIXTURES = {
+    'stick': ('stick-kingston-0951-1666', '0951', '1666', '1C6F654E5A', 'Kingston',
+              'DataTraveler 3.0', '00', [(0, '08', '06', '50')]),
+    'keyboard': ('keyboard-dell-413c-2107', '413c', '2107', None, 'Dell', 'Dell KB212-B', '00',
+                 [(0, '03', '01', '01')]),
+    'composite': ('composite-keyboard-storage', '1234', '5678', 'COMPO1', 'Acme',
+                  'Keyboard with card reader', '00', [(0, '03', '01', '01'),
+                                                      (1, '08', '06', '50')]),
+    'hub': ('hub-genesys-05e3-0608', '05e3', '0608', None, 'GenesysLogic', 'USB2.0 Hub', '09',
+            [(0, '09', '00', '00')]),
+    'bad': ('bad-truncated-device', '6666', '0001', 'X', 'Evil', 'Truncated', '00',
+            [(0, '08', '06', '50')]),
+}
+
+
+def fail(msg):
+    print('FAIL: ' + msg, file=sys.stderr)
+    sys.exit(1)
+
+
+def descriptor_bytes(name):
+    text = open(os.path.join(USB_DATA, name + '.hex')).read()
+    hexdigits = ''.join(line.split('#')[0] for line in text.splitlines())
+    return bytes.fromhex(''.join(hexdigits.split()))
+
+
+class Testbed:
+    def __init__(self):
+        self.tb = UMockdev.Testbed.new()
+        self.root = self.tb.get_root_dir()
+        self.sys = self.tb.get_sys_dir()
+        self.next_block = 0
+
+    def path(self, syspath, attr=None):
+        p = os.path.join(self.root, syspath.lstrip('/'))
+        return os.path.join(p, attr) if attr else p
+
+    def attr(self, syspath, attr):
+        try:
+            with open(self.path(syspath, attr)) as f:
+                return f.read().strip()
+        except FileNotFoundError:
+            return None
+
+    def add_root_hub(self, n=1):
+        return self.tb.add_device(
+            'usb', 'usb%d' % n, None,
+            ['authorized_default', '1', 'interface_authorized_default', '1', 'authorized', '1',
+             'idVendor', '1d6b', 'idProduct', '0002', 'bDeviceClass', '09', 'busnum', str(n),
+             'devnum', '1', 'product', 'xHCI Host Controller'],
+            ['DEVTYPE', 'usb_device', 'ID_SEAT', 'seat0'])
+
+    def add_device(self, kind, parent, port, authorized='0', serial=None):
+        """The usb_device only, as the kernel shows a new, unauthorised device."""
+        fx, vid, pid, ser, manu, prod, dclass, _ = FIXTURES[kind]
+        name = os.path.basename(port)
+        # Binary attributes first: umockdev 0.17 sends "add" before writing H: attributes.
+        d = os.path.join(self.path(parent), name)
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, 'descriptors'), 'wb') as f:
+            f.write(descriptor_bytes(fx))
+        attrs = ['idVendor', vid, 'idProduct', pid, 'manufacturer', manu, 'product', prod,
+                 'bDeviceClass', dclass, 'authorized', authorized, 'bConfigurationValue',
+                 '1' if authorized == '1' else '', 'busnum', '1', 'devnum', '5']
+        ser = serial or ser
+        if ser:
+            attrs += ['serial', ser]
+        return self.tb.add_device('usb', name, parent, attrs, ['DEVTYPE', 'usb_device'])
+
+    def add_interfaces(self, kind, dev, authorized='0'):
+        """The interfaces, as the kernel adds them once the device is authorised."""
+        out = []
+        name = os.path.basename(dev)
+        for num, cls, sub, proto in FIXTURES[kind][7]:
+            out.append(self.tb.add_device(
+                'usb', '%s:1.%d' % (name, num), dev,
+                ['bInterfaceNumber', '%02x' % num, 'bInterfaceClass', cls,
+                 'bInterfaceSubClass', sub, 'bInterfaceProtocol', proto,
+                 'authorized', authorized],
+                ['DEVTYPE', 'usb_interface']))
+        return out
+
+    def add_disk(self, intf, partitions=1):
+        """A disk (and partitions) below a storage interface, with device nodes."""
+        letter = chr(ord('b') + self.next_block)
+        major, minor = 8, 16 * (self.next_block + 1)
+        self.next_block += 1
+        disk = 'sd' + letter
+        devdir = os.path.join(self.root, 'dev')
+        os.makedirs(devdir, exist_ok=True)
+        for n in [disk] + ['%s%d' % (disk, i + 1) for i in range(partitions)]:
+            open(os.path.join(devdir, n), 'w').close()
+        host = self.tb.add_device('scsi', 'host%d' % self.next_block, intf, [], [])
+        out = [self.tb.add_device(
+            'block', disk, host,
+            ['dev', '%d:%d' % (major, minor), 'removable', '1', 'ro', '0', 'size', '1000'],
+            ['DEVNAME', '/dev/' + disk, 'DEVTYPE', 'disk', 'MAJOR', str(major),
+             'MINOR', str(minor)])]
+        for i in range(partitions):
+            out.append(self.tb.add_device(
+                'block', '%s%d' % (disk, i + 1), out[0],
+                ['dev', '%d:%d' % (major, minor + i + 1), 'partition', str(i + 1), 'ro', '0'],
+                ['DEVNAME', '/dev/%s%d' % (disk, i + 1), 'DEVTYPE', 'partition',
+                 'MAJOR', str(major), 'MINOR', str(minor + i + 1)]))
+        return out
+
+    def remove(self, syspath):
+        """Real unplug: remove uevent, then the directory (umockdev sends none itself)."""
+        self.tb.uevent(syspath, 'remove')
+        self.tb.remove_device(syspath)
+
+    def wait_attr(self, syspath, attr, value, timeout=5.0):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if self.attr(syspath, attr) == value:
+                return True
+            time.sleep(0.01)
+        return False
+
+
+class Vaktd:
+    """The real vaktd in the test bed, records from --log-target json."""
+
+    def __init__(self, tb, conf_text, extra_env=None):
+        self.tb = tb
+        self.dir = tempfile.mkdtemp(prefix='vakt-storage.')
+        os.chmod(self.dir, 0o755)
+        self.conf = os.path.join(self.dir, 'vakt.conf')
+        self.write_conf(conf_text)
+        self.run_dir = os.path.join(self.dir, 'run')
+        env = dict(os.environ)
+        env['UMOCKDEV_DIR'] = tb.root
+        env['LD_PRELOAD'] = 'libumockdev-preload.so.0'
+        # No logind unless a test provides one: nobody is at the seat.
+        env.setdefault('DBUS_SYSTEM_BUS_ADDRESS', 'unix:path=%s/no-bus' % self.dir)
+        env['ASAN_OPTIONS'] = 'verify_asan_link_order=0'
+        env.update(extra_env or {})
+        self.records = []
+        self.q = queue.Queue()
+        self.stderr = open(os.path.join(self.dir, 'stderr'), 'w+')
+        self.proc = subprocess.Popen(
+            [VAKTD, '--config', self.conf, '--log-target', 'json', '--runtime-dir',
+             self.run_dir, '--state-dir', os.path.join(self.dir, 'state')],
+            stdout=subprocess.PIPE, stderr=self.stderr, env=env)
+        threading.Thread(target=self._reader, daemon=True).start()
+
+    def write_conf(self, text):
+        with open(self.conf, 'w') as f:
+            f.write(text)
+        os.chmod(self.conf, 0o644)
+
+    def _reader(self):
+        for line in self.proc.stdout:
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                rec = {'MESSAGE': line.decode(errors='replace'), 'VAKT_EVENT': '?'}
+            self.q.put(rec)
+
+    def _drain(self, timeout):
+        try:
+            rec = self.q.get(timeout=timeout)
+        except queue.Empty:
+            return False
+        self.records.append(rec)
+        return True
+
+    def wait(self, pred, timeout=5.0, what='record'):
+        """The first record (old or new) satisfying pred, else fail."""
+        end = time.monotonic() + timeout
+        seen = 0
+        while True:
+            for rec in self.records[seen:]:
+                if pred(rec):
+                    return rec
+            seen = len(self.records)
+            left = end - time.monotonic()
+            if left <= 0 or (self.proc.poll() is not None and self.q.empty()):
+                self.dump()
+                fail('no %s within %.1fs' % (what, timeout))
+            self._drain(min(left, 0.2))
+
+    def wait_event(self, event, syspath=None, timeout=5.0, **fields):
+        def pred(r):
+            if r.get('VAKT_EVENT') != event:
+                return False
+            if syspath and r.get('VAKT_DEVICE_SYSPATH') != syspath:
+                return False
+            return all(r.get(k) == v for k, v in fields.items())
+        return self.wait(pred, timeout, '%s %s %s' % (event, syspath or '', fields))
+
+    def settle(self, t=0.3):
+        end = time.monotonic() + t
+        while time.monotonic() < end:
+            self._drain(0.05)
+
+    def events(self, event):
+        return [r for r in self.records if r.get('VAKT_EVENT') == event]
+
+    def ready(self):
+        self.wait_event('policy.loaded', timeout=10)
+
+    def dump(self):
+        for r in self.records:
+            print('  record:', json.dumps(r), file=sys.stderr)
+        self.stderr.seek(0)
+        print('  stderr:', self.stderr.read()[-3000:], file=sys.stderr)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+        return self.proc.returncode
+
+
+def conf(mode='enforce', default='block', while_locked='policy', rw='', ro='', rules=''):
+    return BASE_CONF.format(mode=mode, default=default, while_locked=while_locked, rw=rw,
+                            ro=ro) + rules
+
+
+def check(cond, msg, vaktd=None):
+    if not cond:
+        if vaktd:
+            vaktd.dump()
+        fail(msg)
+
+
+def main(fn):
+    """Runs fn(), turning exceptions into a failure with vaktd's output."""
+    if not os.access(VAKTD, os.X_OK):
+        print('no vaktd at %s' % VAKTD, file=sys.stderr)
+        sys.exit(77)
+    fn()
+    print('ok')
+    sys.exit(0)
