@@ -1,0 +1,574 @@
+#include "auditrec.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+/*
+ * Record parsing: types, the "type=NAME msg=audit(S.M:N): " header, and the fields. The parser
+ * works in place on the caller's text (never past len, NUL-terminated or not) and allocates
+ * nothing: the hot path of --replay-audit.
+ *
+ * snprintf() and memcpy() with explicit sizes are used on purpose; clang-analyzer's
+ * DeprecatedOrUnsafeBufferHandling only recommends the Annex K *_s functions, which glibc lacks.
+ * NOLINTBEGIN(clang-analyzer-security.insecureAPI.DeprecatedOrUnsafeBufferHandling)
+ */
+
+struct type_name {
+	int type;
+	const char *name;
+};
+
+static const struct type_name type_names[] = {
+	{ 1006, "LOGIN" },
+	{ 1100, "USER_AUTH" },
+	{ 1101, "USER_ACCT" },
+	{ 1102, "USER_MGMT" },
+	{ 1103, "CRED_ACQ" },
+	{ 1104, "CRED_DISP" },
+	{ 1105, "USER_START" },
+	{ 1106, "USER_END" },
+	{ 1107, "USER_AVC" },
+	{ 1108, "USER_CHAUTHTOK" },
+	{ 1109, "USER_ERR" },
+	{ 1110, "CRED_REFR" },
+	{ 1111, "USYS_CONFIG" },
+	{ 1112, "USER_LOGIN" },
+	{ 1113, "USER_LOGOUT" },
+	{ 1114, "ADD_USER" },
+	{ 1115, "DEL_USER" },
+	{ 1116, "ADD_GROUP" },
+	{ 1117, "DEL_GROUP" },
+	{ 1118, "DAC_CHECK" },
+	{ 1119, "CHGRP_ID" },
+	{ 1120, "TEST" },
+	{ 1121, "TRUSTED_APP" },
+	{ 1122, "USER_SELINUX_ERR" },
+	{ 1123, "USER_CMD" },
+	{ 1124, "USER_TTY" },
+	{ 1125, "CHUSER_ID" },
+	{ 1126, "GRP_AUTH" },
+	{ 1127, "SYSTEM_BOOT" },
+	{ 1128, "SYSTEM_SHUTDOWN" },
+	{ 1129, "SYSTEM_RUNLEVEL" },
+	{ 1130, "SERVICE_START" },
+	{ 1131, "SERVICE_STOP" },
+	{ 1132, "GRP_MGMT" },
+	{ 1133, "GRP_CHAUTHTOK" },
+	{ 1134, "MAC_CHECK" },
+	{ 1135, "ACCT_LOCK" },
+	{ 1136, "ACCT_UNLOCK" },
+	{ 1137, "USER_DEVICE" },
+	{ 1138, "SOFTWARE_UPDATE" },
+	{ 1200, "DAEMON_START" },
+	{ 1201, "DAEMON_END" },
+	{ 1202, "DAEMON_ABORT" },
+	{ 1203, "DAEMON_CONFIG" },
+	{ 1204, "DAEMON_RECONFIG" },
+	{ 1205, "DAEMON_ROTATE" },
+	{ 1206, "DAEMON_RESUME" },
+	{ 1207, "DAEMON_ACCEPT" },
+	{ 1208, "DAEMON_CLOSE" },
+	{ 1209, "DAEMON_ERR" },
+	{ 1300, "SYSCALL" },
+	{ 1302, "PATH" },
+	{ 1303, "IPC" },
+	{ 1304, "SOCKETCALL" },
+	{ 1305, "CONFIG_CHANGE" },
+	{ 1306, "SOCKADDR" },
+	{ 1307, "CWD" },
+	{ 1309, "EXECVE" },
+	{ 1311, "IPC_SET_PERM" },
+	{ 1312, "MQ_OPEN" },
+	{ 1318, "FD_PAIR" },
+	{ 1320, "EOE" },
+	{ 1321, "BPRM_FCAPS" },
+	{ 1322, "CAPSET" },
+	{ 1323, "MMAP" },
+	{ 1324, "NETFILTER_PKT" },
+	{ 1325, "NETFILTER_CFG" },
+	{ 1326, "SECCOMP" },
+	{ 1327, "PROCTITLE" },
+	{ 1328, "FEATURE_CHANGE" },
+	{ 1329, "REPLACE" },
+	{ 1330, "KERN_MODULE" },
+	{ 1331, "FANOTIFY" },
+	{ 1332, "TIME_INJOFFSET" },
+	{ 1333, "TIME_ADJNTPVAL" },
+	{ 1334, "BPF" },
+	{ 1335, "EVENT_LISTENER" },
+	{ 1336, "URINGOP" },
+	{ 1337, "OPENAT2" },
+	{ 1338, "DM_CTRL" },
+	{ 1339, "DM_EVENT" },
+	{ 1400, "AVC" },
+	{ 1700, "ANOM_PROMISCUOUS" },
+	{ 1701, "ANOM_ABEND" },
+	{ 1702, "ANOM_LINK" },
+	{ 1703, "ANOM_CREAT" },
+	{ 2100, "ANOM_LOGIN_FAILURES" },
+	{ 2101, "ANOM_LOGIN_TIME" },
+	{ 2102, "ANOM_LOGIN_SESSIONS" },
+	{ 2103, "ANOM_LOGIN_ACCT" },
+	{ 2104, "ANOM_LOGIN_LOCATION" },
+	{ 2105, "ANOM_MAX_DAC" },
+	{ 2106, "ANOM_MAX_MAC" },
+	{ 2107, "ANOM_AMTU_FAIL" },
+	{ 2108, "ANOM_RBAC_FAIL" },
+	{ 2109, "ANOM_RBAC_INTEGRITY_FAIL" },
+	{ 2110, "ANOM_CRYPTO_FAIL" },
+	{ 2111, "ANOM_ACCESS_FS" },
+	{ 2112, "ANOM_EXEC" },
+	{ 2113, "ANOM_MK_EXEC" },
+	{ 2114, "ANOM_ADD_ACCT" },
+	{ 2115, "ANOM_DEL_ACCT" },
+	{ 2116, "ANOM_MOD_ACCT" },
+	{ 2117, "ANOM_ROOT_TRANS" },
+	{ 2118, "ANOM_LOGIN_SERVICE" },
+	{ 2119, "ANOM_LOGIN_ROOT" },
+	{ 2120, "ANOM_ORIGIN_FAILURES" },
+	{ 2121, "ANOM_SESSION" },
+	{ 2300, "USER_ROLE_CHANGE" },
+	{ 2301, "ROLE_ASSIGN" },
+	{ 2302, "ROLE_REMOVE" },
+	{ 2309, "USER_MAC_CONFIG_CHANGE" },
+	{ 2310, "USER_MAC_STATUS" },
+};
+
+const char *auditrec_type_to_name(int type)
+{
+	size_t lo = 0, hi = ELEMENTSOF(type_names);
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (type_names[mid].type == type)
+			return type_names[mid].name;
+		if (type_names[mid].type < type)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static bool parse_u64(const char *s, size_t len, uint64_t *ret)
+{
+	uint64_t v = 0;
+
+	if (len == 0 || len > 19)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	*ret = v;
+	return true;
+}
+
+int auditrec_type_from_name(const char *name, size_t len)
+{
+	uint64_t v;
+
+	/* libaudit writes types it has no name for as UNKNOWN[1234]. */
+	if (len > 9 && memcmp(name, "UNKNOWN[", 8) == 0 && name[len - 1] == ']') {
+		if (!parse_u64(name + 8, len - 9, &v) || v > 65535)
+			return -ENOENT;
+		return (int)v;
+	}
+	for (size_t i = 0; i < ELEMENTSOF(type_names); i++)
+		if (strlen(type_names[i].name) == len && memcmp(type_names[i].name, name, len) == 0)
+			return type_names[i].type;
+	return -ENOENT;
+}
+
+bool auditrec_type_is_single(int type)
+{
+	return (type >= 1100 && type <= 1299) || (type >= 2100 && type <= 2999);
+}
+
+char *auditrec_id_format(const struct auditrec_id *id, char *buf)
+{
+	(void)snprintf(buf,
+		       AUDITREC_ID_MAX,
+		       "%" PRIu64 ".%03" PRIu32 ":%" PRIu64,
+		       id->sec,
+		       id->msec,
+		       id->serial);
+	return buf;
+}
+
+int auditrec_id_compare(const struct auditrec_id *a, const struct auditrec_id *b)
+{
+	if (a->sec != b->sec)
+		return a->sec < b->sec ? -1 : 1;
+	if (a->msec != b->msec)
+		return a->msec < b->msec ? -1 : 1;
+	if (a->serial != b->serial)
+		return a->serial < b->serial ? -1 : 1;
+	return 0;
+}
+
+/* Length of the token at s (up to end) that ends at a space. */
+static size_t token_len(const char *s, const char *end)
+{
+	const char *p = s;
+
+	while (p < end && *p != ' ')
+		p++;
+	return (size_t)(p - s);
+}
+
+static bool starts_with(const char *p, const char *end, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return (size_t)(end - p) >= n && memcmp(p, prefix, n) == 0;
+}
+
+/* Parses "audit(SEC.MSEC:SERIAL):" at *pp; moves *pp past it and the spaces after. */
+static int parse_stamp(const char **pp, const char *end, struct auditrec_id *ret)
+{
+	const char *p = *pp, *q;
+	uint64_t sec, msec, serial;
+
+	if (!starts_with(p, end, "audit("))
+		return -EINVAL;
+	p += 6;
+	for (q = p; q < end && *q >= '0' && *q <= '9'; q++)
+		;
+	if (q >= end || *q != '.' || !parse_u64(p, (size_t)(q - p), &sec))
+		return -EINVAL;
+	p = q + 1;
+	for (q = p; q < end && *q >= '0' && *q <= '9'; q++)
+		;
+	if (q >= end || *q != ':' || q - p > 3 || !parse_u64(p, (size_t)(q - p), &msec))
+		return -EINVAL;
+	p = q + 1;
+	for (q = p; q < end && *q >= '0' && *q <= '9'; q++)
+		;
+	if (q >= end || *q != ')' || !parse_u64(p, (size_t)(q - p), &serial))
+		return -EINVAL;
+	p = q + 1;
+	if (p < end && *p == ':')
+		p++;
+	while (p < end && *p == ' ')
+		p++;
+
+	*ret = (struct auditrec_id){ .sec = sec, .msec = (uint32_t)msec, .serial = serial };
+	*pp = p;
+	return 0;
+}
+
+/* The length of the record proper: up to a NUL, without a trailing newline. */
+static size_t record_len(const char *text, size_t len)
+{
+	const char *nul = memchr(text, '\0', len);
+
+	if (nul)
+		len = (size_t)(nul - text);
+	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+		len--;
+	return len;
+}
+
+int auditrec_parse_header(const char *text,
+			  size_t len,
+			  int type,
+			  int *ret_type,
+			  struct auditrec_id *ret_id,
+			  size_t *ret_body)
+{
+	const char *p = text, *end;
+	struct auditrec_id id;
+	int r;
+
+	len = record_len(text, len);
+	end = text + len;
+
+	/* auditd with name_format writes "node=NAME " first. */
+	if (starts_with(p, end, "node=")) {
+		p += token_len(p, end);
+		while (p < end && *p == ' ')
+			p++;
+	}
+	if (starts_with(p, end, "type=")) {
+		size_t n = token_len(p + 5, end);
+		int t = auditrec_type_from_name(p + 5, n);
+
+		if (type < 0)
+			type = t;
+		p += 5 + n;
+		while (p < end && *p == ' ')
+			p++;
+	}
+	if (type < 0)
+		return -EINVAL;
+	if (starts_with(p, end, "msg="))
+		p += 4;
+
+	r = parse_stamp(&p, end, &id);
+	if (r < 0)
+		return r;
+
+	*ret_type = type;
+	*ret_id = id;
+	*ret_body = (size_t)(p - text);
+	return 0;
+}
+
+struct field_sink {
+	struct auditrec_field *fields;
+	size_t max;
+	size_t n;
+};
+
+static void sink_add(struct field_sink *s,
+		     const char *name,
+		     size_t name_len,
+		     const char *value,
+		     size_t value_len,
+		     bool quoted)
+{
+	if (s->n >= s->max || name_len == 0 || name_len > UINT32_MAX || value_len > UINT32_MAX)
+		return;
+	s->fields[s->n++] = (struct auditrec_field){
+		.name = name,
+		.value = value,
+		.name_len = (uint32_t)name_len,
+		.value_len = (uint32_t)value_len,
+		.quoted = quoted,
+	};
+}
+
+static bool is_sep(char c)
+{
+	return c == ' ' || c == '\x1d';
+}
+
+/* Whether the token at p (up to a separator) contains '='. */
+static bool token_has_eq(const char *p, const char *end)
+{
+	for (; p < end && !is_sep(*p); p++)
+		if (*p == '=')
+			return true;
+	return false;
+}
+
+/* Where a user-space record's msg='...' lies, to be parsed after the outer fields. */
+struct inner_range {
+	const char *begin;
+	const char *end;
+};
+
+/* Parses one value at p (after "name="); returns the position after it. */
+static const char *parse_value(const char *name,
+			       size_t name_len,
+			       const char *p,
+			       const char *end,
+			       struct inner_range *inner,
+			       struct field_sink *s)
+{
+	const char *v = p;
+
+	if (p < end && (*p == '"' || *p == '\'')) {
+		char q = *p;
+		const char *close = memchr(p + 1, q, (size_t)(end - p - 1));
+		const char *vend = close ? close : end;
+
+		/* A user-space record's fields live in msg='...': list them as fields. */
+		if (q == '\'' && inner && !inner->begin && name_len == 3 &&
+		    memcmp(name, "msg", 3) == 0)
+			*inner = (struct inner_range){ .begin = p + 1, .end = vend };
+		else
+			sink_add(s, name, name_len, p + 1, (size_t)(vend - p - 1), true);
+		return close ? close + 1 : end;
+	}
+
+	while (p < end && !is_sep(*p))
+		p++;
+	/* Inside msg='...', shadow-utils writes op values with spaces (op=adding user to group):
+	 * words without '=' belong to the value before them. */
+	if (!inner)
+		while (p < end && *p == ' ' && p + 1 < end && !is_sep(p[1]) &&
+		       !token_has_eq(p + 1, end)) {
+			p++;
+			while (p < end && !is_sep(*p))
+				p++;
+		}
+	sink_add(s, name, name_len, v, (size_t)(p - v), false);
+	return p;
+}
+
+/* Parses name=value fields in [p, end). inner is NULL inside msg='...', else it receives where
+ * msg='...' is. */
+static void
+parse_level(const char *p, const char *end, struct inner_range *inner, struct field_sink *s)
+{
+	while (p < end) {
+		const char *name;
+
+		while (p < end && is_sep(*p))
+			p++;
+		name = p;
+		while (p < end && *p != '=' && !is_sep(*p))
+			p++;
+		if (p >= end)
+			break;
+		if (*p != '=')
+			continue; /* a word without '=': not a field */
+		p = parse_value(name, (size_t)(p - name), p + 1, end, inner, s);
+	}
+}
+
+static void parse_fields(const char *p, const char *end, struct field_sink *s)
+{
+	struct inner_range inner = { 0 };
+
+	parse_level(p, end, &inner, s);
+	if (inner.begin)
+		parse_level(inner.begin, inner.end, NULL, s);
+}
+
+int auditrec_parse(const char *text,
+		   size_t len,
+		   int type,
+		   struct auditrec_field *fields,
+		   size_t max_fields,
+		   struct auditrec *ret)
+{
+	struct field_sink sink = { .fields = fields, .max = max_fields };
+	struct auditrec_id id;
+	size_t body;
+	int r;
+
+	r = auditrec_parse_header(text, len, type, &type, &id, &body);
+	if (r < 0)
+		return r;
+	len = record_len(text, len);
+
+	parse_fields(text + body, text + len, &sink);
+
+	*ret = (struct auditrec){
+		.type = type,
+		.id = id,
+		.text = text + body,
+		.len = len - body,
+		.fields = fields,
+		.n_fields = sink.n,
+	};
+	return 0;
+}
+
+const struct auditrec_field *auditrec_find(const struct auditrec *r, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (size_t i = 0; i < r->n_fields; i++) {
+		const struct auditrec_field *f = &r->fields[i];
+
+		if (f->name_len == n && f->name[0] == name[0] && memcmp(f->name, name, n) == 0)
+			return f;
+	}
+	return NULL;
+}
+
+bool auditrec_field_eq(const struct auditrec_field *f, const char *s)
+{
+	return f && strlen(s) == f->value_len && memcmp(f->value, s, f->value_len) == 0;
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+static bool is_hex(const char *s, size_t len)
+{
+	if (len < 2 || len % 2 != 0)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (hex_digit(s[i]) < 0)
+			return false;
+	return true;
+}
+
+static char printable(unsigned char c)
+{
+	if (c < 0x20 || c == 0x7f)
+		return '?';
+	return (char)c;
+}
+
+size_t auditrec_field_raw(const struct auditrec_field *f, char *buf, size_t size)
+{
+	size_t n = f->value_len < size - 1 ? f->value_len : size - 1;
+
+	for (size_t i = 0; i < n; i++)
+		buf[i] = printable((unsigned char)f->value[i]);
+	buf[n] = '\0';
+	return n;
+}
+
+size_t auditrec_field_string(const struct auditrec_field *f, char *buf, size_t size)
+{
+	size_t n = 0, i;
+	bool last_nul = false;
+
+	if (f->quoted || !is_hex(f->value, f->value_len))
+		return auditrec_field_raw(f, buf, size);
+
+	for (i = 0; i + 1 < f->value_len && n + 1 < size; i += 2) {
+		int hi = hex_digit(f->value[i]), lo = hex_digit(f->value[i + 1]);
+		unsigned char c;
+
+		if (hi < 0 || lo < 0)
+			break; /* not reached: is_hex() checked */
+		c = (unsigned char)((unsigned)hi << 4 | (unsigned)lo);
+
+		/* Arguments of proctitle and EXECVE are separated by NULs. */
+		last_nul = c == '\0';
+		buf[n++] = printable(last_nul ? ' ' : c);
+	}
+	if (last_nul && i >= f->value_len)
+		n--; /* a trailing NUL ends the last argument */
+	buf[n] = '\0';
+	return n;
+}
+
+int auditrec_field_uint(const struct auditrec_field *f, int base, uint64_t *ret)
+{
+	uint64_t v = 0;
+
+	if (!f || f->value_len == 0 || (base != 10 && base != 16))
+		return -EINVAL;
+	for (size_t i = 0; i < f->value_len; i++) {
+		int d = hex_digit(f->value[i]);
+
+		if (d < 0 || d >= base)
+			return -EINVAL;
+		if (v > (UINT64_MAX - (uint64_t)d) / (uint64_t)base)
+			return -ERANGE;
+		v = v * (uint64_t)base + (uint64_t)d;
+	}
+	*ret = v;
+	return 0;
+}
+
+const struct auditrec *auditevent_find(const struct auditevent *ev, int type)
+{
+	for (size_t i = 0; i < ev->n_records; i++)
+		if (ev->records[i].type == type)
+			return &ev->records[i];
+	return NULL;
+}
+
+/* NOLINTEND(clang-analyzer-security.insecureAPI.DeprecatedOrUnsafeBufferHandling) */
