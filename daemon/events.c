@@ -115,6 +115,21 @@ static const struct event_info event_table[_EVENT_MAX] = {
 		.message_id = "88e48adea53f4f5ca97d646459a43578",
 		.priority = LOG_WARNING,
 	},
+	[EVENT_PRIVILEGE_MOUNT] = {
+		.name = "privilege.mount",
+		.message_id = "006a4800933d48eda1c0307a0197976a",
+		.priority = LOG_NOTICE,
+	},
+	[EVENT_PRIVILEGE_MODULE] = {
+		.name = "privilege.module",
+		.message_id = "3abeaaa02ec847899e8b3257e2112b9a",
+		.priority = LOG_NOTICE,
+	},
+	[EVENT_PRIVILEGE_SETUID] = {
+		.name = "privilege.setuid",
+		.message_id = "af96e3541ecd4d5ebc0d74c5e5205a14",
+		.priority = LOG_NOTICE,
+	},
 };
 
 const struct event_info *event_info(enum event_id id)

@@ -24,6 +24,10 @@ enum event_id {
 	EVENT_DISPENSATION_EXPIRED,
 	EVENT_POLICY_LOADED,
 	EVENT_POLICY_INVALID,
+	/* Beyond SPEC.md's list: issue 5 asks for mount, module loads and setuid runs. */
+	EVENT_PRIVILEGE_MOUNT,
+	EVENT_PRIVILEGE_MODULE,
+	EVENT_PRIVILEGE_SETUID,
 	_EVENT_MAX,
 };
 
