@@ -32,9 +32,9 @@ enum event_id {
 };
 
 struct event_info {
-	const char *name;       /* "storage.blocked" */
+	const char *name;	/* "storage.blocked" */
 	const char *message_id; /* 32 lower-case hex digits */
-	int priority;           /* LOG_* */
+	int priority;		/* LOG_* */
 };
 
 /* The row of id; id must be < _EVENT_MAX. */

@@ -1,4 +1,5 @@
-/* vaktd: option parsing, exit codes, and the three modes (daemon, --check-config, --replay-audit). */
+/* vaktd: option parsing, exit codes, and the three modes (daemon, --check-config, --replay-audit).
+ */
 
 #include <errno.h>
 #include <getopt.h>

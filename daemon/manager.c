@@ -334,7 +334,8 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
 	return sd_event_exit(sd_event_source_get_event(s), 0);
 }
 
-int manager_new(const struct manager_options *o, struct config *config_consume,
+int manager_new(const struct manager_options *o,
+		struct config *config_consume,
 		struct manager **ret)
 {
 	_cleanup_(config_freep) struct config *c = config_consume;

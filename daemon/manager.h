@@ -18,7 +18,8 @@ struct part_ops {
 	const char *name; /* "storage", "audit", ... */
 	/* Whether the part runs under config c (e.g. its mode is not off). */
 	bool (*enabled)(const struct config *c);
-	/* Capabilities the part needs while running under c; writes at most 8, returns the count. */
+	/* Capabilities the part needs while running under c; writes at most 8, returns the count.
+	 */
 	int (*capabilities)(const struct config *c, cap_value_t ret_caps[8]);
 	/* Creates the part's state and event sources. Logs its own errors; < 0 aborts start-up. */
 	int (*start)(struct manager *m, void **ret_state);
@@ -35,7 +36,8 @@ struct manager_options {
 };
 
 /* Loads the policy and builds the loop; logs why and returns < 0 when that fails. */
-int manager_new(const struct manager_options *o, struct config *config_consume,
+int manager_new(const struct manager_options *o,
+		struct config *config_consume,
 		struct manager **ret);
 struct manager *manager_free(struct manager *m);
 DEFINE_FREEP(struct manager, manager_free)

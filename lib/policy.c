@@ -225,9 +225,9 @@ static int rank(enum storage_action a)
 
 static bool in_any_group(char *const *person_groups, char *const *groups)
 {
-	STRV_FOREACH(g, groups)
-	if (strv_contains(person_groups, *g))
-		return true;
+	STRV_FOREACH (g, groups)
+		if (strv_contains(person_groups, *g))
+			return true;
 	return false;
 }
 
