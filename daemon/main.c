@@ -33,15 +33,15 @@ struct args {
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"Usage: vaktd [--config FILE] [--log-target journal|console|json]\n"
-		"             [--state-dir DIR] [--runtime-dir DIR]\n"
-		"       vaktd --check-config [--config FILE]\n"
-		"       vaktd --replay-audit FILE|- [--config FILE] [--log-target ...]\n"
-		"       vaktd --help | --version\n"
-		"\n"
-		"Enforces the workstation security policy in " CONFIG_DEFAULT_PATH ".\n"
-		"See vaktd(8) and vakt.conf(5).\n");
+	(void)fprintf(f,
+		      "Usage: vaktd [--config FILE] [--log-target journal|console|json]\n"
+		      "             [--state-dir DIR] [--runtime-dir DIR]\n"
+		      "       vaktd --check-config [--config FILE]\n"
+		      "       vaktd --replay-audit FILE|- [--config FILE] [--log-target ...]\n"
+		      "       vaktd --help | --version\n"
+		      "\n"
+		      "Enforces the workstation security policy in " CONFIG_DEFAULT_PATH ".\n"
+		      "See vaktd(8) and vakt.conf(5).\n");
 }
 
 static int parse_args(int argc, char **argv, struct args *a)
@@ -75,7 +75,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case OPT_TARGET:
 			a->log_target = log_target_from_string(optarg);
 			if (a->log_target < 0) {
-				fprintf(stderr,
+				(void)fprintf(
+					stderr,
 					"vaktd: --log-target: expected journal, console or json, got "
 					"'%s'\n",
 					optarg);
@@ -92,14 +93,14 @@ static int parse_args(int argc, char **argv, struct args *a)
 			usage(stdout);
 			return 0;
 		case OPT_VERSION:
-			printf("vaktd " VAKT_VERSION "\n");
+			(void)printf("vaktd " VAKT_VERSION "\n");
 			return 0;
 		default:
 			usage(stderr);
 			return -EINVAL;
 		}
 	if (optind < argc) {
-		fprintf(stderr, "vaktd: unexpected argument '%s'\n", argv[optind]);
+		(void)fprintf(stderr, "vaktd: unexpected argument '%s'\n", argv[optind]);
 		usage(stderr);
 		return -EINVAL;
 	}
@@ -114,11 +115,11 @@ static int load_config(const char *path, struct config **ret)
 
 	r = config_load(path, geteuid(), ret, &errors);
 	if (r == -ENOMEM) {
-		fprintf(stderr, "vaktd: out of memory\n");
+		(void)fprintf(stderr, "vaktd: out of memory\n");
 		return r;
 	}
 	STRV_FOREACH (e, errors)
-		fprintf(stderr, "%s\n", *e);
+		(void)fprintf(stderr, "%s\n", *e);
 	return r;
 }
 
@@ -130,13 +131,13 @@ static int check_config(const char *path)
 	if (load_config(path, &c) < 0)
 		return EXIT_INVALID;
 	files = strv_join(c->files, ", ");
-	printf("%s: valid (%zu file%s read: %s; %zu storage rule%s)\n",
-	       path,
-	       strv_length(c->files),
-	       strv_length(c->files) == 1 ? "" : "s",
-	       files ? files : "?",
-	       c->storage.n_rules,
-	       c->storage.n_rules == 1 ? "" : "s");
+	(void)printf("%s: valid (%zu file%s read: %s; %zu storage rule%s)\n",
+		     path,
+		     strv_length(c->files),
+		     strv_length(c->files) == 1 ? "" : "s",
+		     files ? files : "?",
+		     c->storage.n_rules,
+		     c->storage.n_rules == 1 ? "" : "s");
 	return EXIT_SUCCESS;
 }
 
