@@ -1,0 +1,389 @@
+#include "config.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config-internal.h"
+#include "macro.h"
+#include "parse.h"
+#include "strv.h"
+
+/*
+ * The key table: for each key of each section, the field it sets, the parser of its value and,
+ * for enums, the names as written in vakt.conf.
+ *
+ * snprintf() and memcpy() with explicit sizes are used on purpose; clang-analyzer's
+ * DeprecatedOrUnsafeBufferHandling only recommends the Annex K *_s functions, which glibc lacks.
+ * NOLINTBEGIN(clang-analyzer-security.insecureAPI.DeprecatedOrUnsafeBufferHandling)
+ */
+
+static const char *const mode_names[] = { "enforce", "observe", "off" };
+static const char *const action_names[] = { "block", "read-only", "allow" };
+static const char *const while_locked_names[] = { "block", "policy" };
+static const char *const lock_failure_names[] = { "terminate", "log" };
+static const char *const rule_mode_names[] = { "allow", "read-only" };
+
+/* "expected a, b or c" for an enum key, in l->why. */
+static const char *expected_names(struct loader *l, const char *const *names, int n)
+{
+	size_t used = 0;
+
+	used += (size_t)snprintf(l->why, sizeof(l->why), "expected ");
+	for (int i = 0; i < n && used < sizeof(l->why); i++)
+		used += (size_t)snprintf(l->why + used,
+					 sizeof(l->why) - used,
+					 "%s%s",
+					 i == 0	      ? ""
+					 : i == n - 1 ? " or "
+						      : ", ",
+					 names[i]);
+	return l->why;
+}
+
+static int apply_enum(struct loader *l,
+		      const struct key_def *k,
+		      void *field,
+		      const char *value,
+		      const char **reterr_why)
+{
+	const char *unused;
+	int v, r;
+
+	r = parse_enum(value, k->names, k->n_names, &v, &unused);
+	if (r < 0) {
+		*reterr_why = expected_names(l, k->names, k->n_names);
+		return r;
+	}
+	*(int *)field = v;
+	return 0;
+}
+
+static int apply_bool(struct loader *l,
+		      const struct key_def *k,
+		      void *field,
+		      const char *value,
+		      const char **reterr_why)
+{
+	(void)l;
+	(void)k;
+	return parse_bool(value, field, reterr_why);
+}
+
+static int apply_duration(struct loader *l,
+			  const struct key_def *k,
+			  void *field,
+			  const char *value,
+			  const char **reterr_why)
+{
+	(void)l;
+	(void)k;
+	return parse_duration(value, field, reterr_why);
+}
+
+static int apply_duration_positive(struct loader *l,
+				   const struct key_def *k,
+				   void *field,
+				   const char *value,
+				   const char **reterr_why)
+{
+	uint64_t usec;
+	int r;
+
+	(void)l;
+	(void)k;
+	r = parse_duration(value, &usec, reterr_why);
+	if (r < 0)
+		return r;
+	if (usec == 0) {
+		*reterr_why = "expected a duration greater than 0, such as 90s, 10min, 2h or 1d";
+		return -EINVAL;
+	}
+	*(uint64_t *)field = usec;
+	return 0;
+}
+
+static int apply_rate(struct loader *l,
+		      const struct key_def *k,
+		      void *field,
+		      const char *value,
+		      const char **reterr_why)
+{
+	struct config *c = l->config;
+
+	(void)k;
+	(void)field;
+	return parse_rate(value,
+			  &c->audit.failed_auth_burst_count,
+			  &c->audit.failed_auth_burst_window_usec,
+			  reterr_why);
+}
+
+static bool group_name_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 32 || s[0] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '$' && i == n - 1)
+			break;
+		if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-",
+			    s[i]))
+			return false;
+	}
+	return true;
+}
+
+static int apply_groups(struct loader *l,
+			const struct key_def *k,
+			void *field,
+			const char *value,
+			const char **reterr_why)
+{
+	_cleanup_strv_free_ char **list = NULL;
+	char ***target = field;
+	int r;
+
+	(void)l;
+	(void)k;
+	r = parse_list(value, &list, reterr_why);
+	if (r < 0)
+		return r;
+	STRV_FOREACH(g, list)
+	if (!group_name_valid(*g)) {
+		*reterr_why = "expected a comma-separated list of group names (letters, "
+			      "digits, '.', '_', '-')";
+		return -EINVAL;
+	}
+	strv_free(*target);
+	*target = TAKE_PTR(list);
+	return 0;
+}
+
+static int apply_paths(struct loader *l,
+		       const struct key_def *k,
+		       void *field,
+		       const char *value,
+		       const char **reterr_why)
+{
+	_cleanup_strv_free_ char **list = NULL;
+	char ***target = field;
+	int r;
+
+	(void)l;
+	(void)k;
+	r = parse_list(value, &list, reterr_why);
+	if (r < 0)
+		return r;
+	STRV_FOREACH(p, list)
+	if ((*p)[0] != '/') {
+		*reterr_why = "expected a comma-separated list of absolute paths";
+		return -EINVAL;
+	}
+	strv_free(*target);
+	*target = TAKE_PTR(list);
+	return 0;
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static int apply_classes(struct loader *l,
+			 const struct key_def *k,
+			 void *field,
+			 const char *value,
+			 const char **reterr_why)
+{
+	static const char why[] = "expected a comma-separated list of USB interface classes: "
+				  "mass-storage, still-image or two hex digits such as 08";
+	_cleanup_strv_free_ char **list = NULL;
+	uint64_t classes[4] = { 0 };
+	int r;
+
+	(void)l;
+	(void)k;
+	r = parse_list(value, &list, reterr_why);
+	if (r < 0)
+		return r;
+	if (strv_length(list) == 0) {
+		*reterr_why = why;
+		return -EINVAL;
+	}
+	STRV_FOREACH(s, list)
+	{
+		int cls;
+
+		if (streq(*s, "mass-storage"))
+			cls = 0x08;
+		else if (streq(*s, "still-image"))
+			cls = 0x06;
+		else if (strlen(*s) == 2 && hex_digit((*s)[0]) >= 0 && hex_digit((*s)[1]) >= 0)
+			cls = hex_digit((*s)[0]) * 16 + hex_digit((*s)[1]);
+		else {
+			*reterr_why = why;
+			return -EINVAL;
+		}
+		classes[cls / 64] |= UINT64_C(1) << (cls % 64);
+	}
+	memcpy(field, classes, sizeof(classes));
+	return 0;
+}
+
+static int apply_usb_id(struct loader *l,
+			const struct key_def *k,
+			void *field,
+			const char *value,
+			const char **reterr_why)
+{
+	char **target = field;
+	char *id;
+
+	(void)l;
+	(void)k;
+	if (strlen(value) != 4 || strspn(value, "0123456789abcdefABCDEF") != 4) {
+		*reterr_why = "expected 4 hex digits such as 0951";
+		return -EINVAL;
+	}
+	id = strdup(value);
+	if (!id)
+		return -ENOMEM;
+	for (char *p = id; *p; p++)
+		if (*p >= 'A' && *p <= 'F')
+			*p = (char)(*p - 'A' + 'a');
+	free(*target);
+	*target = id;
+	return 0;
+}
+
+static int apply_string(struct loader *l,
+			const struct key_def *k,
+			void *field,
+			const char *value,
+			const char **reterr_why)
+{
+	char **target = field;
+	char *s;
+
+	(void)l;
+	(void)k;
+	if (value[0] == '\0') {
+		*reterr_why = "expected a non-empty string";
+		return -EINVAL;
+	}
+	s = strdup(value);
+	if (!s)
+		return -ENOMEM;
+	free(*target);
+	*target = s;
+	return 0;
+}
+
+static int apply_rule_mode(struct loader *l,
+			   const struct key_def *k,
+			   void *field,
+			   const char *value,
+			   const char **reterr_why)
+{
+	enum storage_action *target = field;
+	int v, r;
+
+	r = apply_enum(l, k, &v, value, reterr_why);
+	if (r < 0)
+		return r;
+	*target = v == 0 ? STORAGE_ACTION_ALLOW : STORAGE_ACTION_READ_ONLY;
+	return 0;
+}
+
+#define CFG(f)	offsetof(struct config, f)
+#define RULE(f) offsetof(struct storage_rule, f)
+#define ENUM(n) .names = (n), .n_names = (int)ELEMENTSOF(n)
+#define NO_ENUM .names = NULL, .n_names = 0
+#define KEY(s, n, fn, off, pl) \
+	.section = (s), .name = (n), .apply = (fn), .offset = (off), .place = (pl)
+
+const struct key_def config_key_defs[] = {
+	{ KEY(SECTION_VAKT, "admin_groups", apply_groups, CFG(vakt.admin_groups), -1), NO_ENUM },
+
+	{ KEY(SECTION_STORAGE, "mode", apply_enum, CFG(storage.mode), -1), ENUM(mode_names) },
+	{ KEY(SECTION_STORAGE,
+	      "default",
+	      apply_enum,
+	      CFG(storage.default_action),
+	      CFG(storage.default_place)),
+	  ENUM(action_names) },
+	{ KEY(SECTION_STORAGE,
+	      "read_write_groups",
+	      apply_groups,
+	      CFG(storage.read_write_groups),
+	      CFG(storage.read_write_groups_place)),
+	  NO_ENUM },
+	{ KEY(SECTION_STORAGE,
+	      "read_only_groups",
+	      apply_groups,
+	      CFG(storage.read_only_groups),
+	      CFG(storage.read_only_groups_place)),
+	  NO_ENUM },
+	{ KEY(SECTION_STORAGE, "notify_user", apply_bool, CFG(storage.notify_user), -1), NO_ENUM },
+	{ KEY(SECTION_STORAGE,
+	      "while_locked",
+	      apply_enum,
+	      CFG(storage.while_locked),
+	      CFG(storage.while_locked_place)),
+	  ENUM(while_locked_names) },
+	{ KEY(SECTION_STORAGE, "storage_classes", apply_classes, CFG(storage.storage_classes), -1),
+	  NO_ENUM },
+
+	{ KEY(SECTION_IDLE, "mode", apply_enum, CFG(idle.mode), -1), ENUM(mode_names) },
+	{ KEY(SECTION_IDLE, "lock_after", apply_duration_positive, CFG(idle.lock_after_usec), -1),
+	  NO_ENUM },
+	{ KEY(SECTION_IDLE, "grace", apply_duration_positive, CFG(idle.grace_usec), -1), NO_ENUM },
+	{ KEY(SECTION_IDLE, "on_lock_failure", apply_enum, CFG(idle.on_lock_failure), -1),
+	  ENUM(lock_failure_names) },
+	{ KEY(SECTION_IDLE,
+	      "text_sessions_after",
+	      apply_duration,
+	      CFG(idle.text_sessions_after_usec),
+	      -1),
+	  NO_ENUM },
+	{ KEY(SECTION_IDLE, "exempt_groups", apply_groups, CFG(idle.exempt_groups), -1), NO_ENUM },
+
+	{ KEY(SECTION_AUDIT, "mode", apply_enum, CFG(audit.mode), -1), ENUM(mode_names) },
+	{ KEY(SECTION_AUDIT, "ensure_rules", apply_bool, CFG(audit.ensure_rules), -1), NO_ENUM },
+	{ KEY(SECTION_AUDIT, "watch", apply_paths, CFG(audit.watch), -1), NO_ENUM },
+	{ KEY(SECTION_AUDIT, "failed_auth_burst", apply_rate, 0, -1), NO_ENUM },
+
+	{ KEY(SECTION_RULE, "vendor", apply_usb_id, RULE(vendor), -1), NO_ENUM },
+	{ KEY(SECTION_RULE, "product", apply_usb_id, RULE(product), -1), NO_ENUM },
+	{ KEY(SECTION_RULE, "serial", apply_string, RULE(serial), -1), NO_ENUM },
+	{ KEY(SECTION_RULE, "mode", apply_rule_mode, RULE(mode), -1), ENUM(rule_mode_names) },
+};
+
+const size_t config_n_key_defs = ELEMENTSOF(config_key_defs);
+
+const char *config_mode_to_string(enum config_mode m)
+{
+	if ((size_t)m >= ELEMENTSOF(mode_names))
+		return NULL;
+	return mode_names[m];
+}
+
+const char *storage_action_to_string(enum storage_action a)
+{
+	if ((size_t)a >= ELEMENTSOF(action_names))
+		return NULL;
+	return action_names[a];
+}
+
+/* NOLINTEND(clang-analyzer-security.insecureAPI.DeprecatedOrUnsafeBufferHandling) */
