@@ -950,8 +950,7 @@ START_TEST(test_good_data_files_load_without_errors)
 {
 	_cleanup_strv_free_ char **names = list_conf(TEST_DATA_DIR "/config/good");
 
-	STRV_FOREACH(name, names)
-	{
+	STRV_FOREACH (name, names) {
 		_cleanup_free_ char *path = NULL, *text = NULL;
 		struct config *c = NULL;
 		_cleanup_strv_free_ char **e = NULL;
@@ -971,8 +970,7 @@ START_TEST(test_bad_data_files_give_exactly_the_expected_messages)
 	_cleanup_strv_free_ char **names = list_conf(TEST_DATA_DIR "/config/bad");
 
 	ck_assert_uint_ge(strv_length(names), 10);
-	STRV_FOREACH(name, names)
-	{
+	STRV_FOREACH (name, names) {
 		_cleanup_free_ char *path = NULL, *text = NULL, *expected = NULL, *got = NULL;
 		_cleanup_free_ char *expected_path = NULL;
 		struct config *c = NULL;
