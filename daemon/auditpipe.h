@@ -1,0 +1,55 @@
+#pragma once
+
+/*
+ * The audit pipeline shared by the live source and --replay-audit: records -> lib/auditrec
+ * (assembly, classification, bursts) -> attribution -> one journal record per sensitive action.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "macro.h"
+
+struct auditfacts;
+struct auditpipe;
+struct config;
+
+/* Called for every audit.rules_changed (after it is logged), e.g. to restore rules. */
+typedef void (*auditpipe_rules_changed_fn)(const struct auditfacts *f, void *userdata);
+
+/*
+ * A pipeline under config c (borrowed; must outlive the pipeline or be replaced with
+ * auditpipe_set_config()). live: the daemon (monotonic clock, logind, /proc, rate limits);
+ * false: replay (the records' own clock, no bus, nothing suppressed).
+ * Returns 0 or -ENOMEM/-EINVAL.
+ */
+int auditpipe_new(const struct config *c, bool live, struct auditpipe **ret);
+struct auditpipe *auditpipe_free(struct auditpipe *p);
+DEFINE_FREEP(struct auditpipe, auditpipe_free)
+
+/* Uses c from now on (reload). Returns 0 or -ENOMEM/-EINVAL (the old config stays in use). */
+int auditpipe_set_config(struct auditpipe *p, const struct config *c);
+
+void auditpipe_on_rules_changed(struct auditpipe *p, auditpipe_rules_changed_fn fn, void *userdata);
+
+/* Feeds one record (a netlink payload with its type, or an auditd text line with type -1) and
+ * emits whatever became ready. now_usec is CLOCK_MONOTONIC (ignored in replay). Returns 0 or
+ * -ENOMEM; a malformed record is counted, not an error. */
+int auditpipe_feed(struct auditpipe *p, const char *text, size_t len, int type, uint64_t now_usec);
+
+/* Emits what is ready at now_usec; everything pending when flush_all. Returns 0 or -ENOMEM. */
+int auditpipe_drain(struct auditpipe *p, uint64_t now_usec, bool flush_all);
+
+/* When auditpipe_drain() must run again without new input; UINT64_MAX when nothing is pending. */
+uint64_t auditpipe_next_deadline(const struct auditpipe *p);
+
+/* Records suppressed by the rate limits and not yet reported: reports them (audit.lost) now. */
+void auditpipe_report_suppressed(struct auditpipe *p);
+
+struct auditpipe_stats {
+	uint64_t records;
+	uint64_t malformed;
+	uint64_t events;
+	uint64_t emitted;
+};
+void auditpipe_get_stats(const struct auditpipe *p, struct auditpipe_stats *ret);
