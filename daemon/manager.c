@@ -6,6 +6,7 @@
 
 #include "manager.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -188,7 +189,7 @@ static int drop_capabilities(struct manager *m)
 	return 0;
 }
 
-/* Whether every capability the parts need under c is still held. */
+/* Whether c needs no capability beyond those start-up needed (the rest were dropped). */
 static bool caps_sufficient(struct manager *m, const struct config *c, char **ret_missing)
 {
 	cap_value_t need[CAP_LAST_CAP + 1];
@@ -200,7 +201,13 @@ static bool caps_sufficient(struct manager *m, const struct config *c, char **re
 		for (int j = 0; j < m->n_caps_kept; j++)
 			kept = kept || m->caps_kept[j] == need[i];
 		if (!kept) {
-			*ret_missing = cap_to_name(need[i]);
+			/* libcap's strings must go back through cap_free(): copy. */
+			char *name = cap_to_name(need[i]);
+
+			*ret_missing = strdup(name ? name : "?");
+			cap_free(name);
+			for (char *p = *ret_missing; p && *p; p++)
+				*p = (char)toupper((unsigned char)*p);
 			return false;
 		}
 	}
@@ -295,14 +302,15 @@ static void reload(struct manager *m)
 
 	r = config_load(m->options.config_path, geteuid(), &c, &errors);
 	if (r >= 0 && !caps_sufficient(m, c, &missing)) {
-		(void)strv_extend(&errors, "");
-		free(errors[0]);
-		if (asprintf(&errors[0],
+		char *msg = NULL;
+
+		if (asprintf(&msg,
 			     "%s: the new policy enables a part that needs %s, which vaktd dropped "
 			     "at start; restart vaktd to apply it",
 			     m->options.config_path,
-			     missing) < 0)
-			errors[0] = NULL;
+			     missing ? missing : "a capability") < 0)
+			msg = NULL;
+		(void)strv_consume(&errors, msg);
 		r = -EPERM;
 	}
 	if (r < 0) {
