@@ -685,9 +685,9 @@ int storage_device_apply(struct storage *s, struct udev_device *dev, enum storag
 				 s->enforce ? " and is authorised" : "");
 		return 0;
 	}
-	/* A reload or rescan that changes nothing for a device records nothing. */
-	(void)why;
-	if (changed)
+	/* A reload or rescan that changes nothing for a device records nothing; another person at
+	 * the seat is always recorded, as the device is now theirs. */
+	if (changed || why == STORAGE_SEAT)
 		log_decision(s, t, s->enforce ? NULL : "observe");
 	return 0;
 }
@@ -713,4 +713,88 @@ void storage_device_removed(struct storage *s, const char *syspath)
 		log_event_strv(EVENT_STORAGE_REMOVED, l);
 	}
 	remove_tracked(s, t);
+}
+
+/* ---- another person at the seat ------------------------------------------------------------- */
+
+/*
+ * Rights belong to the person at the seat, not to the device: when the seat's active session
+ * changes (a user switch, a logout), a storage device allowed for the one person must not stay
+ * allowed for the next one, or for nobody. So each present storage device whose seat now has
+ * another session, or none, is decided again, enforced and recorded like a new one.
+ *
+ * Two things are deliberately not re-decided:
+ *   - A lock (LockedHint) of the same session: the same person is still logged in, and
+ *     while_locked governs devices that *arrive* at a locked seat. Tearing a mounted disk away
+ *     whenever a screen saver locks would lose data and protect nothing.
+ *   - A device blocked by while_locked (it arrived while the seat was locked or empty) stays
+ *     blocked until it is plugged in again: such a device is exactly what while_locked is for,
+ *     and the person logging in or unlocking did not see it arrive.
+ */
+#define RESEAT_DELAY_USEC (50 * USEC_PER_MSEC)
+
+static bool held_by_while_locked(const struct tracked_device *t)
+{
+	return t->verdict.rule_name && streq(t->verdict.rule_name, "while_locked");
+}
+
+static void reseat_one(struct storage *s, const char *syspath)
+{
+	_cleanup_(udev_device_unrefp) struct udev_device *dev = NULL;
+	struct tracked_device *t = storage_find(s, syspath);
+	struct seat_person now;
+	const char *why = NULL;
+	bool same;
+
+	if (!t)
+		return;
+	seat_bus_lookup(s->bus, t->person.seat, &now, &why);
+	same = seat_person_same_session(&t->person, &now);
+	seat_person_done(&now);
+	/* Not being able to ask logind (a restarting bus or logind) is no news about the seat:
+	 * the device stays as decided. New devices meanwhile are decided for nobody. */
+	if (same || why)
+		return;
+	dev = udev_device_new_from_syspath(s->udev, syspath);
+	if (!dev)
+		return; /* gone: its remove uevent follows */
+	(void)storage_device_apply(s, dev, STORAGE_SEAT);
+}
+
+static int on_reseat(sd_event_source *source, uint64_t usec, void *userdata)
+{
+	struct storage *s = userdata;
+	_cleanup_strv_free_ char **paths = NULL;
+
+	(void)source;
+	(void)usec;
+	s->reseat = sd_event_source_unref(s->reseat);
+	/* Copied first: deciding may forget a device that vanished meanwhile. */
+	for (const struct tracked_device *t = s->devices; t; t = t->next)
+		if (t->verdict.storage && !held_by_while_locked(t) &&
+		    strv_extend(&paths, t->syspath) < 0) {
+			log_error_errno(-ENOMEM, "Cannot look at the seat again, ignoring: %m");
+			return 0;
+		}
+	for (char **p = paths; p && *p; p++)
+		reseat_one(s, *p);
+	return 0;
+}
+
+void storage_seat_changed(void *userdata)
+{
+	struct storage *s = userdata;
+	int r;
+
+	if (s->reseat)
+		return;
+	r = sd_event_add_time_relative(manager_event(s->manager),
+				       &s->reseat,
+				       CLOCK_MONOTONIC,
+				       RESEAT_DELAY_USEC,
+				       0,
+				       on_reseat,
+				       s);
+	if (r < 0)
+		log_warning_errno(r, "Cannot look at the seat again, ignoring: %m");
 }

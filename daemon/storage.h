@@ -35,6 +35,7 @@ struct storage {
 	sd_event_source *source;
 	struct policy *policy;
 	struct seat_bus *bus;
+	sd_event_source *reseat; /* pending storage_seat_changed() work */
 	struct tracked_device *devices;
 	char *marker_dir; /* RUNTIME_DIR/read-only: see storage_marker_create() */
 	bool enforce;
@@ -46,6 +47,7 @@ enum storage_why {
 	STORAGE_COLDPLUG, /* present at start */
 	STORAGE_RELOAD,	  /* the policy changed */
 	STORAGE_RESCAN,	  /* after lost uevents */
+	STORAGE_SEAT,	  /* another person (or nobody) is now at its seat */
 };
 
 /* Decides a usb_device (not a root hub) and enforces the decision on it and on its present
@@ -65,6 +67,13 @@ void storage_device_removed(struct storage *s, const char *syspath);
 void storage_forget_all(struct storage *s);
 
 struct tracked_device *storage_find(struct storage *s, const char *syspath);
+
+/*
+ * seat_changed_fn for the seat bus (userdata: the struct storage): a seat's active session may
+ * have changed. Soon after (signals come in bursts), every present storage device whose seat now
+ * has another session, or none, is decided again for the person now there; see storage.c.
+ */
+void storage_seat_changed(void *userdata);
 
 /* Removes every read-only marker (at start: stale ones from an earlier run). */
 void storage_markers_clear(struct storage *s);

@@ -214,6 +214,7 @@ static void storage_stop(void *state)
 	if (!s)
 		return;
 	s->source = sd_event_source_disable_unref(s->source);
+	s->reseat = sd_event_source_disable_unref(s->reseat);
 	s->monitor = udev_monitor_unref(s->monitor);
 	storage_forget_all(s);
 	s->policy = policy_free(s->policy);
@@ -268,7 +269,7 @@ static int storage_start(struct manager *m, void **ret_state)
 	s->manager = m;
 	s->enforce = c->storage.mode == CONFIG_MODE_ENFORCE;
 	s->policy = policy_new(c);
-	s->bus = seat_bus_new();
+	s->bus = seat_bus_new(manager_event(m), storage_seat_changed, s);
 	s->udev = udev_new();
 	if (!s->policy || !s->bus || !s->udev)
 		/* cppcheck-suppress memleak ; s is freed by its _cleanup_(storage_stopp) */

@@ -1,0 +1,84 @@
+# Without a usable logind vaktd still decides every device at once, as "nobody at the seat":
+# no system bus at all (the socket is missing), a bus whose daemon is stopped (SIGSTOP: connect
+# succeeds, nothing ever answers), and a logind that hangs in GetSeat. Each decision must come
+# within the lookup's time limit (1 s, see daemon/seat.c) plus slack, never after sd-bus's 25 s
+# default.
+import os
+import signal
+import time
+
+import storage_testbed as st
+
+LIMIT = 3.0  # seconds from plug to record: the 1 s bus budget plus slack for a loaded machine
+
+
+def decide_nobody(v, tb, hub, port, what, slowest=LIMIT):
+    start = time.monotonic()
+    dev = tb.add_device('stick', hub, port)
+    r = v.wait_event('storage.blocked', dev, timeout=30, VAKT_DECISION='block')
+    took = time.monotonic() - start
+    st.check(took < slowest, '%s: decision took %.1fs' % (what, took), v)
+    st.check(r.get('VAKT_SEAT') == 'seat0', '%s: VAKT_SEAT %r' % (what, r.get('VAKT_SEAT')), v)
+    for k in st.PERSON_FIELDS:
+        st.check(k not in r, '%s: %s present for nobody' % (what, k), v)
+    st.check(r.get('VAKT_RULE', '').startswith('default '), '%s: rule %r' % (what,
+             r.get('VAKT_RULE')), v)
+    print('%s: blocked for nobody after %.2fs' % (what, took))
+    tb.remove(dev)
+    v.wait_event('storage.removed', dev)
+    return took
+
+
+def run():
+    tb = st.Testbed()
+    hub = tb.add_root_hub()
+    text = st.conf(default='block', while_locked='policy', rw='root')
+    bus = logind = v = None
+    try:
+        # No bus: DBUS_SYSTEM_BUS_ADDRESS names a socket that does not exist (Vaktd's default).
+        v = st.Vaktd(tb, text)
+        v.ready()
+        decide_nobody(v, tb, hub, '1-1', 'no bus')
+        decide_nobody(v, tb, hub, '1-2', 'no bus, again')
+        st.check(v.stop() == 0, 'vaktd exit code')
+
+        # A logind that never answers GetSeat (busy in the mock's only thread for 20 s).
+        bus = st.SystemBus()
+        logind = st.Logind(bus)
+        logind.add_session('c1', 'seat0', 0, 'root')
+        logind.mock().AddMethod('org.freedesktop.login1.Manager', 'GetSeat', 's', 'o',
+                                'import time; time.sleep(20); ret = "/"')
+        v = st.Vaktd(tb, text, {'DBUS_SYSTEM_BUS_ADDRESS': bus.address})
+        v.ready()
+        took = decide_nobody(v, tb, hub, '1-3', 'hung logind')
+        st.check(took > 0.8, 'hung logind: no wait at all (%.2fs)?' % took, v)
+        # Within the back-off the next device does not wait again.
+        decide_nobody(v, tb, hub, '1-4', 'hung logind, again', slowest=0.5)
+        st.check(v.stop() == 0, 'vaktd exit code')
+        logind.stop()
+        logind = None
+
+        # A bus daemon that is stopped: connect() succeeds, authentication never ends.
+        os.kill(bus.pid, signal.SIGSTOP)
+        start = time.monotonic()
+        v = st.Vaktd(tb, text, {'DBUS_SYSTEM_BUS_ADDRESS': bus.address})
+        v.ready()
+        st.check(time.monotonic() - start < 10, 'start took %.1fs' % (time.monotonic() - start),
+                 v)
+        decide_nobody(v, tb, hub, '1-5', 'stopped bus')
+        decide_nobody(v, tb, hub, '1-6', 'stopped bus, again')
+        start = time.monotonic()
+        rc = v.stop()
+        st.check(rc == 0 and time.monotonic() - start < 5,
+                 'stop with a stopped bus: exit %s after %.1fs' % (rc, time.monotonic() - start))
+        v = None
+    finally:
+        rc = v.stop() if v else 0
+        if logind:
+            logind.stop()
+        if bus:
+            bus.stop()
+    st.check(rc == 0, 'vaktd exit code %s' % rc)
+
+
+st.main(run)
