@@ -411,8 +411,7 @@ void config_load_dropins(struct loader *l, const char *dir, uid_t owner_uid)
 	if (dropin_names(l, fd, dir, &names) < 0)
 		return;
 
-	STRV_FOREACH(name, names)
-	{
+	STRV_FOREACH (name, names) {
 		_cleanup_free_ char *display = NULL;
 		size_t n = strlen(dir) + strlen(*name) + 2;
 

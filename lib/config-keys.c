@@ -153,12 +153,12 @@ static int apply_groups(struct loader *l,
 	r = parse_list(value, &list, reterr_why);
 	if (r < 0)
 		return r;
-	STRV_FOREACH(g, list)
-	if (!group_name_valid(*g)) {
-		*reterr_why = "expected a comma-separated list of group names (letters, "
-			      "digits, '.', '_', '-')";
-		return -EINVAL;
-	}
+	STRV_FOREACH (g, list)
+		if (!group_name_valid(*g)) {
+			*reterr_why = "expected a comma-separated list of group names (letters, "
+				      "digits, '.', '_', '-')";
+			return -EINVAL;
+		}
 	strv_free(*target);
 	*target = TAKE_PTR(list);
 	return 0;
@@ -179,11 +179,11 @@ static int apply_paths(struct loader *l,
 	r = parse_list(value, &list, reterr_why);
 	if (r < 0)
 		return r;
-	STRV_FOREACH(p, list)
-	if ((*p)[0] != '/') {
-		*reterr_why = "expected a comma-separated list of absolute paths";
-		return -EINVAL;
-	}
+	STRV_FOREACH (p, list)
+		if ((*p)[0] != '/') {
+			*reterr_why = "expected a comma-separated list of absolute paths";
+			return -EINVAL;
+		}
 	strv_free(*target);
 	*target = TAKE_PTR(list);
 	return 0;
@@ -221,8 +221,7 @@ static int apply_classes(struct loader *l,
 		*reterr_why = why;
 		return -EINVAL;
 	}
-	STRV_FOREACH(s, list)
-	{
+	STRV_FOREACH (s, list) {
 		int cls;
 
 		if (streq(*s, "mass-storage"))

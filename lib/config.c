@@ -409,8 +409,7 @@ static void cross_checks(struct loader *l)
 	const struct config_place *later;
 	char where[1024];
 
-	STRV_FOREACH(g, c->storage.read_only_groups)
-	{
+	STRV_FOREACH (g, c->storage.read_only_groups) {
 		if (!strv_contains(c->storage.read_write_groups, *g))
 			continue;
 		/* Report at whichever of the two keys was set last. */
