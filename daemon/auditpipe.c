@@ -52,32 +52,59 @@ static void fields_done(struct fields *f)
 	f->n = 0;
 }
 
-static void fields_addv(struct fields *f, const char *name, const char *format, va_list ap)
-	_printf_(3, 0);
-static void fields_addv(struct fields *f, const char *name, const char *format, va_list ap)
+/* Adds "name=value" (value_len bytes) unless value is empty: one allocation, no formatting. */
+static void fields_put(struct fields *f, const char *name, const char *value, size_t value_len)
 {
-	_cleanup_free_ char *value = NULL;
+	size_t name_len = strlen(name);
+	char *v;
 
-	if (f->n >= MAX_FIELDS || vasprintf(&value, format, ap) < 0)
+	if (f->n >= MAX_FIELDS || value_len == 0)
 		return;
-	if (*value && asprintf(&f->v[f->n], "%s=%s", name, value) >= 0)
-		f->n++;
+	v = malloc(name_len + 1 + value_len + 1);
+	if (!v)
+		return;
+	/* Sized above; glibc has no memcpy_s (C11 Annex K) to use instead. */
+	/* NOLINTBEGIN(clang-analyzer-security.insecureAPI.DeprecatedOrUnsafeBufferHandling) */
+	memcpy(v, name, name_len);
+	v[name_len] = '=';
+	memcpy(v + name_len + 1, value, value_len);
+	/* NOLINTEND(clang-analyzer-security.insecureAPI.DeprecatedOrUnsafeBufferHandling) */
+	v[name_len + 1 + value_len] = '\0';
+	f->v[f->n++] = v;
 }
 
 static void fields_addf(struct fields *f, const char *name, const char *format, ...) _printf_(3, 4);
 static void fields_addf(struct fields *f, const char *name, const char *format, ...)
 {
+	_cleanup_free_ char *big = NULL;
+	char buf[256];
 	va_list ap;
+	int n;
 
+	/* Numbers and short values fit the stack buffer; longer ones (messages) are allocated. */
 	va_start(ap, format);
-	fields_addv(f, name, format, ap);
+	n = vsnprintf(buf, sizeof(buf), format, ap);
 	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n < sizeof(buf)) {
+		fields_put(f, name, buf, (size_t)n);
+		return;
+	}
+	va_start(ap, format);
+	n = vasprintf(&big, format, ap);
+	va_end(ap);
+	if (n < 0) {
+		big = NULL;
+		return;
+	}
+	fields_put(f, name, big, (size_t)n);
 }
 
 static void fields_add(struct fields *f, const char *name, const char *value)
 {
-	if (value && *value)
-		fields_addf(f, name, "%s", value);
+	if (value)
+		fields_put(f, name, value, strlen(value));
 }
 
 /* How many events of each kind pass per interval when live (outsiders can trigger these). */

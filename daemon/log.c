@@ -15,6 +15,7 @@
 /* Otherwise sd_journal_sendv() adds CODE_FILE/CODE_LINE/CODE_FUNC of log.c, fields the json and
  * console targets would not have. */
 #define SD_JOURNAL_SUPPRESS_LOCATION
+#include <systemd/sd-event.h>
 #include <systemd/sd-journal.h>
 
 #include "events.h"
@@ -62,6 +63,38 @@ void log_set_target(enum log_target t)
 void log_set_max_level(int level)
 {
 	log_max_level = LOG_PRI(level);
+}
+
+/* The default event loop's idle source that flushes json records; created with the first one. */
+static sd_event_source *log_json_flush;
+
+static int log_on_idle(sd_event_source *source, void *userdata)
+{
+	(void)source;
+	(void)userdata;
+	if (fflush(stdout) != 0)
+		(void)fputs("vaktd: cannot write records to standard output\n", stderr);
+	return 0;
+}
+
+/*
+ * json records go into stdout's buffer, which is flushed when the event loop goes idle (all the
+ * records of one wakeup in one write) rather than once per record: a reader still sees every
+ * record before vaktd waits again. Without a running loop (--replay-audit, or before the loop
+ * starts) the buffer is flushed when it fills, when the loop first runs, and at exit. When no
+ * loop can be had (out of memory, a forked child), each record is flushed at once.
+ */
+static void log_json_flush_later(void)
+{
+	if (!log_json_flush) {
+		_cleanup_(sd_event_unrefp) sd_event *e = NULL;
+
+		if (sd_event_default(&e) >= 0 &&
+		    sd_event_add_defer(e, &log_json_flush, log_on_idle, NULL) >= 0)
+			(void)sd_event_source_set_priority(log_json_flush, SD_EVENT_PRIORITY_IDLE);
+	}
+	if (!log_json_flush || sd_event_source_set_enabled(log_json_flush, SD_EVENT_ONESHOT) < 0)
+		(void)log_on_idle(NULL, NULL);
 }
 
 static void log_write_console(const struct record *r)
@@ -121,8 +154,10 @@ static void log_emit(const struct record *r)
 			log_journal_failed = false;
 		break;
 	case LOG_TARGET_JSON:
-		if (record_write_json(r, stdout) < 0 || fflush(stdout) != 0)
+		if (record_write_json(r, stdout) < 0)
 			(void)fputs("vaktd: cannot write a record to standard output\n", stderr);
+		else
+			log_json_flush_later();
 		break;
 	case LOG_TARGET_CONSOLE:
 	default:

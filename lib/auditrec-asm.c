@@ -16,6 +16,7 @@ struct slot_rec {
 	int type;
 	size_t off; /* of the record text in slot->buf */
 	size_t len;
+	size_t body; /* of the fields, from off: the header is parsed once, when fed */
 };
 
 struct slot {
@@ -207,7 +208,11 @@ static struct slot *pending_new(struct auditasm *a, const struct auditrec_id *id
 	return s;
 }
 
-static int slot_append(struct auditasm *a, struct slot *s, int type, const char *text, size_t len)
+static int slot_append(struct auditasm *a,
+		       struct slot *s,
+		       const struct slot_rec *rec,
+		       const char *text,
+		       size_t len)
 {
 	if (s->n_recs >= a->limits.max_records || s->buf_len + len > a->limits.max_event_bytes) {
 		s->truncated = true;
@@ -238,7 +243,12 @@ static int slot_append(struct auditasm *a, struct slot *s, int type, const char 
 	/* The room was made above; glibc has no memcpy_s (C11 Annex K) to use instead. */
 	/* NOLINTNEXTLINE(clang-analyzer-security.insecureAPI.DeprecatedOrUnsafeBufferHandling) */
 	memcpy(s->buf + s->buf_len, text, len);
-	s->recs[s->n_recs++] = (struct slot_rec){ .type = type, .off = s->buf_len, .len = len };
+	s->recs[s->n_recs++] = (struct slot_rec){
+		.type = rec->type,
+		.off = s->buf_len,
+		.len = len,
+		.body = rec->body,
+	};
 	s->buf_len += len;
 	return 0;
 }
@@ -280,6 +290,10 @@ int auditasm_feed(struct auditasm *a, const char *text, size_t len, int type, ui
 	}
 	if (len > a->limits.max_record_len) {
 		len = a->limits.max_record_len;
+		while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+			len--;
+		if (body > len)
+			body = len; /* the cut went into the header: no fields */
 		a->stats.cut_records++;
 	}
 	if (id.sec > a->newest_sec)
@@ -298,7 +312,7 @@ int auditasm_feed(struct auditasm *a, const char *text, size_t len, int type, ui
 		if (!s)
 			return -ENOMEM;
 	}
-	r = slot_append(a, s, type, text, len);
+	r = slot_append(a, s, &(struct slot_rec){ .type = type, .body = body }, text, len);
 	if (r < 0)
 		return r;
 	if (auditrec_type_is_single(type) && s->n_recs == 1) {
@@ -340,19 +354,20 @@ static int event_build(struct auditasm *a, struct slot *s)
 	}
 
 	for (size_t i = 0; i < s->n_recs; i++) {
-		struct auditrec *rec = &a->records[i];
-		int r;
+		const struct slot_rec *sr = &s->recs[i];
+		const char *body = s->buf + sr->off + sr->body;
 
-		r = auditrec_parse(s->buf + s->recs[i].off,
-				   s->recs[i].len,
-				   s->recs[i].type,
-				   a->fields + used,
-				   a->fields_cap - used,
-				   rec);
-		assert(r >= 0); /* its header was parsed when it was fed */
-		if (r < 0)
-			*rec = (struct auditrec){ .type = s->recs[i].type, .id = s->id };
-		used += rec->n_fields;
+		/* Every record of the slot has the slot's id: pending_find() matched it. */
+		a->records[i] = (struct auditrec){
+			.type = sr->type,
+			.id = s->id,
+			.text = body,
+			.len = sr->len - sr->body,
+			.fields = a->fields + used,
+			.n_fields = auditrec_parse_fields(
+				body, sr->len - sr->body, a->fields + used, a->fields_cap - used),
+		};
+		used += a->records[i].n_fields;
 	}
 
 	a->event = (struct auditevent){

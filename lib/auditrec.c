@@ -18,138 +18,137 @@
 struct type_name {
 	int type;
 	const char *name;
+	size_t len; /* strlen(name), so that lookups by name compare lengths first */
 };
 
+#define TYPE(number, name)                     \
+	{                                      \
+		number, name, sizeof(name) - 1 \
+	}
+
+/* Most frequent first: a lookup by name scans the table, and a kernel event's records (SYSCALL,
+ * PATH, CWD, EXECVE, PROCTITLE, EOE) outnumber everything else in a real log. */
 static const struct type_name type_names[] = {
-	{ 1006, "LOGIN" },
-	{ 1100, "USER_AUTH" },
-	{ 1101, "USER_ACCT" },
-	{ 1102, "USER_MGMT" },
-	{ 1103, "CRED_ACQ" },
-	{ 1104, "CRED_DISP" },
-	{ 1105, "USER_START" },
-	{ 1106, "USER_END" },
-	{ 1107, "USER_AVC" },
-	{ 1108, "USER_CHAUTHTOK" },
-	{ 1109, "USER_ERR" },
-	{ 1110, "CRED_REFR" },
-	{ 1111, "USYS_CONFIG" },
-	{ 1112, "USER_LOGIN" },
-	{ 1113, "USER_LOGOUT" },
-	{ 1114, "ADD_USER" },
-	{ 1115, "DEL_USER" },
-	{ 1116, "ADD_GROUP" },
-	{ 1117, "DEL_GROUP" },
-	{ 1118, "DAC_CHECK" },
-	{ 1119, "CHGRP_ID" },
-	{ 1120, "TEST" },
-	{ 1121, "TRUSTED_APP" },
-	{ 1122, "USER_SELINUX_ERR" },
-	{ 1123, "USER_CMD" },
-	{ 1124, "USER_TTY" },
-	{ 1125, "CHUSER_ID" },
-	{ 1126, "GRP_AUTH" },
-	{ 1127, "SYSTEM_BOOT" },
-	{ 1128, "SYSTEM_SHUTDOWN" },
-	{ 1129, "SYSTEM_RUNLEVEL" },
-	{ 1130, "SERVICE_START" },
-	{ 1131, "SERVICE_STOP" },
-	{ 1132, "GRP_MGMT" },
-	{ 1133, "GRP_CHAUTHTOK" },
-	{ 1134, "MAC_CHECK" },
-	{ 1135, "ACCT_LOCK" },
-	{ 1136, "ACCT_UNLOCK" },
-	{ 1137, "USER_DEVICE" },
-	{ 1138, "SOFTWARE_UPDATE" },
-	{ 1200, "DAEMON_START" },
-	{ 1201, "DAEMON_END" },
-	{ 1202, "DAEMON_ABORT" },
-	{ 1203, "DAEMON_CONFIG" },
-	{ 1204, "DAEMON_RECONFIG" },
-	{ 1205, "DAEMON_ROTATE" },
-	{ 1206, "DAEMON_RESUME" },
-	{ 1207, "DAEMON_ACCEPT" },
-	{ 1208, "DAEMON_CLOSE" },
-	{ 1209, "DAEMON_ERR" },
-	{ 1300, "SYSCALL" },
-	{ 1302, "PATH" },
-	{ 1303, "IPC" },
-	{ 1304, "SOCKETCALL" },
-	{ 1305, "CONFIG_CHANGE" },
-	{ 1306, "SOCKADDR" },
-	{ 1307, "CWD" },
-	{ 1309, "EXECVE" },
-	{ 1311, "IPC_SET_PERM" },
-	{ 1312, "MQ_OPEN" },
-	{ 1318, "FD_PAIR" },
-	{ 1320, "EOE" },
-	{ 1321, "BPRM_FCAPS" },
-	{ 1322, "CAPSET" },
-	{ 1323, "MMAP" },
-	{ 1324, "NETFILTER_PKT" },
-	{ 1325, "NETFILTER_CFG" },
-	{ 1326, "SECCOMP" },
-	{ 1327, "PROCTITLE" },
-	{ 1328, "FEATURE_CHANGE" },
-	{ 1329, "REPLACE" },
-	{ 1330, "KERN_MODULE" },
-	{ 1331, "FANOTIFY" },
-	{ 1332, "TIME_INJOFFSET" },
-	{ 1333, "TIME_ADJNTPVAL" },
-	{ 1334, "BPF" },
-	{ 1335, "EVENT_LISTENER" },
-	{ 1336, "URINGOP" },
-	{ 1337, "OPENAT2" },
-	{ 1338, "DM_CTRL" },
-	{ 1339, "DM_EVENT" },
-	{ 1400, "AVC" },
-	{ 1700, "ANOM_PROMISCUOUS" },
-	{ 1701, "ANOM_ABEND" },
-	{ 1702, "ANOM_LINK" },
-	{ 1703, "ANOM_CREAT" },
-	{ 2100, "ANOM_LOGIN_FAILURES" },
-	{ 2101, "ANOM_LOGIN_TIME" },
-	{ 2102, "ANOM_LOGIN_SESSIONS" },
-	{ 2103, "ANOM_LOGIN_ACCT" },
-	{ 2104, "ANOM_LOGIN_LOCATION" },
-	{ 2105, "ANOM_MAX_DAC" },
-	{ 2106, "ANOM_MAX_MAC" },
-	{ 2107, "ANOM_AMTU_FAIL" },
-	{ 2108, "ANOM_RBAC_FAIL" },
-	{ 2109, "ANOM_RBAC_INTEGRITY_FAIL" },
-	{ 2110, "ANOM_CRYPTO_FAIL" },
-	{ 2111, "ANOM_ACCESS_FS" },
-	{ 2112, "ANOM_EXEC" },
-	{ 2113, "ANOM_MK_EXEC" },
-	{ 2114, "ANOM_ADD_ACCT" },
-	{ 2115, "ANOM_DEL_ACCT" },
-	{ 2116, "ANOM_MOD_ACCT" },
-	{ 2117, "ANOM_ROOT_TRANS" },
-	{ 2118, "ANOM_LOGIN_SERVICE" },
-	{ 2119, "ANOM_LOGIN_ROOT" },
-	{ 2120, "ANOM_ORIGIN_FAILURES" },
-	{ 2121, "ANOM_SESSION" },
-	{ 2300, "USER_ROLE_CHANGE" },
-	{ 2301, "ROLE_ASSIGN" },
-	{ 2302, "ROLE_REMOVE" },
-	{ 2309, "USER_MAC_CONFIG_CHANGE" },
-	{ 2310, "USER_MAC_STATUS" },
+	TYPE(1300, "SYSCALL"),
+	TYPE(1302, "PATH"),
+	TYPE(1307, "CWD"),
+	TYPE(1309, "EXECVE"),
+	TYPE(1327, "PROCTITLE"),
+	TYPE(1320, "EOE"),
+	TYPE(1303, "IPC"),
+	TYPE(1304, "SOCKETCALL"),
+	TYPE(1305, "CONFIG_CHANGE"),
+	TYPE(1306, "SOCKADDR"),
+	TYPE(1311, "IPC_SET_PERM"),
+	TYPE(1312, "MQ_OPEN"),
+	TYPE(1318, "FD_PAIR"),
+	TYPE(1321, "BPRM_FCAPS"),
+	TYPE(1322, "CAPSET"),
+	TYPE(1323, "MMAP"),
+	TYPE(1324, "NETFILTER_PKT"),
+	TYPE(1325, "NETFILTER_CFG"),
+	TYPE(1326, "SECCOMP"),
+	TYPE(1328, "FEATURE_CHANGE"),
+	TYPE(1329, "REPLACE"),
+	TYPE(1330, "KERN_MODULE"),
+	TYPE(1331, "FANOTIFY"),
+	TYPE(1332, "TIME_INJOFFSET"),
+	TYPE(1333, "TIME_ADJNTPVAL"),
+	TYPE(1334, "BPF"),
+	TYPE(1335, "EVENT_LISTENER"),
+	TYPE(1336, "URINGOP"),
+	TYPE(1337, "OPENAT2"),
+	TYPE(1338, "DM_CTRL"),
+	TYPE(1339, "DM_EVENT"),
+	TYPE(1100, "USER_AUTH"),
+	TYPE(1101, "USER_ACCT"),
+	TYPE(1102, "USER_MGMT"),
+	TYPE(1103, "CRED_ACQ"),
+	TYPE(1104, "CRED_DISP"),
+	TYPE(1105, "USER_START"),
+	TYPE(1106, "USER_END"),
+	TYPE(1107, "USER_AVC"),
+	TYPE(1108, "USER_CHAUTHTOK"),
+	TYPE(1109, "USER_ERR"),
+	TYPE(1110, "CRED_REFR"),
+	TYPE(1111, "USYS_CONFIG"),
+	TYPE(1112, "USER_LOGIN"),
+	TYPE(1113, "USER_LOGOUT"),
+	TYPE(1114, "ADD_USER"),
+	TYPE(1115, "DEL_USER"),
+	TYPE(1116, "ADD_GROUP"),
+	TYPE(1117, "DEL_GROUP"),
+	TYPE(1118, "DAC_CHECK"),
+	TYPE(1119, "CHGRP_ID"),
+	TYPE(1120, "TEST"),
+	TYPE(1121, "TRUSTED_APP"),
+	TYPE(1122, "USER_SELINUX_ERR"),
+	TYPE(1123, "USER_CMD"),
+	TYPE(1124, "USER_TTY"),
+	TYPE(1125, "CHUSER_ID"),
+	TYPE(1126, "GRP_AUTH"),
+	TYPE(1127, "SYSTEM_BOOT"),
+	TYPE(1128, "SYSTEM_SHUTDOWN"),
+	TYPE(1129, "SYSTEM_RUNLEVEL"),
+	TYPE(1130, "SERVICE_START"),
+	TYPE(1131, "SERVICE_STOP"),
+	TYPE(1132, "GRP_MGMT"),
+	TYPE(1133, "GRP_CHAUTHTOK"),
+	TYPE(1134, "MAC_CHECK"),
+	TYPE(1135, "ACCT_LOCK"),
+	TYPE(1136, "ACCT_UNLOCK"),
+	TYPE(1137, "USER_DEVICE"),
+	TYPE(1138, "SOFTWARE_UPDATE"),
+	TYPE(1200, "DAEMON_START"),
+	TYPE(1201, "DAEMON_END"),
+	TYPE(1202, "DAEMON_ABORT"),
+	TYPE(1203, "DAEMON_CONFIG"),
+	TYPE(1204, "DAEMON_RECONFIG"),
+	TYPE(1205, "DAEMON_ROTATE"),
+	TYPE(1206, "DAEMON_RESUME"),
+	TYPE(1207, "DAEMON_ACCEPT"),
+	TYPE(1208, "DAEMON_CLOSE"),
+	TYPE(1209, "DAEMON_ERR"),
+	TYPE(1006, "LOGIN"),
+	TYPE(1400, "AVC"),
+	TYPE(1700, "ANOM_PROMISCUOUS"),
+	TYPE(1701, "ANOM_ABEND"),
+	TYPE(1702, "ANOM_LINK"),
+	TYPE(1703, "ANOM_CREAT"),
+	TYPE(2100, "ANOM_LOGIN_FAILURES"),
+	TYPE(2101, "ANOM_LOGIN_TIME"),
+	TYPE(2102, "ANOM_LOGIN_SESSIONS"),
+	TYPE(2103, "ANOM_LOGIN_ACCT"),
+	TYPE(2104, "ANOM_LOGIN_LOCATION"),
+	TYPE(2105, "ANOM_MAX_DAC"),
+	TYPE(2106, "ANOM_MAX_MAC"),
+	TYPE(2107, "ANOM_AMTU_FAIL"),
+	TYPE(2108, "ANOM_RBAC_FAIL"),
+	TYPE(2109, "ANOM_RBAC_INTEGRITY_FAIL"),
+	TYPE(2110, "ANOM_CRYPTO_FAIL"),
+	TYPE(2111, "ANOM_ACCESS_FS"),
+	TYPE(2112, "ANOM_EXEC"),
+	TYPE(2113, "ANOM_MK_EXEC"),
+	TYPE(2114, "ANOM_ADD_ACCT"),
+	TYPE(2115, "ANOM_DEL_ACCT"),
+	TYPE(2116, "ANOM_MOD_ACCT"),
+	TYPE(2117, "ANOM_ROOT_TRANS"),
+	TYPE(2118, "ANOM_LOGIN_SERVICE"),
+	TYPE(2119, "ANOM_LOGIN_ROOT"),
+	TYPE(2120, "ANOM_ORIGIN_FAILURES"),
+	TYPE(2121, "ANOM_SESSION"),
+	TYPE(2300, "USER_ROLE_CHANGE"),
+	TYPE(2301, "ROLE_ASSIGN"),
+	TYPE(2302, "ROLE_REMOVE"),
+	TYPE(2309, "USER_MAC_CONFIG_CHANGE"),
+	TYPE(2310, "USER_MAC_STATUS"),
 };
 
 const char *auditrec_type_to_name(int type)
 {
-	size_t lo = 0, hi = ELEMENTSOF(type_names);
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (type_names[mid].type == type)
-			return type_names[mid].name;
-		if (type_names[mid].type < type)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	for (size_t i = 0; i < ELEMENTSOF(type_names); i++)
+		if (type_names[i].type == type)
+			return type_names[i].name;
 	return NULL;
 }
 
@@ -179,7 +178,8 @@ int auditrec_type_from_name(const char *name, size_t len)
 		return (int)v;
 	}
 	for (size_t i = 0; i < ELEMENTSOF(type_names); i++)
-		if (strlen(type_names[i].name) == len && memcmp(type_names[i].name, name, len) == 0)
+		if (type_names[i].len == len && type_names[i].name[0] == name[0] &&
+		    memcmp(type_names[i].name, name, len) == 0)
 			return type_names[i].type;
 	return -ENOENT;
 }
@@ -296,10 +296,10 @@ int auditrec_parse_header(const char *text,
 	}
 	if (starts_with(p, end, "type=")) {
 		size_t n = token_len(p + 5, end);
-		int t = auditrec_type_from_name(p + 5, n);
 
+		/* A netlink record's number is authoritative; only text lines need the name. */
 		if (type < 0)
-			type = t;
+			type = auditrec_type_from_name(p + 5, n);
 		p += 5 + n;
 		while (p < end && *p == ' ')
 			p++;
@@ -432,6 +432,17 @@ static void parse_fields(const char *p, const char *end, struct field_sink *s)
 		parse_level(inner.begin, inner.end, NULL, s);
 }
 
+size_t auditrec_parse_fields(const char *body,
+			     size_t len,
+			     struct auditrec_field *fields,
+			     size_t max_fields)
+{
+	struct field_sink sink = { .fields = fields, .max = max_fields };
+
+	parse_fields(body, body + len, &sink);
+	return sink.n;
+}
+
 int auditrec_parse(const char *text,
 		   size_t len,
 		   int type,
@@ -439,7 +450,6 @@ int auditrec_parse(const char *text,
 		   size_t max_fields,
 		   struct auditrec *ret)
 {
-	struct field_sink sink = { .fields = fields, .max = max_fields };
 	struct auditrec_id id;
 	size_t body;
 	int r;
@@ -449,15 +459,13 @@ int auditrec_parse(const char *text,
 		return r;
 	len = record_len(text, len);
 
-	parse_fields(text + body, text + len, &sink);
-
 	*ret = (struct auditrec){
 		.type = type,
 		.id = id,
 		.text = text + body,
 		.len = len - body,
 		.fields = fields,
-		.n_fields = sink.n,
+		.n_fields = auditrec_parse_fields(text + body, len - body, fields, max_fields),
 	};
 	return 0;
 }

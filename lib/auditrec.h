@@ -133,6 +133,14 @@ int auditrec_parse_header(const char *text,
 			  struct auditrec_id *ret_id,
 			  size_t *ret_body);
 
+/* Lists the fields of a record's body (text + *ret_body of auditrec_parse_header(), up to the
+ * record's end) in fields[] (caller's storage, at most max_fields) exactly as auditrec_parse()
+ * does, for callers that parsed the header already. Returns the number of fields stored. */
+size_t auditrec_parse_fields(const char *body,
+			     size_t len,
+			     struct auditrec_field *fields,
+			     size_t max_fields);
+
 /* The first field called name in r, or NULL. */
 const struct auditrec_field *auditrec_find(const struct auditrec *r, const char *name);
 

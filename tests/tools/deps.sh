@@ -16,7 +16,7 @@ PKGS=(
 	# lint
 	clang-format clang-tidy cppcheck mandoc
 	# benchmarks: the reference tools
-	laurel usbguard
+	laurel usbguard time
 )
 
 missing=()
