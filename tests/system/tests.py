@@ -1,0 +1,427 @@
+#!/usr/bin/python3
+"""vakt system tests: the real vaktd under systemd in a QEMU guest with real USB hotplug (xhci),
+real udev, logind sessions, sudo and kernel audit. Run by tests/system/run.sh (make system-test).
+
+Each assertion prints PASS/FAIL; the last line is "system: N passed, N failed".
+Environment: VAKTD (binary, default build/vaktd), VAKT_SYSTEM_CACHE (image dir),
+VAKT_SYSTEM_WORK (per-run dir: logs, sockets, overlay), VAKT_SYSTEM_VERBOSE=1, VAKT_SYSTEM_KEEP=1
+(keep the guest running at the end until Enter is pressed; `python3 vmlib.py shell` for a new one).
+"""
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.abspath(os.path.join(HERE, "../.."))
+sys.path.insert(0, HERE)
+from vmlib import VM, VMError, wait_for  # noqa: E402
+
+VAKTD = os.environ.get("VAKTD", os.path.join(TOP, "build/vaktd"))
+CACHE = os.environ.get("VAKT_SYSTEM_CACHE", "/var/cache/vakt-system-test")
+WORK = os.path.abspath(os.environ.get("VAKT_SYSTEM_WORK", os.path.join(TOP, "build/system-run")))
+
+DROPIN = "/etc/vakt/vakt.conf.d/50-system-test.conf"
+ALLOW_SERIAL = "VAKTALLOW0001"
+RO_SERIAL = "VAKTRO000001"
+DROPIN_TEXT = """# written by tests/system/tests.py
+[storage.allow "system-test-stick"]
+vendor = 46f4
+product = 0001
+serial = %s
+mode = allow
+
+[storage.allow "system-test-readonly"]
+vendor = 46f4
+product = 0001
+serial = %s
+mode = read-only
+""" % (ALLOW_SERIAL, RO_SERIAL)
+
+passed = 0
+failed = 0
+
+
+def check(name, ok, detail=""):
+    global passed, failed
+    if ok:
+        passed += 1
+        print("PASS %s" % name, flush=True)
+    else:
+        failed += 1
+        print("FAIL %s%s" % (name, (": " + detail) if detail else ""), flush=True)
+    return ok
+
+
+def sh(vm, cmd, timeout=60):
+    return vm.guest_exec(cmd, timeout=timeout)[1].strip()
+
+
+# ---- the guest's journal -------------------------------------------------------------------
+def records(vm, **match):
+    """vaktd's journal records (journalctl -u vaktd -o json) whose fields equal match."""
+    rc, out, _ = vm.guest_exec("journalctl -u vaktd -o json --no-pager", timeout=60)
+    recs = []
+    for line in out.splitlines():
+        try:
+            r = json.loads(line)
+        except ValueError:
+            continue
+        if all(r.get(k) == v for k, v in match.items()):
+            recs.append(r)
+    return recs
+
+
+def wait_record(vm, timeout=20, **match):
+    got = wait_for(lambda: records(vm, **match), timeout, 1)
+    return got[-1] if got else None
+
+
+def brief(rec):
+    if not rec:
+        return "none"
+    return json.dumps({k: v for k, v in rec.items() if k.startswith("VAKT_") or k == "MESSAGE"})
+
+
+def events_for_serial(vm, serial):
+    return [(r.get("VAKT_EVENT"), r.get("VAKT_DECISION")) for r in records(vm, VAKT_DEVICE_SERIAL=serial)]
+
+
+# ---- USB sticks through QMP ----------------------------------------------------------------
+class Stick:
+    def __init__(self, vm, serial):
+        self.vm = vm
+        self.serial = serial
+        self.id = "stick-" + serial.lower()
+        self.image = os.path.join(WORK, serial + ".img")
+        if os.path.exists(self.image):
+            os.unlink(self.image)
+        subprocess.run(["mkfs.fat", "-C", "-n", "VAKTTEST", self.image, "8192"], check=True,
+                       stdout=subprocess.DEVNULL)
+        note = os.path.join(WORK, "README.TXT")
+        with open(note, "w") as f:
+            f.write("vakt system test stick %s\n" % serial)
+        subprocess.run(["mcopy", "-i", self.image, note, "::README.TXT"], check=True)
+        self.plugged = False
+
+    def digest(self):
+        with open(self.image, "rb") as f:
+            return hashlib.sha256(f.read()).hexdigest()
+
+    def plug(self):
+        self.vm.qmp("blockdev-add", driver="raw", **{"node-name": self.id},
+                    file={"driver": "file", "filename": self.image})
+        self.vm.qmp("device_add", driver="usb-storage", bus="xhci.0", drive=self.id,
+                    serial=self.serial, id=self.id, removable=True)
+        self.plugged = True
+
+    def unplug(self):
+        if not self.plugged:
+            return
+        self.vm.qmp("device_del", id=self.id)
+        self.vm.qmp_wait_event("DEVICE_DELETED", 30, lambda d: d.get("device") == self.id)
+        self.vm.qmp("blockdev-del", **{"node-name": self.id})
+        self.plugged = False
+
+    def syspath(self, timeout=20):
+        """The guest's /sys/bus/usb/devices/X of this stick (found by its serial)."""
+        cmd = ('for d in /sys/bus/usb/devices/*; do [ "$(cat $d/serial 2>/dev/null)" = "%s" ] '
+               '&& readlink -f $d; done' % self.serial)
+        return wait_for(lambda: sh(self.vm, cmd), timeout, 0.5)
+
+    def authorized(self, path):
+        return sh(self.vm, "cat %s/authorized 2>/dev/null" % path)
+
+    def block(self, path, timeout=0.0):
+        """The stick's block device name (sda...), or ''."""
+        cmd = ('for b in /sys/block/sd*; do case "$(readlink -f $b)" in %s/*) basename $b;; esac; '
+               'done' % path)
+        if timeout:
+            return wait_for(lambda: sh(self.vm, cmd), timeout, 0.5) or ""
+        return sh(self.vm, cmd)
+
+
+def stays(cond, seconds):
+    """True when cond() holds for the whole period (polled)."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if not cond():
+            return False
+        time.sleep(0.5)
+    return cond()
+
+
+# ---- install vaktd the way `make install` does ---------------------------------------------
+def install(vm):
+    def src(rel):
+        p = os.path.join(TOP, rel)
+        return open(p, "rb").read() if os.path.exists(p) else None
+
+    vm.guest_exec("mkdir -p /etc/vakt/vakt.conf.d /usr/lib/systemd/system /usr/lib/systemd/catalog "
+                  "/etc/audit/rules.d", check=True)
+    vm.file_write("/usr/sbin/vaktd", open(VAKTD, "rb").read(), 0o755)
+    conf = src("conf/vakt.conf")
+    if conf is None:
+        print("note: conf/vakt.conf missing, using a minimal one")
+        conf = b"[storage]\nmode = enforce\ndefault = block\n"
+    vm.file_write("/etc/vakt/vakt.conf", conf, 0o644)
+    rules = src("conf/audit/50-vakt.rules")
+    if rules is not None:
+        vm.file_write("/etc/audit/rules.d/50-vakt.rules", rules, 0o640)
+        vm.guest_exec("augenrules --load")
+    unit = None if os.environ.get("VAKT_SYSTEM_PLAIN_UNIT") else src("systemd/vaktd.service")
+    if unit is None:
+        # VAKT_SYSTEM_PLAIN_UNIT=1 tells the features apart from the unit's hardening.
+        print("note: using a plain unit without hardening, not systemd/vaktd.service")
+        unit = (b"[Service]\nType=notify\nExecStart=/usr/sbin/vaktd\n"
+                b"ExecReload=/bin/kill -HUP $MAINPID\nRuntimeDirectory=vakt\nStateDirectory=vakt\n")
+    vm.file_write("/usr/lib/systemd/system/vaktd.service", unit, 0o644)
+    cat = src("systemd/vakt.catalog")
+    if cat is not None:
+        vm.file_write("/usr/lib/systemd/catalog/vakt.catalog", cat, 0o644)
+        vm.guest_exec("journalctl --update-catalog")
+    vm.guest_exec("systemctl daemon-reload", check=True)
+
+
+# ---- the tests -----------------------------------------------------------------------------
+def test_start(vm):
+    rc, out, _ = vm.guest_exec("ldd /usr/sbin/vaktd | grep 'not found'")
+    check("guest has every library vaktd links", rc != 0, out.strip())
+    rc, out, err = vm.guest_exec("/usr/sbin/vaktd --check-config")
+    check("vaktd --check-config accepts the installed vakt.conf", rc == 0, (out + err).strip()[-500:])
+    rc, out, err = vm.guest_exec("systemctl start vaktd", timeout=90)
+    active = sh(vm, "systemctl is-active vaktd")
+    check("systemctl start vaktd: active (Type=notify READY=1 under the hardened unit)",
+          rc == 0 and active == "active",
+          "%s %s; %s" % (active, err.strip(), sh(vm, "journalctl -u vaktd -n 15 --no-pager -o cat")))
+    hubs = sh(vm, "cat /sys/bus/usb/devices/usb*/authorized_default").split()
+    check("vaktd closed the door: every root hub authorized_default=0",
+          hubs and all(h == "0" for h in hubs), "authorized_default: %s" % hubs)
+    return active == "active"
+
+
+def test_block(vm):
+    s = Stick(vm, "VAKTBLOCK0001")
+    s.plug()
+    path = s.syspath()
+    if not check("(a) hotplugged stick appears in the guest's sysfs", bool(path)):
+        s.unplug()
+        return
+    rec = wait_record(vm, VAKT_EVENT="storage.blocked", VAKT_DEVICE_SERIAL=s.serial)
+    check("(a) storage.blocked record with VAKT_DEVICE_SERIAL", rec is not None,
+          "records for this serial: %s" % events_for_serial(vm, s.serial))
+    check("(a) unknown stick stays unauthorised (authorized=0)",
+          stays(lambda: s.authorized(path) == "0", 3), "authorized=%s" % s.authorized(path))
+    check("(a) no block device for the blocked stick", s.block(path) == "", s.block(path))
+    if rec:
+        check("(a) record names the device: VAKT_DEVICE_VENDOR_ID=46f4 PRODUCT_ID=0001, decision block",
+              rec.get("VAKT_DEVICE_VENDOR_ID") == "46f4" and rec.get("VAKT_DEVICE_PRODUCT_ID") == "0001"
+              and rec.get("VAKT_DECISION") == "block", brief(rec))
+        check("(a) VAKT_RULE points at the default key (vakt.conf:LINE)",
+              "vakt.conf:" in rec.get("VAKT_RULE", ""), brief(rec))
+        check("(a) record names the person at seat0 (VAKT_USER=alice)",
+              rec.get("VAKT_USER") == "alice", brief(rec))
+    s.unplug()
+    rec = wait_record(vm, 10, VAKT_EVENT="storage.removed", VAKT_DEVICE_SERIAL=s.serial)
+    check("(a) storage.removed after unplug", rec is not None,
+          "records for this serial: %s" % events_for_serial(vm, s.serial))
+
+
+def test_keyboard(vm):
+    vm.qmp("device_add", driver="usb-kbd", bus="xhci.0", id="kbd1")
+    cmd = ('for d in /sys/bus/usb/devices/*; do [ "$(cat $d/product 2>/dev/null)" = "QEMU USB Keyboard" ] '
+           '&& readlink -f $d; done')
+    path = wait_for(lambda: sh(vm, cmd), 20, 0.5)
+    if check("(f) hotplugged USB keyboard appears in the guest's sysfs", bool(path)):
+        ok = wait_for(lambda: sh(vm, "cat %s/authorized" % path) == "1", 15, 0.5)
+        check("(f) keyboard is authorised at once (authorized=1)", bool(ok),
+              "authorized=%s" % sh(vm, "cat %s/authorized" % path))
+    vm.qmp("device_del", id="kbd1")
+    vm.qmp_wait_event("DEVICE_DELETED", 30, lambda d: d.get("device") == "kbd1")
+
+
+def test_reload(vm):
+    before = len(records(vm, VAKT_EVENT="policy.loaded"))
+    vm.file_write(DROPIN, DROPIN_TEXT, 0o644)
+    rc, out, err = vm.guest_exec("systemctl reload vaktd", timeout=60)
+    check("(b) systemctl reload vaktd with an allow drop-in", rc == 0, err.strip())
+    ok = wait_for(lambda: len(records(vm, VAKT_EVENT="policy.loaded")) > before, 15, 1)
+    check("(b) policy.loaded record after reload", bool(ok))
+
+
+def test_allow(vm):
+    s = Stick(vm, ALLOW_SERIAL)
+    s.plug()
+    path = s.syspath()
+    if not check("(b) allowlisted stick appears in sysfs", bool(path)):
+        s.unplug()
+        return
+    ok = wait_for(lambda: s.authorized(path) == "1", 20, 0.5)
+    check("(b) allowlisted serial is authorised (authorized=1)", bool(ok), "authorized=%s" % s.authorized(path))
+    rec = wait_record(vm, VAKT_EVENT="storage.allowed", VAKT_DEVICE_SERIAL=s.serial)
+    check("(b) storage.allowed record with VAKT_DEVICE_SERIAL", rec is not None,
+          "records for this serial: %s" % events_for_serial(vm, s.serial))
+    if rec:
+        check("(b) VAKT_RULE names the rule and its drop-in FILE:LINE",
+              "system-test-stick" in rec.get("VAKT_RULE", "") and "50-system-test.conf:" in rec.get("VAKT_RULE", ""),
+              brief(rec))
+    dev = s.block(path, 20) if ok else ""
+    if check("(b) allowed stick gets a block device", bool(dev)):
+        ro = sh(vm, "blockdev --getro /dev/%s" % dev)
+        check("(b) allowed stick is writable (blockdev --getro = 0)", ro == "0", "getro=%s" % ro)
+    s.unplug()
+
+
+def test_read_only(vm):
+    s = Stick(vm, RO_SERIAL)
+    before = s.digest()
+    s.plug()
+    path = s.syspath()
+    if not check("(c) read-only stick appears in sysfs", bool(path)):
+        s.unplug()
+        return
+    dev = s.block(path, 25)
+    if check("(c) read-only stick is authorised and gets a block device", bool(dev),
+             "authorized=%s, records: %s" % (s.authorized(path), events_for_serial(vm, s.serial))):
+        ok = wait_for(lambda: sh(vm, "blockdev --getro /dev/%s" % dev) == "1", 10, 0.5)
+        check("(c) block device is read-only (blockdev --getro /dev/%s = 1)" % dev, bool(ok),
+              "getro=%s" % sh(vm, "blockdev --getro /dev/%s" % dev))
+        for p in sh(vm, "ls /sys/block/%s | grep '^%s[0-9]'" % (dev, dev)).split():
+            ro = sh(vm, "blockdev --getro /dev/%s" % p)
+            check("(c) partition %s is read-only too" % p, ro == "1", "getro=%s" % ro)
+        rc, _, err = vm.guest_exec("dd if=/dev/zero of=/dev/%s bs=512 seek=100 count=1 oflag=direct "
+                                   "conv=fsync status=none" % dev)
+        check("(c) a raw write to /dev/%s fails" % dev, rc != 0, "dd exit %d %s" % (rc, err.strip()))
+        rc, out, err = vm.guest_exec("mkdir -p /mnt/ro && mount /dev/%s /mnt/ro && cat /mnt/ro/README.TXT; "
+                                     "touch /mnt/ro/written; umount /mnt/ro" % dev)
+        check("(c) the stick's file is still readable",
+              s.serial in out, (out + err).strip())
+    rec = wait_record(vm, VAKT_EVENT="storage.read_only", VAKT_DEVICE_SERIAL=s.serial)
+    check("(c) storage.read_only record with VAKT_DEVICE_SERIAL", rec is not None,
+          "records for this serial: %s" % events_for_serial(vm, s.serial))
+    if rec:
+        check("(c) VAKT_RULE names the read-only rule", "system-test-readonly" in rec.get("VAKT_RULE", ""),
+              brief(rec))
+    s.unplug()
+    check("(c) not one byte of the medium changed", s.digest() == before)
+
+
+def test_sudo(vm):
+    sessions = sh(vm, "loginctl list-sessions --no-legend")
+    bob_session = ""
+    for line in sessions.splitlines():
+        f = line.split()
+        if len(f) >= 4 and f[2] == "bob" and f[-1] == "hvc1":
+            bob_session = f[0]
+    check("(d) bob has a logind session on hvc1", bool(bob_session), sessions)
+    out, rc = vm.console_run("hvc1", "sudo id")
+    check("(d) bob's typed `sudo id` ran as root", rc == 0 and "uid=0(root)" in out, out)
+    rec = wait_record(vm, VAKT_EVENT="privilege.sudo", VAKT_USER="bob")
+    check("(d) privilege.sudo record attributed to VAKT_USER=bob", rec is not None,
+          "privilege.sudo records: %s" % [brief(r) for r in records(vm, VAKT_EVENT="privilege.sudo")][-3:])
+    if rec:
+        check("(d) bob's record: VAKT_UID=1001, VAKT_TARGET_USER=root, VAKT_COMMAND has id, VAKT_RESULT=success",
+              rec.get("VAKT_UID") == "1001" and rec.get("VAKT_TARGET_USER") == "root"
+              and "id" in rec.get("VAKT_COMMAND", "") and rec.get("VAKT_RESULT") == "success", brief(rec))
+        check("(d) bob's record names his session and tty (VAKT_SESSION=%s, VAKT_TTY hvc1)" % bob_session,
+              rec.get("VAKT_SESSION") == bob_session and "hvc1" in rec.get("VAKT_TTY", ""), brief(rec))
+        check("(d) bob's record carries VAKT_AUDIT_ID", bool(rec.get("VAKT_AUDIT_ID")), brief(rec))
+    out, rc = vm.console_run("hvc0", "sudo -n true")
+    check("(d) alice (not an administrator) is refused `sudo -n true`", rc != 0, out)
+
+    def alice_rec():
+        for r in records(vm, VAKT_USER="alice"):
+            if r.get("VAKT_EVENT") in ("privilege.sudo", "auth.failed"):
+                return r
+    rec = wait_for(alice_rec, 20, 1)
+    check("(d) alice's refused sudo is recorded (privilege.sudo or auth.failed) with VAKT_USER=alice",
+          rec is not None, "events for alice: %s" % sorted({r.get("VAKT_EVENT") for r in records(vm, VAKT_USER="alice")}))
+    if rec and rec.get("VAKT_EVENT") == "privilege.sudo":
+        check("(d) alice's privilege.sudo says VAKT_RESULT=failure", rec.get("VAKT_RESULT") == "failure", brief(rec))
+
+
+def test_stable(vm):
+    st = sh(vm, "systemctl show vaktd -p ActiveState -p NRestarts -p ExecMainStartTimestamp")
+    check("vaktd stayed up through the tests (active, NRestarts=0)",
+          "ActiveState=active" in st and "NRestarts=0" in st, st.replace("\n", " "))
+
+
+def test_fail_closed(vm):
+    rc, _, err = vm.guest_exec("systemctl stop vaktd", timeout=60)
+    check("(e) systemctl stop vaktd", rc == 0 and sh(vm, "systemctl is-active vaktd") != "active", err)
+    hubs = sh(vm, "cat /sys/bus/usb/devices/usb*/authorized_default").split()
+    check("(e) with vaktd stopped every root hub still has authorized_default=0",
+          hubs and all(h == "0" for h in hubs), "authorized_default: %s" % hubs)
+    s = Stick(vm, "VAKTDOWN0001")
+    s.plug()
+    path = s.syspath()
+    if check("(e) stick plugged while vaktd is down appears in sysfs", bool(path)):
+        check("(e) it stays unauthorised while vaktd is down (authorized=0)",
+              stays(lambda: s.authorized(path) == "0", 8), "authorized=%s" % s.authorized(path))
+        check("(e) and gets no block device", s.block(path) == "")
+        rc, _, err = vm.guest_exec("systemctl start vaktd", timeout=90)
+        rec = wait_record(vm, VAKT_EVENT="storage.blocked", VAKT_DEVICE_SERIAL=s.serial)
+        check("(e) after restart vaktd decides the present stick (coldplug storage.blocked)", rec is not None,
+              "records for this serial: %s" % events_for_serial(vm, s.serial))
+        check("(e) and it is still unauthorised", s.authorized(path) == "0", "authorized=%s" % s.authorized(path))
+    s.unplug()
+
+
+def main():
+    if not os.path.exists(VAKTD):
+        print("FAIL %s does not exist (make first)" % VAKTD)
+        print("system: 0 passed, 1 failed")
+        return 1
+    os.makedirs(WORK, exist_ok=True)
+    vm = VM(CACHE, WORK)
+    t0 = time.monotonic()
+    try:
+        try:
+            boot = vm.boot()
+        except VMError as e:
+            check("guest boots", False, str(e))
+            return 1
+        print("guest booted in %.1f s (%s)" % (boot, WORK), flush=True)
+        ready = all(vm.console_ready(c, 120) for c in vm.CONSOLES)
+        check("autologin shells answer on hvc0 (alice) and hvc1 (bob)", ready)
+        seat = sh(vm, "loginctl show-seat seat0 -p ActiveSession --value")
+        user = sh(vm, "loginctl show-session %s -p Name --value" % seat) if seat else ""
+        check("alice is the active session on seat0 (tty1)", user == "alice", "active=%s user=%s" % (seat, user))
+        install(vm)
+        running = test_start(vm)
+        if not running:
+            print("note: vaktd is not running; the tests below will mostly fail")
+        for t in (test_block, test_keyboard, test_reload, test_allow, test_read_only, test_sudo,
+                  test_stable, test_fail_closed):
+            try:
+                t(vm)
+            except VMError as e:
+                check("%s finished" % t.__name__, False, str(e))
+            if not vm.alive():
+                check("QEMU still running after %s" % t.__name__, False)
+                break
+    finally:
+        if vm.alive():
+            try:
+                with open(os.path.join(WORK, "journal.txt"), "w") as f:
+                    f.write(vm.guest_exec("journalctl -b --no-pager -o short-precise", timeout=60)[1])
+                with open(os.path.join(WORK, "vaktd.json"), "w") as f:
+                    f.write(vm.guest_exec("journalctl -u vaktd -o json --no-pager", timeout=60)[1])
+            except VMError:
+                pass
+            if os.environ.get("VAKT_SYSTEM_KEEP"):
+                input("guest kept running (%s); Enter ends it " % WORK)
+        vm.shutdown()
+        print("logs: %s/{journal.txt,vaktd.json,serial.log,hvc0.log,hvc1.log,qemu.log}; %.0f s in the guest"
+              % (WORK, time.monotonic() - t0))
+        print("system: %d passed, %d failed" % (passed, failed), flush=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    # timeout(1) or a CI runner ends us with SIGTERM: still shut the guest down.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    sys.exit(main())
