@@ -154,9 +154,8 @@ static int run(const struct args *a)
 	if (load_config(a->config_path, &c) < 0)
 		return EXIT_INVALID;
 
-	if (a->mode == RUN_REPLAY_AUDIT) {
+	if (a->mode == RUN_REPLAY_AUDIT)
 		return audit_replay(c, a->replay_path);
-	}
 
 	if (manager_new(&o, TAKE_PTR(c), &m) < 0)
 		return EXIT_RUNTIME;

@@ -70,7 +70,7 @@ static size_t n_parts(void)
 {
 	size_t n = 0;
 
-	while (vakt_parts[n])
+	while (parts_all[n])
 		n++;
 	return n;
 }
@@ -80,7 +80,7 @@ static void stop_parts(struct manager *m)
 	for (size_t i = n_parts(); i > 0; i--) {
 		if (!m->part_running[i - 1])
 			continue;
-		vakt_parts[i - 1]->stop(m->part_state[i - 1]);
+		parts_all[i - 1]->stop(m->part_state[i - 1]);
 		m->part_state[i - 1] = NULL;
 		m->part_running[i - 1] = false;
 	}
@@ -102,13 +102,13 @@ static int needed_caps(const struct config *c, cap_value_t ret[CAP_LAST_CAP + 1]
 {
 	int n = 0;
 
-	for (size_t i = 0; vakt_parts[i]; i++) {
+	for (size_t i = 0; parts_all[i]; i++) {
 		cap_value_t caps[8];
 		int k;
 
-		if (!vakt_parts[i]->enabled(c))
+		if (!parts_all[i]->enabled(c))
 			continue;
-		k = vakt_parts[i]->capabilities(c, caps);
+		k = parts_all[i]->capabilities(c, caps);
 		for (int j = 0; j < k; j++) {
 			bool seen = false;
 
@@ -220,9 +220,9 @@ static void log_policy_loaded(struct manager *m, bool reload)
 	_cleanup_strv_free_ char **running = NULL;
 	_cleanup_free_ char *parts = NULL;
 
-	for (size_t i = 0; vakt_parts[i]; i++)
+	for (size_t i = 0; parts_all[i]; i++)
 		if (m->part_running[i])
-			(void)strv_extend(&running, vakt_parts[i]->name);
+			(void)strv_extend(&running, parts_all[i]->name);
 	parts = running ? strv_join(running, ", ") : strdup("none");
 
 	log_event(EVENT_POLICY_LOADED,
@@ -257,8 +257,8 @@ static int apply_parts(struct manager *m, const struct config *old)
 {
 	int r;
 
-	for (size_t i = 0; vakt_parts[i]; i++) {
-		const struct part_ops *p = vakt_parts[i];
+	for (size_t i = 0; parts_all[i]; i++) {
+		const struct part_ops *p = parts_all[i];
 		bool want = p->enabled(m->config);
 
 		if (m->part_running[i] && !want) {

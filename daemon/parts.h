@@ -8,4 +8,4 @@ extern const struct part_ops storage_part; /* udev.c */
 extern const struct part_ops audit_part;   /* audit.c */
 
 /* NULL-terminated. */
-extern const struct part_ops *const vakt_parts[];
+extern const struct part_ops *const parts_all[];

@@ -346,15 +346,14 @@ static size_t utf8_sequence(const unsigned char *s, size_t n, bool *ret_wanted)
 	uint32_t cp, min;
 	size_t k;
 
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
 		k = 2, cp = s[0] & 0x1f, min = 0x80;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
 		k = 3, cp = s[0] & 0x0f, min = 0x800;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
 		k = 4, cp = s[0] & 0x07, min = 0x10000;
-	} else {
+	else
 		return 0;
-	}
 	if (k > n)
 		return 0;
 	for (size_t i = 1; i < k; i++) {

@@ -45,7 +45,7 @@ static inline void freep(void *p)
 	free(*(void **)p);
 }
 
-static inline void closep(int *fd)
+static inline void closep(const int *fd)
 {
 	if (*fd >= 0)
 		(void)close(*fd);
@@ -62,12 +62,14 @@ static inline void fclosep(FILE **f)
 #define _cleanup_fclose_ _cleanup_(fclosep)
 
 /* Defines NAMEp(struct x **) calling FREE(*p), for _cleanup_(NAMEp). FREE must accept NULL. */
+/* NOLINTBEGIN(bugprone-macro-parentheses): type is a type name, func part of an identifier. */
 #define DEFINE_FREEP(type, func)             \
 	static inline void func##p(type **p) \
 	{                                    \
 		if (*p)                      \
 			(void)func(*p);      \
 	}
+/* NOLINTEND(bugprone-macro-parentheses) */
 
 #define USEC_PER_SEC	UINT64_C(1000000)
 #define USEC_PER_MSEC	UINT64_C(1000)

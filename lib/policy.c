@@ -263,25 +263,25 @@ group_grant(const struct config *c, const struct policy_person *person, struct p
 static void decide_grants(const struct policy *p,
 			  const struct devid *id,
 			  const struct policy_person *person,
-			  struct policy_verdict *v)
+			  struct policy_verdict *ret_verdict)
 {
 	const struct config *c = p->config;
 	const struct storage_rule *rule;
 	struct policy_verdict g;
 
-	*v = (struct policy_verdict){
+	*ret_verdict = (struct policy_verdict){
 		.action = c->storage.default_action,
 		.rule_name = "default",
 		.place = c->storage.default_place,
 		.reason = "no named rule or group grants more than the default",
 	};
 
-	if (group_grant(c, person, &g) && rank(g.action) >= rank(v->action))
-		*v = g;
+	if (group_grant(c, person, &g) && rank(g.action) >= rank(ret_verdict->action))
+		*ret_verdict = g;
 
 	rule = policy_match_rule(p, id->vendor, id->product, id->serial);
-	if (rule && rank(rule->mode) >= rank(v->action))
-		*v = (struct policy_verdict){
+	if (rule && rank(rule->mode) >= rank(ret_verdict->action))
+		*ret_verdict = (struct policy_verdict){
 			.action = rule->mode,
 			.rule_name = rule->name,
 			.place = rule->place,

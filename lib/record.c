@@ -193,13 +193,13 @@ static size_t utf8_decode(const unsigned char *s, size_t left, uint32_t *ret_cp)
 		*ret_cp = s[0];
 		return 1;
 	}
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
 		len = 2, cp = s[0] & 0x1f, min = 0x80;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
 		len = 3, cp = s[0] & 0x0f, min = 0x800;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
 		len = 4, cp = s[0] & 0x07, min = 0x10000;
-	} else
+	else
 		return 0;
 	if (len > left)
 		return 0;

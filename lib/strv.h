@@ -30,4 +30,5 @@ char **strv_copy(char *const *l);
 /* Joins with sep into a new string; NULL only on OOM. */
 char *strv_join(char *const *l, const char *sep);
 
+/* NOLINTNEXTLINE(bugprone-macro-parentheses): s is the name of the loop variable it declares. */
 #define STRV_FOREACH(s, l) for (char *const *s = (l); s && *s; s++)
