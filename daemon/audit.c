@@ -36,6 +36,9 @@
 #define RECV_BUFFER_SIZE       (RECV_SLOT_SIZE * RECV_BATCH)
 #define SOCKET_RCVBUF	       (8 * 1024 * 1024)
 #define MAX_RECORDS_PER_WAKEUP 1024
+#define POLL_INTERVAL_USEC     (10 * USEC_PER_MSEC)
+#define POLL_ACCURACY_USEC     (5 * USEC_PER_MSEC)
+#define DATAGRAM_OVERHEAD      1024 /* socket buffer use per datagram beyond twice its size */
 #define STATUS_INTERVAL_USEC   (60 * USEC_PER_SEC)
 #define OVERFLOW_REPORT_USEC   USEC_PER_SEC
 #define RESTORE_DELAY_USEC     (500 * USEC_PER_MSEC)
@@ -48,6 +51,7 @@ struct audit_state {
 	int fd;	    /* multicast reader */
 	int ctl_fd; /* unicast: status and rules; -1 when unavailable */
 	sd_event_source *io;
+	sd_event_source *poll_timer; /* reads while the stream is busy, instead of io */
 	sd_event_source *flush_timer;
 	sd_event_source *status_timer;
 	sd_event_source *overflow_timer;
@@ -55,7 +59,13 @@ struct audit_state {
 	uint64_t overflows; /* ENOBUFS since the last report */
 	bool have_lost;
 	uint32_t last_lost;
+	uint64_t flush_at;  /* when flush_timer fires; UINT64_MAX when it is off */
+	uint64_t last_data; /* when a read last found records */
+	size_t busy_bytes;  /* a read using more of the socket buffer than this polls no more */
+	bool polling;	    /* poll_timer reads, io is off */
 	char *buf;
+	struct mmsghdr msgs[RECV_BATCH];
+	struct iovec iov[RECV_BATCH];
 };
 
 static bool ensuring(const struct config *c)
@@ -71,17 +81,21 @@ static uint64_t now_usec(struct audit_state *s)
 	return now;
 }
 
-/* Arms the flush timer for the pipeline's next deadline, or disables it when nothing waits. */
+/*
+ * Makes sure the flush timer fires by the pipeline's next deadline. An armed timer is only moved
+ * earlier, and left armed when nothing waits any more: firing early costs one wakeup (on_flush()
+ * arms it again), while moving it for every event cost a timerfd_settime() per record burst.
+ */
 static void arm_flush(struct audit_state *s)
 {
 	uint64_t deadline = auditpipe_next_deadline(s->pipe);
 
-	if (deadline == UINT64_MAX) {
-		(void)sd_event_source_set_enabled(s->flush_timer, SD_EVENT_OFF);
+	if (deadline >= s->flush_at)
 		return;
-	}
 	(void)sd_event_source_set_time(s->flush_timer, deadline);
-	(void)sd_event_source_set_enabled(s->flush_timer, SD_EVENT_ONESHOT);
+	if (s->flush_at == UINT64_MAX)
+		(void)sd_event_source_set_enabled(s->flush_timer, SD_EVENT_ONESHOT);
+	s->flush_at = deadline;
 }
 
 static void arm_in(sd_event_source *source, uint64_t now, uint64_t delay)
@@ -222,6 +236,7 @@ static int on_flush(sd_event_source *source, uint64_t usec, void *userdata)
 	struct audit_state *s = userdata;
 
 	(void)source;
+	s->flush_at = UINT64_MAX; /* a one-shot timer is off once it fired */
 	if (auditpipe_drain(s->pipe, usec, false) < 0)
 		log_warning("Out of memory while handling audit records, some were lost.");
 	arm_flush(s);
@@ -272,21 +287,13 @@ static void handle_datagram(struct audit_state *s, const char *buf, size_t n, ui
 }
 
 /* Reads up to RECV_BATCH datagrams with one system call. Returns the count (0 when none wait; a
- * short count means the queue is drained), RECV_BATCH to ask for another try, or -errno. */
-static int receive_batch(struct audit_state *s, int fd, uint64_t now)
+ * short count means the queue is drained), RECV_BATCH to ask for another try, or -errno. Adds
+ * the socket buffer the datagrams used, estimated, to *bytes. */
+static int receive_batch(struct audit_state *s, int fd, uint64_t now, size_t *bytes)
 {
-	struct mmsghdr msgs[RECV_BATCH];
-	struct iovec iov[RECV_BATCH];
 	int n;
 
-	memset(msgs, 0, sizeof(msgs));
-	for (int i = 0; i < RECV_BATCH; i++) {
-		iov[i] = (struct iovec){ .iov_base = s->buf + (size_t)i * RECV_SLOT_SIZE,
-					 .iov_len = RECV_SLOT_SIZE };
-		msgs[i].msg_hdr.msg_iov = &iov[i];
-		msgs[i].msg_hdr.msg_iovlen = 1;
-	}
-	n = recvmmsg(fd, msgs, RECV_BATCH, MSG_DONTWAIT, NULL);
+	n = recvmmsg(fd, s->msgs, RECV_BATCH, MSG_DONTWAIT, NULL);
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
 			return 0;
@@ -299,29 +306,76 @@ static int receive_batch(struct audit_state *s, int fd, uint64_t now)
 		}
 		return -errno;
 	}
-	for (int i = 0; i < n; i++)
-		handle_datagram(s, iov[i].iov_base, msgs[i].msg_len, now);
+	for (int i = 0; i < n; i++) {
+		handle_datagram(s, s->iov[i].iov_base, s->msgs[i].msg_len, now);
+		*bytes += 2 * (size_t)s->msgs[i].msg_len + DATAGRAM_OVERHEAD;
+	}
 	return n;
 }
 
-static int on_io(sd_event_source *source, int fd, uint32_t revents, void *userdata)
+/*
+ * Whether to read again after POLL_INTERVAL_USEC (poll_timer, io off) rather than when records
+ * arrive (io). A stream busier than one burst per poll interval is polled: at 1,000 audited
+ * execs/s that is one wakeup per ten execs instead of one per exec, and records wait at most
+ * POLL_INTERVAL_USEC + POLL_ACCURACY_USEC. A read that found nothing, hit the per-wakeup limit
+ * or used much of the socket buffer goes back to io, so that a flood is read as fast as before.
+ */
+static bool want_poll(const struct audit_state *s, int records, size_t bytes, uint64_t now)
 {
-	struct audit_state *s = userdata;
-	uint64_t now = now_usec(s);
+	if (records == 0 || records >= MAX_RECORDS_PER_WAKEUP || bytes >= s->busy_bytes)
+		return false;
+	return s->polling || now - s->last_data < POLL_INTERVAL_USEC;
+}
 
-	(void)source;
-	(void)revents;
+/* Reads what waits, up to MAX_RECORDS_PER_WAKEUP, then picks how to wait for more. */
+static void receive(struct audit_state *s, uint64_t now)
+{
+	size_t bytes = 0;
+	int records = 0;
+	bool polling;
+
 	for (int i = 0; i < MAX_RECORDS_PER_WAKEUP / RECV_BATCH; i++) {
-		int n = receive_batch(s, fd, now);
+		int n = receive_batch(s, s->fd, now, &bytes);
 
 		if (n < 0) {
 			log_warning_errno(n, "Cannot read the audit stream, ignoring: %m");
 			break;
 		}
+		records += n;
 		if (n < RECV_BATCH)
 			break;
 	}
+	polling = want_poll(s, records, bytes, now);
+	if (records > 0)
+		s->last_data = now;
+	if (polling) {
+		(void)sd_event_source_set_time(s->poll_timer, now + POLL_INTERVAL_USEC);
+		(void)sd_event_source_set_enabled(s->poll_timer, SD_EVENT_ONESHOT);
+	}
+	if (polling != s->polling)
+		(void)sd_event_source_set_enabled(s->io, polling ? SD_EVENT_OFF : SD_EVENT_ON);
+	s->polling = polling;
 	arm_flush(s);
+}
+
+static int on_io(sd_event_source *source, int fd, uint32_t revents, void *userdata)
+{
+	struct audit_state *s = userdata;
+
+	(void)source;
+	(void)fd;
+	(void)revents;
+	receive(s, now_usec(s));
+	return 0;
+}
+
+static int on_poll(sd_event_source *source, uint64_t usec, void *userdata)
+{
+	struct audit_state *s = userdata;
+
+	(void)source;
+	(void)usec;
+	receive(s, now_usec(s));
 	return 0;
 }
 
@@ -347,6 +401,24 @@ static int open_multicast(void)
 	return fd;
 }
 
+/* Points the recvmmsg() slots into buf once, and sizes busy_bytes on the buffer the kernel gave. */
+static void setup_receive(struct audit_state *s)
+{
+	int size = 0;
+	socklen_t len = sizeof(size);
+
+	for (int i = 0; i < RECV_BATCH; i++) {
+		s->iov[i] = (struct iovec){ .iov_base = s->buf + (size_t)i * RECV_SLOT_SIZE,
+					    .iov_len = RECV_SLOT_SIZE };
+		s->msgs[i].msg_hdr.msg_iov = &s->iov[i];
+		s->msgs[i].msg_hdr.msg_iovlen = 1;
+	}
+	if (getsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &size, &len) < 0 || size <= 0)
+		size = 0; /* unknown: never poll */
+	/* Polling lets a poll interval's records queue: keep that to half the buffer. */
+	s->busy_bytes = (size_t)size / 2;
+}
+
 static void audit_stop(void *userdata)
 {
 	struct audit_state *s = userdata;
@@ -354,6 +426,7 @@ static void audit_stop(void *userdata)
 	if (!s)
 		return;
 	s->io = sd_event_source_disable_unref(s->io);
+	s->poll_timer = sd_event_source_disable_unref(s->poll_timer);
 	s->flush_timer = sd_event_source_disable_unref(s->flush_timer);
 	s->status_timer = sd_event_source_disable_unref(s->status_timer);
 	s->overflow_timer = sd_event_source_disable_unref(s->overflow_timer);
@@ -394,6 +467,8 @@ static int add_sources(struct audit_state *s)
 		return r;
 	r = add_timer(s, &s->flush_timer, on_flush);
 	if (r >= 0)
+		r = add_timer(s, &s->poll_timer, on_poll);
+	if (r >= 0)
 		r = add_timer(s, &s->overflow_timer, on_overflow_report);
 	if (r >= 0)
 		r = add_timer(s, &s->restore_timer, on_restore);
@@ -403,6 +478,7 @@ static int add_sources(struct audit_state *s)
 		return r;
 	/* The flush timer may fire 10 ms late; nobody waits on it. */
 	(void)sd_event_source_set_time_accuracy(s->flush_timer, 10 * USEC_PER_MSEC);
+	(void)sd_event_source_set_time_accuracy(s->poll_timer, POLL_ACCURACY_USEC);
 	arm_in(s->status_timer, now_usec(s), STATUS_INTERVAL_USEC);
 	return 0;
 }
@@ -419,6 +495,7 @@ static int audit_start(struct manager *m, void **ret_state)
 	state = s;
 	s->manager = m;
 	s->fd = s->ctl_fd = -1;
+	s->flush_at = UINT64_MAX;
 	s->buf = malloc(RECV_BUFFER_SIZE);
 	if (!s->buf || auditpipe_new(manager_config(m), true, &s->pipe) < 0)
 		return log_error_errno(-ENOMEM, "Cannot start the audit part: %m");
@@ -429,6 +506,7 @@ static int audit_start(struct manager *m, void **ret_state)
 		return log_error_errno(s->fd,
 				       "Cannot join the kernel audit multicast group (needs "
 				       "CAP_AUDIT_READ): %m");
+	setup_receive(s);
 	set_aumessage_mode(MSG_QUIET, DBG_NO);
 	s->ctl_fd = audit_open();
 	if (s->ctl_fd < 0)

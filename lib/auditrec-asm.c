@@ -47,7 +47,7 @@ struct auditasm {
 	struct auditrec *records;
 	size_t records_cap;
 	struct auditrec_field *fields;
-	size_t fields_cap;
+	size_t fields_used; /* of fields[FIELDS_MAX], by the current event's listed records */
 };
 
 /* Fields kept per event, at most (the rest of a record's fields are not listed). */
@@ -333,11 +333,10 @@ static bool slot_expired(const struct auditasm *a, const struct slot *s, uint64_
 	return a->newest_sec > s->id.sec && a->newest_sec - s->id.sec > age_sec;
 }
 
-/* Fills a->event from slot s, parsing its records into a->records and a->fields. */
+/* Fills a->event from slot s. The records' fields are listed on first use
+ * (auditasm_list_fields()). */
 static int event_build(struct auditasm *a, struct slot *s)
 {
-	size_t used = 0;
-
 	if (s->n_recs > a->records_cap) {
 		struct auditrec *recs = realloc(a->records, s->n_recs * sizeof(*recs));
 
@@ -350,24 +349,20 @@ static int event_build(struct auditasm *a, struct slot *s)
 		a->fields = calloc(FIELDS_MAX, sizeof(*a->fields));
 		if (!a->fields)
 			return -ENOMEM;
-		a->fields_cap = FIELDS_MAX;
 	}
+	a->fields_used = 0;
 
 	for (size_t i = 0; i < s->n_recs; i++) {
 		const struct slot_rec *sr = &s->recs[i];
-		const char *body = s->buf + sr->off + sr->body;
 
 		/* Every record of the slot has the slot's id: pending_find() matched it. */
 		a->records[i] = (struct auditrec){
 			.type = sr->type,
 			.id = s->id,
-			.text = body,
+			.text = s->buf + sr->off + sr->body,
 			.len = sr->len - sr->body,
-			.fields = a->fields + used,
-			.n_fields = auditrec_parse_fields(
-				body, sr->len - sr->body, a->fields + used, a->fields_cap - used),
+			.unlisted = a,
 		};
-		used += a->records[i].n_fields;
 	}
 
 	a->event = (struct auditevent){
@@ -378,6 +373,19 @@ static int event_build(struct auditasm *a, struct slot *s)
 		.truncated = s->truncated,
 	};
 	return 0;
+}
+
+void auditasm_list_fields(struct auditasm *a, const struct auditrec *r)
+{
+	struct auditrec *w;
+
+	assert(r >= a->records && r < a->records + a->event.n_records);
+	w = &a->records[r - a->records];
+	w->fields = a->fields + a->fields_used;
+	w->n_fields = auditrec_parse_fields(
+		w->text, w->len, a->fields + a->fields_used, FIELDS_MAX - a->fields_used);
+	w->unlisted = NULL;
+	a->fields_used += w->n_fields;
 }
 
 static struct slot *take_next(struct auditasm *a, uint64_t now_usec, bool flush_all)

@@ -670,22 +670,24 @@ static void classify_config_change(struct auditclass *c,
 	ready_push(c, &f);
 }
 
+/* Cheapest checks first: nearly every exec is not a setuid one. */
 static bool is_setuid_exec(const struct auditrec *sc, const struct syscall_name *nr)
 {
-	uint32_t uid = field_u32(sc, "uid"), euid = field_u32(sc, "euid");
-	uint32_t gid = field_u32(sc, "gid"), egid = field_u32(sc, "egid");
-	uint32_t auid = field_u32(sc, "auid");
-	const struct auditrec_field *f = auditrec_find(sc, "exe");
+	const struct auditrec_field *f;
+	uint32_t uid, auid;
 
 	if (!syscall_is(nr, "execve") && !syscall_is(nr, "execveat"))
 		return false;
 	if (!auditrec_field_eq(auditrec_find(sc, "success"), "yes"))
 		return false;
-	if (uid == euid && gid == egid)
+	uid = field_u32(sc, "uid");
+	if (uid == field_u32(sc, "euid") && field_u32(sc, "gid") == field_u32(sc, "egid"))
 		return false;
+	auid = field_u32(sc, "auid");
 	if (auid == AUDITREC_UNSET || auid == 0 || uid == 0)
 		return false;
 	/* sudo, su and pkexec are reported by their own records. */
+	f = auditrec_find(sc, "exe");
 	if (f) {
 		char exe[STRING_MAX];
 
@@ -701,9 +703,15 @@ classify_syscall(struct auditclass *c, const struct auditevent *ev, const struct
 {
 	const struct syscall_name *nr = syscall_lookup(sc);
 	const struct auditrec *mod = auditevent_find(ev, AUDITREC_TYPE_KERN_MODULE);
-	_cleanup_free_ char *key = field_dup(c, sc, "key", true);
+	const struct auditrec_field *key_field = auditrec_find(sc, "key");
 	enum auditclass_kind kind = AUDITCLASS_NONE;
 	struct auditfacts f;
+	char key[STRING_MAX];
+
+	/* Decoded on the stack: most events classify as nothing, and allocate nothing. */
+	key[0] = '\0';
+	if (key_field)
+		(void)auditrec_field_string(key_field, key, sizeof(key));
 
 	if (mod || key_has_role(key, AUDITCLASS_KEY_MODULE) || syscall_is(nr, "init_module") ||
 	    syscall_is(nr, "finit_module") || syscall_is(nr, "delete_module"))

@@ -228,30 +228,42 @@ static bool starts_with(const char *p, const char *end, const char *prefix)
 	return (size_t)(end - p) >= n && memcmp(p, prefix, n) == 0;
 }
 
+/* Parses the digits at *pp (at most max_digits, at least one) up to end; moves *pp past them. */
+static bool parse_digits(const char **pp, const char *end, size_t max_digits, uint64_t *ret)
+{
+	const char *p = *pp;
+	uint64_t v = 0;
+
+	for (; p < end && *p >= '0' && *p <= '9'; p++) {
+		if ((size_t)(p - *pp) == max_digits)
+			return false;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	if (p == *pp)
+		return false;
+	*ret = v;
+	*pp = p;
+	return true;
+}
+
 /* Parses "audit(SEC.MSEC:SERIAL):" at *pp; moves *pp past it and the spaces after. */
 static int parse_stamp(const char **pp, const char *end, struct auditrec_id *ret)
 {
-	const char *p = *pp, *q;
+	const char *p = *pp;
 	uint64_t sec, msec, serial;
 
 	if (!starts_with(p, end, "audit("))
 		return -EINVAL;
 	p += 6;
-	for (q = p; q < end && *q >= '0' && *q <= '9'; q++)
-		;
-	if (q >= end || *q != '.' || !parse_u64(p, (size_t)(q - p), &sec))
+	if (!parse_digits(&p, end, 19, &sec) || p >= end || *p != '.')
 		return -EINVAL;
-	p = q + 1;
-	for (q = p; q < end && *q >= '0' && *q <= '9'; q++)
-		;
-	if (q >= end || *q != ':' || q - p > 3 || !parse_u64(p, (size_t)(q - p), &msec))
+	p++;
+	if (!parse_digits(&p, end, 3, &msec) || p >= end || *p != ':')
 		return -EINVAL;
-	p = q + 1;
-	for (q = p; q < end && *q >= '0' && *q <= '9'; q++)
-		;
-	if (q >= end || *q != ')' || !parse_u64(p, (size_t)(q - p), &serial))
+	p++;
+	if (!parse_digits(&p, end, 19, &serial) || p >= end || *p != ')')
 		return -EINVAL;
-	p = q + 1;
+	p++;
 	if (p < end && *p == ':')
 		p++;
 	while (p < end && *p == ' ')
@@ -343,18 +355,36 @@ static void sink_add(struct field_sink *s,
 	};
 }
 
+/* Character classes of the field scanner, looked up once per byte. */
+enum {
+	CHAR_SEP = 1, /* between fields: space, or 0x1d before auditd's enriched fields */
+	CHAR_EQ = 2,  /* ends a field name */
+};
+
+static const unsigned char char_class[256] = {
+	[' '] = CHAR_SEP,
+	['\x1d'] = CHAR_SEP,
+	['='] = CHAR_EQ,
+};
+
 static bool is_sep(char c)
 {
-	return c == ' ' || c == '\x1d';
+	return char_class[(unsigned char)c] & CHAR_SEP;
+}
+
+/* Skips to the next byte of one of the classes in mask, or end. */
+static const char *skip_until(const char *p, const char *end, unsigned mask)
+{
+	while (p < end && !(char_class[(unsigned char)*p] & mask))
+		p++;
+	return p;
 }
 
 /* Whether the token at p (up to a separator) contains '='. */
 static bool token_has_eq(const char *p, const char *end)
 {
-	for (; p < end && !is_sep(*p); p++)
-		if (*p == '=')
-			return true;
-	return false;
+	p = skip_until(p, end, CHAR_SEP | CHAR_EQ);
+	return p < end && *p == '=';
 }
 
 /* Where a user-space record's msg='...' lies, to be parsed after the outer fields. */
@@ -387,17 +417,13 @@ static const char *parse_value(const char *name,
 		return close ? close + 1 : end;
 	}
 
-	while (p < end && !is_sep(*p))
-		p++;
+	p = skip_until(p, end, CHAR_SEP);
 	/* Inside msg='...', shadow-utils writes op values with spaces (op=adding user to group):
 	 * words without '=' belong to the value before them. */
 	if (!inner)
 		while (p < end && *p == ' ' && p + 1 < end && !is_sep(p[1]) &&
-		       !token_has_eq(p + 1, end)) {
-			p++;
-			while (p < end && !is_sep(*p))
-				p++;
-		}
+		       !token_has_eq(p + 1, end))
+			p = skip_until(p + 1, end, CHAR_SEP);
 	sink_add(s, name, name_len, v, (size_t)(p - v), false);
 	return p;
 }
@@ -413,8 +439,7 @@ parse_level(const char *p, const char *end, struct inner_range *inner, struct fi
 		while (p < end && is_sep(*p))
 			p++;
 		name = p;
-		while (p < end && *p != '=' && !is_sep(*p))
-			p++;
+		p = skip_until(p, end, CHAR_SEP | CHAR_EQ);
 		if (p >= end)
 			break;
 		if (*p != '=')
@@ -470,9 +495,18 @@ int auditrec_parse(const char *text,
 	return 0;
 }
 
+const struct auditrec *auditrec_fields(const struct auditrec *r)
+{
+	if (r->unlisted)
+		auditasm_list_fields(r->unlisted, r);
+	return r;
+}
+
 const struct auditrec_field *auditrec_find(const struct auditrec *r, const char *name)
 {
 	size_t n = strlen(name);
+
+	r = auditrec_fields(r);
 
 	for (size_t i = 0; i < r->n_fields; i++) {
 		const struct auditrec_field *f = &r->fields[i];

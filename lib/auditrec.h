@@ -99,7 +99,11 @@ struct auditrec_field {
 	bool quoted;
 };
 
-/* One parsed record. text/len is the part after "msg=audit(...): " (the fields). */
+struct auditasm;
+
+/* One parsed record. text/len is the part after "msg=audit(...): " (the fields). In an event from
+ * auditasm_next() the fields are listed on first use: read them with auditrec_find(), or call
+ * auditrec_fields() before reading fields/n_fields. */
 struct auditrec {
 	int type;
 	struct auditrec_id id;
@@ -107,6 +111,8 @@ struct auditrec {
 	size_t len;
 	const struct auditrec_field *fields;
 	size_t n_fields;
+	struct auditasm
+		*unlisted; /* the assembler that lists fields on first use; NULL once listed */
 };
 
 /*
@@ -143,6 +149,10 @@ size_t auditrec_parse_fields(const char *body,
 
 /* The first field called name in r, or NULL. */
 const struct auditrec_field *auditrec_find(const struct auditrec *r, const char *name);
+
+/* Lists r's fields and n_fields if they are not listed yet (records of assembled events); returns
+ * r. */
+const struct auditrec *auditrec_fields(const struct auditrec *r);
 
 /* Whether f's value is exactly s. */
 bool auditrec_field_eq(const struct auditrec_field *f, const char *s);
@@ -230,6 +240,11 @@ const struct auditevent *auditasm_next(struct auditasm *a, uint64_t now_usec, bo
 
 /* When (on the now_usec clock) the oldest pending event will expire; UINT64_MAX when none. */
 uint64_t auditasm_next_deadline(const struct auditasm *a);
+
+/* Lists the fields of r, a record of the event a handed out last (r->unlisted == a), as
+ * auditrec_parse() does. auditrec_find() and auditrec_fields() call it: most events are decided
+ * by their first record, so the fields of the others are mostly never listed. */
+void auditasm_list_fields(struct auditasm *a, const struct auditrec *r);
 
 void auditasm_get_stats(const struct auditasm *a, struct auditasm_stats *ret);
 
