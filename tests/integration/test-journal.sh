@@ -18,6 +18,15 @@ fi
 
 . "$(dirname "$0")/lib.sh"
 
+# systemd-journald 252 switches kernel auditing off when it starts (it has no Audit= setting yet):
+# put the machine's audit state back afterwards, whatever happens. Only 0 or 1 are ever written.
+if command -v auditctl >/dev/null; then
+	audit_was=$(auditctl -s 2>/dev/null | awk '$1 == "enabled" { print $2 }')
+	case "$audit_was" in
+	0 | 1) at_exit "auditctl -e $audit_was >/dev/null" ;;
+	esac
+fi
+
 JOURNALD=/lib/systemd/systemd-journald
 [ -x "$JOURNALD" ] || skip "no $JOURNALD"
 command -v journalctl >/dev/null || skip "no journalctl"
