@@ -11,15 +11,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
 #include <systemd/sd-bus.h>
 
 #include "log.h"
 
-#define N_USERS		 256
-#define N_SESSIONS	 1024
-#define BUS_RETRY_USEC	 (60 * USEC_PER_SEC)
-#define REFRESH_MIN_USEC USEC_PER_SEC
-#define BUS_TIMEOUT_USEC (300 * USEC_PER_MSEC)
+#define N_USERS		   256
+#define N_SESSIONS	   1024
+#define BUS_RETRY_USEC	   (60 * USEC_PER_SEC)
+#define LOGIND_RETRY_USEC  (10 * USEC_PER_SEC)
+#define SESSION_RETRY_USEC USEC_PER_SEC
+#define BUS_TIMEOUT_USEC   (300 * USEC_PER_MSEC)
 
 struct user_slot {
 	bool used;
@@ -32,6 +35,7 @@ struct session_slot {
 	bool used;
 	bool from_logind;
 	uint32_t ses;
+	uint64_t asked_usec; /* when logind last did not know this session, 0 = never */
 	char session[32];
 	char seat[32];
 	char tty[32];
@@ -44,8 +48,8 @@ struct session_slot {
 struct attribution {
 	bool live;
 	sd_bus *bus;
-	uint64_t bus_failed_usec; /* when opening the bus last failed, 0 = never */
-	uint64_t refreshed_usec;  /* when logind was last asked, 0 = never */
+	uint64_t bus_failed_usec;    /* when opening the bus last failed, 0 = never */
+	uint64_t logind_failed_usec; /* when logind last failed to answer, 0 = never */
 	struct user_slot users[N_USERS];
 	struct session_slot sessions[N_SESSIONS];
 };
@@ -64,7 +68,8 @@ struct attribution *attribution_free(struct attribution *a)
 {
 	if (!a)
 		return NULL;
-	sd_bus_flush_close_unref(a->bus);
+	/* No flush: nothing we send must arrive, and flushing waits for a stuck bus. */
+	sd_bus_close_unref(a->bus);
 	free(a);
 	return NULL;
 }
@@ -188,35 +193,97 @@ static int read_session(struct attribution *a, sd_bus_message *m)
 	return 1;
 }
 
+static uint64_t now_monotonic(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* Drives a new connection through authentication and Hello for at most BUS_TIMEOUT_USEC.
+ * sd-bus would otherwise wait for a stuck bus daemon until its own authentication timeout (a
+ * minute), on the first method call, with the event loop blocked. Returns 0 or -errno. */
+static int wait_ready(sd_bus *bus)
+{
+	uint64_t deadline = now_monotonic() + BUS_TIMEOUT_USEC;
+
+	for (;;) {
+		uint64_t t;
+		int r = sd_bus_is_ready(bus);
+
+		if (r != 0)
+			return r < 0 ? r : 0;
+		r = sd_bus_process(bus, NULL);
+		if (r < 0)
+			return r;
+		if (r > 0)
+			continue;
+		t = now_monotonic();
+		if (t >= deadline)
+			return -ETIMEDOUT;
+		r = sd_bus_wait(bus, deadline - t);
+		if (r < 0)
+			return r;
+	}
+}
+
 static int open_bus(struct attribution *a, uint64_t now_usec)
 {
+	_cleanup_(sd_bus_close_unrefp) sd_bus *bus = NULL;
 	int r;
 
 	if (a->bus)
 		return 0;
 	if (a->bus_failed_usec != 0 && now_usec - a->bus_failed_usec < BUS_RETRY_USEC)
 		return -ENOTCONN;
-	r = sd_bus_open_system(&a->bus);
+	r = sd_bus_open_system(&bus);
+	if (r >= 0)
+		r = wait_ready(bus);
 	if (r < 0) {
 		a->bus_failed_usec = now_usec ? now_usec : 1;
 		log_debug_errno(r, "Cannot connect to the system bus, sessions unknown: %m");
 		return r;
 	}
-	(void)sd_bus_set_method_call_timeout(a->bus, BUS_TIMEOUT_USEC);
+	(void)sd_bus_set_method_call_timeout(bus, BUS_TIMEOUT_USEC);
+	a->bus = TAKE_PTR(bus);
 	return 0;
 }
 
-/* Asks logind for every session and caches those with an audit session id. */
-static void refresh_logind(struct attribution *a, uint64_t now_usec)
+/* Whether logind session id is cached already (its properties never change what we use). */
+static bool logind_session_known(const struct attribution *a, const char *id)
+{
+	for (size_t i = 0; i < N_SESSIONS; i++)
+		if (a->sessions[i].from_logind && streq(a->sessions[i].session, id))
+			return true;
+	return false;
+}
+
+/* Logs a failed call and forgets a connection that closed. Returns r. */
+static int call_failed(struct attribution *a, int r, sd_bus_error *error, const char *what)
+{
+	if (sd_bus_error_is_set(error))
+		log_debug("Cannot %s: %s", what, error->message ? error->message : error->name);
+	else
+		log_debug_errno(r, "Cannot %s: %m", what);
+	sd_bus_error_free(error);
+	if (sd_bus_is_open(a->bus) <= 0)
+		a->bus = sd_bus_close_unref(a->bus);
+	return r;
+}
+
+/* Asks logind for its sessions and caches those not cached yet that have an audit session id.
+ * Returns 0, or -errno when logind did not answer. */
+static int refresh_logind(struct attribution *a, uint64_t now_usec)
 {
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *list = NULL;
 	sd_bus_error error = SD_BUS_ERROR_NULL;
-	const char *path;
+	const char *id, *path;
 	int r;
 
-	a->refreshed_usec = now_usec ? now_usec : 1;
-	if (open_bus(a, now_usec) < 0)
-		return;
+	r = open_bus(a, now_usec);
+	if (r < 0)
+		return r;
 	r = sd_bus_call_method(a->bus,
 			       "org.freedesktop.login1",
 			       "/org/freedesktop/login1",
@@ -225,17 +292,14 @@ static void refresh_logind(struct attribution *a, uint64_t now_usec)
 			       &error,
 			       &list,
 			       NULL);
-	if (r < 0) {
-		log_debug("Cannot list logind sessions: %s", error.message ? error.message : "?");
-		sd_bus_error_free(&error);
-		if (r == -ECONNRESET || r == -ENOTCONN)
-			a->bus = sd_bus_flush_close_unref(a->bus);
-		return;
-	}
+	if (r < 0)
+		return call_failed(a, r, &error, "list logind sessions");
 	r = sd_bus_message_enter_container(list, 'a', "(susso)");
-	while (r >= 0 && sd_bus_message_read(list, "(susso)", NULL, NULL, NULL, NULL, &path) > 0) {
+	while (r >= 0 && sd_bus_message_read(list, "(susso)", &id, NULL, NULL, NULL, &path) > 0) {
 		_cleanup_(sd_bus_message_unrefp) sd_bus_message *props = NULL;
 
+		if (logind_session_known(a, id))
+			continue;
 		r = sd_bus_call_method(a->bus,
 				       "org.freedesktop.login1",
 				       path,
@@ -245,11 +309,30 @@ static void refresh_logind(struct attribution *a, uint64_t now_usec)
 				       &props,
 				       "s",
 				       "org.freedesktop.login1.Session");
-		sd_bus_error_free(&error);
-		if (r >= 0 && read_session(a, props) < 0)
+		if (r < 0) {
+			/* A session may end between the list and the question; a stuck logind
+			 * would make every further question wait as long. */
+			(void)call_failed(a, r, &error, "read a logind session");
+			if (r == -ETIMEDOUT || !a->bus)
+				return r;
+		} else if (read_session(a, props) < 0)
 			log_debug("Cannot parse the properties of logind session '%s'.", path);
 		r = 0;
 	}
+	return 0;
+}
+
+/* Whether to ask logind about audit session ses (cached in s, or NULL). Each unknown audit
+ * session is asked about when it is first seen, so that a session that logged in a moment ago is
+ * found; then at most every SESSION_RETRY_USEC. A logind that failed to answer is left alone
+ * for LOGIND_RETRY_USEC. */
+static bool should_ask(const struct attribution *a, const struct session_slot *s, uint64_t now)
+{
+	if (!a->live || (s && s->from_logind))
+		return false;
+	if (a->logind_failed_usec != 0 && now - a->logind_failed_usec < LOGIND_RETRY_USEC)
+		return false;
+	return !s || s->asked_usec == 0 || now - s->asked_usec >= SESSION_RETRY_USEC;
 }
 
 void attribution_place(struct attribution *a,
@@ -257,16 +340,19 @@ void attribution_place(struct attribution *a,
 		       uint64_t now_usec,
 		       struct attribution_place *ret)
 {
+	uint64_t stamp = now_usec ? now_usec : 1;
 	struct session_slot *s;
 
 	*ret = (struct attribution_place){};
 	if (ses == UINT32_MAX)
 		return;
 	s = session_slot(a, ses, false);
-	if (a->live && (!s || !s->from_logind) &&
-	    (a->refreshed_usec == 0 || now_usec - a->refreshed_usec >= REFRESH_MIN_USEC)) {
-		refresh_logind(a, now_usec);
-		s = session_slot(a, ses, false);
+	if (should_ask(a, s, now_usec)) {
+		if (refresh_logind(a, now_usec) < 0)
+			a->logind_failed_usec = stamp;
+		s = session_slot(a, ses, true);
+		if (!s->from_logind)
+			s->asked_usec = stamp;
 	}
 	if (!s)
 		return;

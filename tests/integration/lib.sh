@@ -39,3 +39,43 @@ stop_pid() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 
 # Whether json log FILE holds at least N records of event EVENT: has_events EVENT N FILE
 has_events() { [ "$(grep -c "\"VAKT_EVENT\":\"$1\"" "$3" 2>/dev/null)" -ge "$2" ]; }
+
+# A private system bus in $T/bus (TESTING.md, "logind through dbusmock"): exports
+# DBUS_SYSTEM_BUS_ADDRESS and BUS_PID, and stops the bus at exit. start_system_bus
+start_system_bus() {
+	command -v dbus-daemon >/dev/null || skip "needs dbus-daemon (package dbus)"
+	mkdir -p "$T/bus"
+	cat >"$T/bus/system.conf" <<EOF
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>unix:path=$T/bus/system_bus_socket</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/>
+    <allow own="*"/>
+    <allow send_destination="*"/>
+    <allow receive_sender="*"/>
+  </policy>
+</busconfig>
+EOF
+	dbus-daemon --config-file="$T/bus/system.conf" --fork --nopidfile \
+		--print-pid=3 --print-address=4 3>"$T/bus/pid" 4>"$T/bus/address" ||
+		fail "cannot start a private system bus"
+	BUS_PID=$(head -1 "$T/bus/pid")
+	at_exit "kill $BUS_PID 2>/dev/null"
+	DBUS_SYSTEM_BUS_ADDRESS=$(head -1 "$T/bus/address")
+	export DBUS_SYSTEM_BUS_ADDRESS
+}
+
+# python3-dbusmock's logind template on the bus of start_system_bus; sets LOGIND_PID and stops
+# the mock at exit. start_logind_mock
+start_logind_mock() {
+	/usr/bin/python3 -c 'import dbusmock' 2>/dev/null || skip "needs python3-dbusmock"
+	/usr/bin/python3 -m dbusmock --system --template logind >"$T/bus/logind.log" 2>&1 &
+	LOGIND_PID=$!
+	at_exit "stop_pid $LOGIND_PID"
+	WAIT_S=10 wait_for gdbus introspect --system -d org.freedesktop.login1 \
+		-o /org/freedesktop/login1 || fail "the logind mock did not come up"
+}

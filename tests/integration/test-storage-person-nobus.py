@@ -9,7 +9,10 @@ import time
 
 import storage_testbed as st
 
-LIMIT = 3.0  # seconds from plug to record: the 1 s bus budget plus slack for a loaded machine
+# Not speed targets: the bugs these guard against stalled each decision for 25 s or more. LIMIT
+# is far above the 1 s bus budget; AGAIN separates "waited for the bus again" (>= 1 s) from not.
+LIMIT = 10.0
+AGAIN = 0.9
 
 
 def decide_nobody(v, tb, hub, port, what, slowest=LIMIT):
@@ -53,7 +56,7 @@ def run():
         took = decide_nobody(v, tb, hub, '1-3', 'hung logind')
         st.check(took > 0.8, 'hung logind: no wait at all (%.2fs)?' % took, v)
         # Within the back-off the next device does not wait again.
-        decide_nobody(v, tb, hub, '1-4', 'hung logind, again', slowest=0.5)
+        decide_nobody(v, tb, hub, '1-4', 'hung logind, again', slowest=AGAIN)
         st.check(v.stop() == 0, 'vaktd exit code')
         logind.stop()
         logind = None
