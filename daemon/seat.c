@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <systemd/sd-bus.h>
 
@@ -139,6 +140,24 @@ static int system_bus_address(const char **ret)
 	return 0;
 }
 
+/*
+ * Whether the bus at address is certainly absent: a single "unix:path=" socket that does not
+ * exist. One access() instead of creating, configuring and connecting a socket on every USB
+ * decision while there is no bus. Anything else is left to sd_bus_start() to find out.
+ */
+static bool bus_socket_missing(const char *address)
+{
+	static const char prefix[] = "unix:path=";
+	const char *path;
+
+	if (strncmp(address, prefix, sizeof(prefix) - 1) != 0)
+		return false;
+	path = address + sizeof(prefix) - 1;
+	if (!path[0] || strpbrk(path, ",;%"))
+		return false; /* more keys, more addresses, or escapes */
+	return access(path, F_OK) < 0 && errno == ENOENT;
+}
+
 /* (Re)connects without waiting: the connection completes in the event loop or in
  * wait_ready(). The method call timeout is set before the start, so Hello is bounded too. */
 static int seat_bus_connect(struct seat_bus *b)
@@ -151,6 +170,11 @@ static int seat_bus_connect(struct seat_bus *b)
 		return 0;
 	b->bus = sd_bus_close_unref(b->bus);
 	(void)system_bus_address(&address);
+	if (bus_socket_missing(address)) {
+		/* What connect() would say. */
+		schedule_retry(b);
+		return -ENOENT;
+	}
 	r = sd_bus_new(&bus);
 	if (r < 0)
 		return r;

@@ -32,6 +32,8 @@
 #include "usbsys.h"
 
 #define DESCRIPTORS_MAX ((size_t)512 * 1024)
+/* sysfs shows at most a page; a USB string descriptor is at most 126 UTF-16 characters. */
+#define STRING_ATTR_MAX ((size_t)64 * 1024)
 
 static bool gone(int r)
 {
@@ -133,12 +135,22 @@ void storage_markers_clear(struct storage *s)
 
 /* ---- identity and person -------------------------------------------------------------------- */
 
-static int string_attr(struct udev_device *dev, const char *attr, char **ret)
+/* A string attribute (serial, product, ...) into *ret, sanitised; NULL when it cannot be read.
+ * Read directly rather than through libudev, which would also lstat() and fstat() it and keep a
+ * copy; like libudev's value, it ends at a NUL. Returns 0 or -ENOMEM. */
+static int string_attr(const char *syspath, const char *attr, char **ret)
 {
-	const char *v = udev_device_get_sysattr_value(dev, attr);
+	_cleanup_free_ uint8_t *raw = NULL;
+	size_t len = 0;
+	int r;
 
 	*ret = NULL;
-	return v ? devid_sanitize_string(v, strlen(v), ret) : 0;
+	r = usbsys_read_attr(syspath, attr, STRING_ATTR_MAX, &raw, &len);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0)
+		return 0;
+	return devid_sanitize_string((const char *)raw, strnlen((const char *)raw, len), ret);
 }
 
 /* Fills *ret from sysfs. Returns 0, -ENODEV when the device is gone, or -ENOMEM. */
@@ -167,18 +179,22 @@ static int identify(struct udev_device *dev, struct devid *ret)
 			    r < 0 ? "no readable" : "malformed",
 			    why ? why : strerror(-r));
 
-	v = udev_device_get_sysattr_value(dev, "idVendor");
-	if (v)
-		(void)devid_parse_hex4(v, id.vendor);
-	v = udev_device_get_sysattr_value(dev, "idProduct");
-	if (v)
-		(void)devid_parse_hex4(v, id.product);
-	v = udev_device_get_sysattr_value(dev, "bDeviceClass");
-	if (v && !id.descriptors_valid)
-		id.device_class = (uint8_t)strtoul(v, NULL, 16);
-	if (string_attr(dev, "serial", &id.serial) < 0 ||
-	    string_attr(dev, "manufacturer", &id.manufacturer) < 0 ||
-	    string_attr(dev, "product", &id.name) < 0)
+	/* The kernel's idVendor, idProduct and bDeviceClass are fields of the device descriptor
+	 * that opens "descriptors": read apart only when those could not be parsed. */
+	if (!id.descriptors_valid) {
+		v = udev_device_get_sysattr_value(dev, "idVendor");
+		if (v)
+			(void)devid_parse_hex4(v, id.vendor);
+		v = udev_device_get_sysattr_value(dev, "idProduct");
+		if (v)
+			(void)devid_parse_hex4(v, id.product);
+		v = udev_device_get_sysattr_value(dev, "bDeviceClass");
+		if (v)
+			id.device_class = (uint8_t)strtoul(v, NULL, 16);
+	}
+	if (string_attr(syspath, "serial", &id.serial) < 0 ||
+	    string_attr(syspath, "manufacturer", &id.manufacturer) < 0 ||
+	    string_attr(syspath, "product", &id.name) < 0)
 		goto oom;
 	id.port = strdup(udev_device_get_sysname(dev));
 	id.syspath = strdup(syspath);
@@ -201,6 +217,20 @@ static const char *device_seat(struct udev_device *dev)
 			return seat;
 	}
 	return "seat0";
+}
+
+/* The person at dev's seat into t (replacing whom t held), when decide() left that for later. */
+static void look_up_person(struct storage *s, struct udev_device *dev, struct tracked_device *t)
+{
+	const char *why = NULL;
+
+	if (!t->person_pending)
+		return;
+	seat_person_done(&t->person);
+	seat_bus_lookup(s->bus, device_seat(dev), &t->person, &why);
+	if (why)
+		log_debug("Nobody at %s for USB device %s: %s.", t->person.seat, t->syspath, why);
+	t->person_pending = false;
 }
 
 /* ---- records -------------------------------------------------------------------------------- */
@@ -410,8 +440,12 @@ static int for_each_child(struct storage *s,
 	udev_list_entry_foreach(item, udev_enumerate_get_list_entry(e))
 	{
 		_cleanup_(udev_device_unrefp) struct udev_device *child = NULL;
+		const char *syspath = udev_list_entry_get_name(item);
 
-		child = udev_device_new_from_syspath(s->udev, udev_list_entry_get_name(item));
+		/* The parent matches too: skipped before building a device for it. */
+		if (!syspath || streq(syspath, udev_device_get_syspath(dev)))
+			continue;
+		child = udev_device_new_from_syspath(s->udev, syspath);
 		if (child && child != dev &&
 		    !streq(udev_device_get_syspath(child), udev_device_get_syspath(dev)))
 			(void)fn(s, child);
@@ -539,6 +573,7 @@ static int enforce_device(struct storage *s, struct tracked_device *t, struct ud
 		if (r < 0) {
 			/* Without the marker udev cannot make the disk read-only in time. */
 			t->effective = STORAGE_ACTION_BLOCK;
+			look_up_person(s, dev, t);
 			log_failure(s, t, "prepare read-only access", r);
 		}
 	}
@@ -561,6 +596,7 @@ static int enforce_device(struct storage *s, struct tracked_device *t, struct ud
 			return -ENODEV;
 		if (want && t->verdict.storage) {
 			t->effective = STORAGE_ACTION_BLOCK;
+			look_up_person(s, dev, t);
 			log_failure(s, t, "authorise the device", r);
 			return r;
 		}
@@ -600,35 +636,39 @@ static void remove_tracked(struct storage *s, struct tracked_device *t)
 		}
 }
 
-/* Identity, person and verdict for dev into t (replacing what t held). */
+/*
+ * Identity and verdict for dev into t (replacing what t held). The person at the seat (a walk up
+ * the device's parents and a question to logind) is looked up first only when the policy's
+ * answer can depend on it; otherwise t->person_pending is set and look_up_person() runs once the
+ * device is enforced, before any record: the records are the same, and the device does not wait.
+ */
 static int decide(struct storage *s, struct udev_device *dev, struct tracked_device *t)
 {
 	struct devid id;
-	struct seat_person person;
 	struct policy_person pp;
 	char place[512];
-	const char *why = NULL;
 	char *rule = NULL;
 	int r;
 
 	r = identify(dev, &id);
 	if (r < 0)
 		return r;
-	seat_bus_lookup(s->bus, device_seat(dev), &person, &why);
-	if (why)
-		log_debug("Nobody at %s for USB device %s: %s.", person.seat, t->syspath, why);
-	pp = (struct policy_person){
-		.user = person.user,
-		.uid = person.uid,
-		.groups = person.groups,
-		.present = person.present,
-		.locked = person.locked,
-	};
 	devid_done(&t->id);
 	t->id = id;
-	seat_person_done(&t->person);
-	t->person = person;
-	(void)policy_decide(s->policy, &t->id, person.present ? &pp : NULL, &t->verdict);
+	t->person_pending = true;
+	if (policy_needs_person(s->policy))
+		look_up_person(s, dev, t);
+	pp = (struct policy_person){
+		.user = t->person.user,
+		.uid = t->person.uid,
+		.groups = t->person.groups,
+		.present = t->person.present,
+		.locked = t->person.locked,
+	};
+	(void)policy_decide(s->policy,
+			    &t->id,
+			    !t->person_pending && t->person.present ? &pp : NULL,
+			    &t->verdict);
 	if (asprintf(&rule,
 		     "%s %s",
 		     t->verdict.rule_name ? t->verdict.rule_name : "?",
@@ -669,8 +709,12 @@ int storage_device_apply(struct storage *s, struct udev_device *dev, enum storag
 			remove_tracked(s, t);
 			return 0;
 		}
-		if (r < 0)
-			return 0; /* logged, and recorded for storage devices */
+	}
+	/* Known from here on, whatever happens next (see decide()). */
+	look_up_person(s, dev, t);
+	if (r < 0)
+		return 0; /* logged, and recorded for storage devices */
+	if (s->enforce) {
 		(void)for_each_child(s, dev, "usb", storage_interface_apply);
 		(void)for_each_child(s, dev, "block", storage_block_apply);
 	}

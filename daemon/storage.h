@@ -26,6 +26,7 @@ struct tracked_device {
 	enum storage_action effective; /* what is enforced on its storage interfaces */
 	char *rule;		       /* "NAME FILE:LINE", kept for storage.removed */
 	struct seat_person person;     /* at decision time */
+	bool person_pending;	       /* person not looked up yet: see decide() */
 };
 
 struct storage {

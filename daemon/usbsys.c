@@ -23,13 +23,17 @@ static int attr_path(const char *syspath, const char *attr, char **ret)
 	return 0;
 }
 
+/* The first read: sysfs text attributes are one page at most, and a device's "descriptors" a
+ * few hundred bytes. A larger attribute grows the buffer, up to the caller's limit. */
+#define READ_ATTR_FIRST ((size_t)4096)
+
 int usbsys_read_attr(
 	const char *syspath, const char *attr, size_t max, uint8_t **ret, size_t *ret_len)
 {
 	_cleanup_free_ char *path = NULL;
 	_cleanup_free_ uint8_t *buf = NULL;
 	_cleanup_close_ int fd = -1;
-	size_t len = 0;
+	size_t len = 0, size;
 	int r;
 
 	r = attr_path(syspath, attr, &path);
@@ -38,12 +42,26 @@ int usbsys_read_attr(
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
-	buf = malloc(max + 1);
+	/* One byte more than max, so that a larger attribute is seen (and room for a NUL). */
+	size = (max < READ_ATTR_FIRST ? max : READ_ATTR_FIRST) + 1;
+	buf = malloc(size);
 	if (!buf)
 		return -ENOMEM;
 	for (;;) {
-		ssize_t k = read(fd, buf + len, max + 1 - len);
+		ssize_t k;
 
+		if (len == size) {
+			uint8_t *bigger;
+
+			if (len > max)
+				return -EFBIG;
+			size = size - 1 > max / 2 ? max + 1 : 2 * (size - 1) + 1;
+			bigger = realloc(buf, size);
+			if (!bigger)
+				return -ENOMEM;
+			buf = bigger;
+		}
+		k = read(fd, buf + len, size - len);
 		if (k < 0) {
 			if (errno == EINTR)
 				continue;
@@ -52,8 +70,6 @@ int usbsys_read_attr(
 		if (k == 0)
 			break;
 		len += (size_t)k;
-		if (len > max)
-			return -EFBIG;
 	}
 	*ret = TAKE_PTR(buf);
 	*ret_len = len;

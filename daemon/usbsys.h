@@ -22,9 +22,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Reads syspath/attr (a binary attribute such as "descriptors") into a new buffer of at most max
- * bytes. Returns 0 with *ret (caller frees) and *ret_len, or -errno (-ENOENT/-ENODEV: the device
- * is gone; -EFBIG: larger than max). */
+/* Reads all of syspath/attr (a binary attribute such as "descriptors") into a new buffer, which
+ * has room for a NUL after the *ret_len bytes. Returns 0 with *ret (caller frees) and *ret_len,
+ * or -errno (-ENOENT/-ENODEV: the device is gone; -EFBIG: larger than max bytes). */
 int usbsys_read_attr(
 	const char *syspath, const char *attr, size_t max, uint8_t **ret, size_t *ret_len);
 

@@ -332,6 +332,18 @@ int policy_decide(const struct policy *p,
 	return 0;
 }
 
+bool policy_needs_person(const struct policy *p)
+{
+	const struct config *c;
+
+	assert(p);
+
+	c = p->config;
+	return c->storage.while_locked == WHILE_LOCKED_BLOCK ||
+	       strv_length(c->storage.read_write_groups) > 0 ||
+	       strv_length(c->storage.read_only_groups) > 0;
+}
+
 enum storage_action policy_interface_action(const struct policy *p,
 					    const struct devid *id,
 					    const struct policy_verdict *v,

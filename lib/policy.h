@@ -87,6 +87,14 @@ int policy_decide(const struct policy *p,
 		  struct policy_verdict *ret);
 
 /*
+ * Whether policy_decide() can depend on the person at the seat: while_locked = block, or
+ * read_write_groups or read_only_groups not empty. When false, every person (and NULL) gets the
+ * same verdict, so a caller may decide first and look up the person afterwards, for its records
+ * only.
+ */
+bool policy_needs_person(const struct policy *p);
+
+/*
  * The action for interface number (configuration config_value, 0 = any) of device id, given the
  * device's verdict: the verdict's action for a storage interface, ALLOW for any other.
  */

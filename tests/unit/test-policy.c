@@ -401,6 +401,48 @@ START_TEST(test_policy_while_locked_policy_decides_as_usual)
 }
 END_TEST
 
+/* The daemon decides before looking the person up exactly when this says the person cannot
+ * matter: then every person, and nobody, must get the same verdict. */
+START_TEST(test_policy_needs_person_only_when_the_person_can_matter)
+{
+	static const struct policy_person *const people[] = {
+		&nobody, &alice, &bob, &carol, &carol_locked
+	};
+	_cleanup_(config_freep) struct config *c = test_config();
+	_cleanup_(policy_freep) struct policy *p = NULL;
+	struct policy_verdict v0, v;
+	struct devid id;
+
+	p = policy_new(c);
+	ck_assert(policy_needs_person(p)); /* while_locked = block and both group lists */
+	p = policy_free(p);
+
+	c->storage.while_locked = WHILE_LOCKED_POLICY;
+	p = policy_new(c);
+	ck_assert(policy_needs_person(p)); /* group lists */
+	p = policy_free(p);
+
+	set_groups(&c->storage.read_write_groups, NULL, NULL);
+	p = policy_new(c);
+	ck_assert(policy_needs_person(p)); /* read_only_groups still set */
+	p = policy_free(p);
+
+	set_groups(&c->storage.read_only_groups, NULL, NULL);
+	add_rule(c, "approved-stick", "0951", "1666", STICK_SERIAL, STORAGE_ACTION_READ_ONLY, 10);
+	p = policy_new(c);
+	ck_assert(!policy_needs_person(p));
+
+	load_device("stick-kingston-0951-1666", STICK_SERIAL, &id);
+	ck_assert_int_eq(policy_decide(p, &id, NULL, &v0), 0);
+	for (size_t i = 0; i < ELEMENTSOF(people); i++) {
+		ck_assert_int_eq(policy_decide(p, &id, people[i], &v), 0);
+		ck_assert_int_eq(v.action, v0.action);
+		ck_assert_str_eq(v.rule_name, v0.rule_name);
+	}
+	devid_done(&id);
+}
+END_TEST
+
 START_TEST(test_policy_composite_blocks_storage_interface_only)
 {
 	_cleanup_(config_freep) struct config *c = test_config();
@@ -596,6 +638,7 @@ static Suite *policy_suite(void)
 	tcase_add_test(tc, test_policy_named_allow_beats_group);
 	tcase_add_test(tc, test_policy_while_locked_block_overrides_everything);
 	tcase_add_test(tc, test_policy_while_locked_policy_decides_as_usual);
+	tcase_add_test(tc, test_policy_needs_person_only_when_the_person_can_matter);
 	tcase_add_test(tc, test_policy_unparsable_device_gets_storage_decision);
 	tcase_add_test(tc, test_policy_from_loaded_config);
 	suite_add_tcase(s, tc);
