@@ -401,6 +401,14 @@ START_TEST(test_policy_while_locked_policy_decides_as_usual)
 }
 END_TEST
 
+static bool needs_person(const struct config *c)
+{
+	_cleanup_(policy_freep) struct policy *p = policy_new(c);
+
+	ck_assert_ptr_nonnull(p);
+	return policy_needs_person(p);
+}
+
 /* The daemon decides before looking the person up exactly when this says the person cannot
  * matter: then every person, and nobody, must get the same verdict. */
 START_TEST(test_policy_needs_person_only_when_the_person_can_matter)
@@ -413,19 +421,11 @@ START_TEST(test_policy_needs_person_only_when_the_person_can_matter)
 	struct policy_verdict v0, v;
 	struct devid id;
 
-	p = policy_new(c);
-	ck_assert(policy_needs_person(p)); /* while_locked = block and both group lists */
-	p = policy_free(p);
-
+	ck_assert(needs_person(c)); /* while_locked = block and both group lists */
 	c->storage.while_locked = WHILE_LOCKED_POLICY;
-	p = policy_new(c);
-	ck_assert(policy_needs_person(p)); /* group lists */
-	p = policy_free(p);
-
+	ck_assert(needs_person(c)); /* group lists */
 	set_groups(&c->storage.read_write_groups, NULL, NULL);
-	p = policy_new(c);
-	ck_assert(policy_needs_person(p)); /* read_only_groups still set */
-	p = policy_free(p);
+	ck_assert(needs_person(c)); /* read_only_groups still set */
 
 	set_groups(&c->storage.read_only_groups, NULL, NULL);
 	add_rule(c, "approved-stick", "0951", "1666", STICK_SERIAL, STORAGE_ACTION_READ_ONLY, 10);
