@@ -79,3 +79,29 @@ start_logind_mock() {
 	WAIT_S=10 wait_for gdbus introspect --system -d org.freedesktop.login1 \
 		-o /org/freedesktop/login1 || fail "the logind mock did not come up"
 }
+
+# A test user vakt-test-PREFIX$$ allowed to run /usr/bin/id as root without a password, removed
+# (with its sudoers drop-in) at exit. Sets $user, $uid and $tag. make_sudo_user PREFIX
+make_sudo_user() {
+	tag=$$
+	user=vakt-test-$1$tag
+	useradd -m -s /bin/bash "$user"
+	at_exit "userdel -r $user >/dev/null 2>&1"
+	uid=$(id -u "$user")
+	printf '%s ALL=(root) NOPASSWD: /usr/bin/id\n' "$user" >"/etc/sudoers.d/vakt-test-$tag"
+	chmod 0440 "/etc/sudoers.d/vakt-test-$tag"
+	at_exit "rm -f /etc/sudoers.d/vakt-test-$tag"
+	visudo -cq -f "/etc/sudoers.d/vakt-test-$tag" || fail "sudoers drop-in invalid"
+}
+
+# A policy with only the audit part, which loads no rules: write_audit_only_conf PATH
+write_audit_only_conf() {
+	write_conf "$1" <<'C'
+[storage]
+mode = off
+[idle]
+mode = off
+[audit]
+ensure_rules = no
+C
+}

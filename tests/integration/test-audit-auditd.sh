@@ -18,24 +18,8 @@ auditctl -e 1 >/dev/null
 
 kernel_audit_pid() { auditctl -s | awk '$1 == "pid" { print $2 }'; }
 
-tag=$$
-user=vakt-test-d$tag
-useradd -m -s /bin/bash "$user"
-at_exit "userdel -r $user >/dev/null 2>&1"
-uid=$(id -u "$user")
-printf '%s ALL=(root) NOPASSWD: /usr/bin/id\n' "$user" >"/etc/sudoers.d/vakt-test-$tag"
-chmod 0440 "/etc/sudoers.d/vakt-test-$tag"
-at_exit "rm -f /etc/sudoers.d/vakt-test-$tag"
-visudo -cq -f "/etc/sudoers.d/vakt-test-$tag" || fail "sudoers drop-in invalid"
-
-write_conf "$T/vakt.conf" <<EOF
-[storage]
-mode = off
-[idle]
-mode = off
-[audit]
-ensure_rules = no
-EOF
+make_sudo_user d
+write_audit_only_conf "$T/vakt.conf"
 # No system bus: this test is about the audit stream only.
 DBUS_SYSTEM_BUS_ADDRESS="unix:path=$T/no-bus-here" \
 	"$VAKTD" --config "$T/vakt.conf" --log-target json >"$T/out.json" 2>"$T/err" &
