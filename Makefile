@@ -51,11 +51,12 @@ $(B)/libvakt.a: $(LIB_OBJ)
 $(B)/vaktd: $(DAEMON_OBJ) $(B)/libvakt.a
 	$(CC) $(SAN) $(LDFLAGS) -o $@ $(DAEMON_OBJ) $(B)/libvakt.a $(PKG_LIBS)
 
-# Unit tests may also use daemon/ objects that need no loop (events.c).
-$(B)/tests/%: tests/unit/%.c $(B)/libvakt.a $(B)/daemon/events.o
+# Unit tests may also use daemon/ objects that need no loop (events.c, bus-util.c).
+UNIT_DAEMON_OBJ := $(B)/daemon/events.o $(B)/daemon/bus-util.o
+$(B)/tests/%: tests/unit/%.c $(B)/libvakt.a $(UNIT_DAEMON_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -DTEST_DATA_DIR='"$(CURDIR)/tests/data"' \
-		-DSOURCE_DIR='"$(CURDIR)"' -o $@ $< $(B)/daemon/events.o $(B)/libvakt.a \
+		-DSOURCE_DIR='"$(CURDIR)"' -o $@ $< $(UNIT_DAEMON_OBJ) $(B)/libvakt.a \
 		$(PKG_LIBS) $(CHECK_LIBS)
 
 deps:
@@ -112,4 +113,4 @@ install: all
 clean:
 	rm -rf build build-san build-fuzz
 
--include $(LIB_OBJ:.o=.d) $(DAEMON_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(DAEMON_OBJ:.o=.d) $(UNIT_BIN:=.d)

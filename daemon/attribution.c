@@ -11,10 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <systemd/sd-bus.h>
 
+#include "bus-util.h"
 #include "log.h"
 
 #define N_USERS		   256
@@ -193,41 +193,6 @@ static int read_session(struct attribution *a, sd_bus_message *m)
 	return 1;
 }
 
-static uint64_t now_monotonic(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000;
-}
-
-/* Drives a new connection through authentication and Hello for at most BUS_TIMEOUT_USEC.
- * sd-bus would otherwise wait for a stuck bus daemon until its own authentication timeout (a
- * minute), on the first method call, with the event loop blocked. Returns 0 or -errno. */
-static int wait_ready(sd_bus *bus)
-{
-	uint64_t deadline = now_monotonic() + BUS_TIMEOUT_USEC;
-
-	for (;;) {
-		uint64_t t;
-		int r = sd_bus_is_ready(bus);
-
-		if (r != 0)
-			return r < 0 ? r : 0;
-		r = sd_bus_process(bus, NULL);
-		if (r < 0)
-			return r;
-		if (r > 0)
-			continue;
-		t = now_monotonic();
-		if (t >= deadline)
-			return -ETIMEDOUT;
-		r = sd_bus_wait(bus, deadline - t);
-		if (r < 0)
-			return r;
-	}
-}
-
 static int open_bus(struct attribution *a, uint64_t now_usec)
 {
 	_cleanup_(sd_bus_close_unrefp) sd_bus *bus = NULL;
@@ -239,7 +204,7 @@ static int open_bus(struct attribution *a, uint64_t now_usec)
 		return -ENOTCONN;
 	r = sd_bus_open_system(&bus);
 	if (r >= 0)
-		r = wait_ready(bus);
+		r = bus_wait_ready(bus, monotonic_usec() + BUS_TIMEOUT_USEC);
 	if (r < 0) {
 		a->bus_failed_usec = now_usec ? now_usec : 1;
 		log_debug_errno(r, "Cannot connect to the system bus, sessions unknown: %m");

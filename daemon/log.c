@@ -9,7 +9,6 @@
 #include <string.h>
 #include <sys/uio.h>
 #include <syslog.h>
-#include <time.h>
 #include <unistd.h>
 
 /* Otherwise sd_journal_sendv() adds CODE_FILE/CODE_LINE/CODE_FUNC of log.c, fields the json and
@@ -18,6 +17,7 @@
 #include <systemd/sd-event.h>
 #include <systemd/sd-journal.h>
 
+#include "bus-util.h"
 #include "events.h"
 #include "macro.h"
 #include "ratelimit.h"
@@ -371,14 +371,9 @@ void log_event_strv(enum event_id id, char *const *fields)
 
 bool log_ratelimit_ok(struct ratelimit *rl, const char *what)
 {
-	struct timespec ts;
 	unsigned suppressed;
-	uint64_t now;
 
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
-		return true;
-	now = (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000;
-	if (!ratelimit_ok(rl, now, &suppressed))
+	if (!ratelimit_ok(rl, monotonic_usec(), &suppressed))
 		return false;
 	if (suppressed > 0)
 		log_warning("Suppressed %u records about %s: more than %u within %llu s.",

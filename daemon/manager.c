@@ -8,6 +8,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,8 +18,8 @@
 #include <sys/prctl.h>
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
-#include <time.h>
 
+#include "bus-util.h"
 #include "config.h"
 #include "log.h"
 #include "parts.h"
@@ -290,15 +291,12 @@ static void reload(struct manager *m)
 	_cleanup_strv_free_ char **errors = NULL;
 	_cleanup_free_ char *missing = NULL;
 	struct config *old;
-	struct timespec ts;
 	int r;
 
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
 	(void)sd_notifyf(false,
-			 "RELOADING=1\nSTATUS=Reloading policy from %s\nMONOTONIC_USEC=%llu",
+			 "RELOADING=1\nSTATUS=Reloading policy from %s\nMONOTONIC_USEC=%" PRIu64,
 			 m->options.config_path,
-			 (unsigned long long)ts.tv_sec * 1000000ULL +
-				 (unsigned long long)ts.tv_nsec / 1000ULL);
+			 monotonic_usec());
 
 	r = config_load(m->options.config_path, geteuid(), &c, &errors);
 	if (r >= 0 && !caps_sufficient(m, c, &missing)) {

@@ -6,11 +6,11 @@
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <systemd/sd-bus.h>
 
+#include "bus-util.h"
 #include "log.h"
 #include "strv.h"
 
@@ -38,14 +38,6 @@ struct seat_bus {
 	uint64_t quiet_until; /* CLOCK_MONOTONIC: after a timeout, no bus calls before this */
 	bool failing;	      /* the last lookup could not ask logind (logged once) */
 };
-
-static uint64_t now_usec(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000;
-}
 
 void seat_person_done(struct seat_person *p)
 {
@@ -159,7 +151,7 @@ static bool bus_socket_missing(const char *address)
 }
 
 /* (Re)connects without waiting: the connection completes in the event loop or in
- * wait_ready(). The method call timeout is set before the start, so Hello is bounded too. */
+ * bus_wait_ready(). The method call timeout is set before the start, so Hello is bounded too. */
 static int seat_bus_connect(struct seat_bus *b)
 {
 	_cleanup_(sd_bus_close_unrefp) sd_bus *bus = NULL;
@@ -241,30 +233,6 @@ struct seat_bus *seat_bus_new(sd_event *event, seat_changed_fn changed, void *us
 	return b;
 }
 
-/* Drives the connection until Hello is answered, at most until deadline. */
-static int wait_ready(sd_bus *bus, uint64_t deadline)
-{
-	for (;;) {
-		uint64_t n;
-		int r;
-
-		r = sd_bus_is_ready(bus);
-		if (r != 0)
-			return r < 0 ? r : 0;
-		r = sd_bus_process(bus, NULL);
-		if (r < 0)
-			return r;
-		if (r > 0)
-			continue;
-		n = now_usec();
-		if (n >= deadline)
-			return -ETIMEDOUT;
-		r = sd_bus_wait(bus, deadline - n);
-		if (r < 0)
-			return r;
-	}
-}
-
 /* One method call to logind that returns by deadline at the latest. */
 static int call(sd_bus *bus,
 		uint64_t deadline,
@@ -272,7 +240,7 @@ static int call(sd_bus *bus,
 		sd_bus_error *error,
 		sd_bus_message **ret_reply)
 {
-	uint64_t n = now_usec();
+	uint64_t n = monotonic_usec();
 
 	if (n >= deadline)
 		return -ETIMEDOUT;
@@ -460,14 +428,14 @@ static int active_session_path(sd_bus *bus, uint64_t deadline, const char *seat,
  * *ret_why. */
 static int lookup(struct seat_bus *b, struct seat_person *p, const char **ret_why)
 {
-	uint64_t deadline = now_usec() + SEAT_LOOKUP_TIMEOUT_USEC;
+	uint64_t deadline = monotonic_usec() + SEAT_LOOKUP_TIMEOUT_USEC;
 	_cleanup_free_ char *path = NULL;
 	const struct passwd *pw;
 	int r;
 
 	r = seat_bus_connect(b);
 	if (r >= 0)
-		r = wait_ready(b->bus, deadline);
+		r = bus_wait_ready(b->bus, deadline);
 	if (r < 0) {
 		*ret_why = "cannot connect to the system bus";
 		return r;
@@ -507,7 +475,7 @@ void seat_bus_lookup(struct seat_bus *b,
 	p.seat = strdup(seat_id && seat_id[0] ? seat_id : "seat0");
 	if (!p.seat)
 		why = "out of memory";
-	else if (now_usec() < b->quiet_until)
+	else if (monotonic_usec() < b->quiet_until)
 		why = "logind did not answer in time a moment ago";
 	else
 		r = lookup(b, &p, &why);
@@ -515,7 +483,7 @@ void seat_bus_lookup(struct seat_bus *b,
 	if (r < 0) {
 		if (r == -ETIMEDOUT)
 			/* Don't make every device of a hub wait for a hung logind. */
-			b->quiet_until = now_usec() + SEAT_BACKOFF_USEC;
+			b->quiet_until = monotonic_usec() + SEAT_BACKOFF_USEC;
 		if (!b->failing)
 			log_warning_errno(r,
 					  "Cannot tell who is at the seat (%s): %m; USB storage is "
