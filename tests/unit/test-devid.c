@@ -217,20 +217,11 @@ END_TEST
 START_TEST(test_storage_classes_config_honoured)
 {
 	/* a PTP camera: interface 06/01/01 (still image) */
-	static const uint8_t camera[] = {
-		0x12, 0x01, 0x00, 0x02, 0x00, 0x00, 0x00, 0x40, 0xb0, 0x04, 0x5a, 0x04,
-		0x00, 0x01, 0x01, 0x02, 0x03, 0x01, 0x09, 0x02, 0x27, 0x00, 0x01, 0x01,
-		0x00, 0xc0, 0x01, 0x09, 0x04, 0x00, 0x00, 0x03, 0x06, 0x01, 0x01, 0x00,
-		0x07, 0x05, 0x81, 0x02, 0x00, 0x02, 0x00, 0x07, 0x05, 0x02, 0x02, 0x00,
-		0x02, 0x00, 0x07, 0x05, 0x83, 0x03, 0x08, 0x00, 0x09,
-	};
 	_cleanup_(config_freep) struct config *c = config_new();
-	struct devid_descriptors d;
-	struct devid id = { .device_class = 0 };
+	struct devid id;
 
 	ck_assert_ptr_nonnull(c);
-	ck_assert_int_eq(devid_parse_descriptors(camera, sizeof(camera), &d, NULL), 0);
-	devid_set_descriptors(&id, &d);
+	devid_fixture("camera-ptp-04b0-045a", &id);
 	ck_assert_str_eq(id.vendor, "04b0");
 
 	for (size_t i = 0; i < ELEMENTSOF(c->storage.storage_classes); i++)
@@ -240,6 +231,7 @@ START_TEST(test_storage_classes_config_honoured)
 	c->storage.storage_classes[0] |= UINT64_C(1) << 0x06;
 	ck_assert(devid_is_storage(&id, c));
 	ck_assert(devid_interface_is_storage(&id, c, 1, 0));
+	devid_done(&id);
 }
 END_TEST
 

@@ -490,21 +490,12 @@ END_TEST
 START_TEST(test_policy_storage_classes_honoured)
 {
 	/* a PTP camera: interface 06/01/01 (still image) */
-	static const uint8_t camera[] = {
-		0x12, 0x01, 0x00, 0x02, 0x00, 0x00, 0x00, 0x40, 0xb0, 0x04, 0x5a, 0x04,
-		0x00, 0x01, 0x01, 0x02, 0x03, 0x01, 0x09, 0x02, 0x27, 0x00, 0x01, 0x01,
-		0x00, 0xc0, 0x01, 0x09, 0x04, 0x00, 0x00, 0x03, 0x06, 0x01, 0x01, 0x00,
-		0x07, 0x05, 0x81, 0x02, 0x00, 0x02, 0x00, 0x07, 0x05, 0x02, 0x02, 0x00,
-		0x02, 0x00, 0x07, 0x05, 0x83, 0x03, 0x08, 0x00, 0x09,
-	};
 	_cleanup_(config_freep) struct config *c = test_config();
 	_cleanup_(policy_freep) struct policy *p = NULL;
-	struct devid_descriptors d;
 	struct policy_verdict v;
-	struct devid id = { .device_class = 0 };
+	struct devid id;
 
-	ck_assert_int_eq(devid_parse_descriptors(camera, sizeof(camera), &d, NULL), 0);
-	devid_set_descriptors(&id, &d);
+	load_device("camera-ptp-04b0-045a", NULL, &id);
 	p = policy_new(c);
 	ck_assert_ptr_nonnull(p);
 
@@ -516,6 +507,7 @@ START_TEST(test_policy_storage_classes_honoured)
 	c->storage.storage_classes[0] = UINT64_C(1) << 0x08;
 	ck_assert_int_eq(policy_decide(p, &id, &alice, &v), 0);
 	assert_verdict(&v, STORAGE_ACTION_ALLOW, "non-storage", 0);
+	devid_done(&id);
 }
 END_TEST
 
