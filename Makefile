@@ -14,10 +14,12 @@ SYSTEMDDIR ?= $(PREFIX)/lib/systemd
 B ?= build
 CC ?= gcc
 PKGS := libsystemd libudev audit auparse libcap inih
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
-CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
+# Evaluated when a recipe needs them (after `make deps`); pkg-config's own error names what is
+# missing, and pkg-config-check stops the build there instead of a compiler error later.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS = $(shell pkg-config --libs $(PKGS))
+CHECK_CFLAGS = $(shell pkg-config --cflags check)
+CHECK_LIBS = $(shell pkg-config --libs check)
 
 WARN := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wformat=2 -Wpointer-arith -Wcast-qual -Wundef -Wvla
@@ -30,17 +32,22 @@ LDFLAGS ?=
 
 LIB_SRC := $(sort $(wildcard lib/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
-DAEMON_SRC := $(filter-out daemon/vaktctl.c,$(sort $(wildcard daemon/*.c)))
+DAEMON_SRC := $(sort $(wildcard daemon/*.c))
 DAEMON_OBJ := $(DAEMON_SRC:%.c=$(B)/%.o)
 UNIT_SRC := $(sort $(wildcard tests/unit/test-*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz-*.c))
 
-.PHONY: all deps check unit integration sanitize lint fuzz bench install run demo clean system-test
+.PHONY: all deps check unit integration sanitize lint fuzz bench install run demo clean system-test \
+	pkg-config-check
 
 all: $(B)/vaktd
 
-$(B)/%.o: %.c
+pkg-config-check:
+	@pkg-config --exists --print-errors $(PKGS) || \
+		{ echo "Missing build dependencies: run 'make deps' as root (see README.md)." >&2; exit 1; }
+
+$(B)/%.o: %.c | pkg-config-check
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -51,12 +58,14 @@ $(B)/libvakt.a: $(LIB_OBJ)
 $(B)/vaktd: $(DAEMON_OBJ) $(B)/libvakt.a
 	$(CC) $(SAN) $(LDFLAGS) -o $@ $(DAEMON_OBJ) $(B)/libvakt.a $(PKG_LIBS)
 
-# Unit tests may also use daemon/ objects that need no loop (events.c, bus-util.c).
-UNIT_DAEMON_OBJ := $(B)/daemon/events.o $(B)/daemon/bus-util.o
-$(B)/tests/%: tests/unit/%.c $(B)/libvakt.a $(UNIT_DAEMON_OBJ)
+# A unit test links libvakt.a and, when it tests a daemon/ object that needs no loop, that object:
+# UNIT_OBJ_test-NAME lists them.
+UNIT_OBJ_test-log := $(B)/daemon/log.o $(B)/daemon/bus-util.o
+.SECONDEXPANSION:
+$(B)/tests/%: tests/unit/%.c $(B)/libvakt.a $$(UNIT_OBJ_$$*)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -DTEST_DATA_DIR='"$(CURDIR)/tests/data"' \
-		-DSOURCE_DIR='"$(CURDIR)"' -o $@ $< $(UNIT_DAEMON_OBJ) $(B)/libvakt.a \
+		-DSOURCE_DIR='"$(CURDIR)"' -o $@ $< $(UNIT_OBJ_$*) $(B)/libvakt.a \
 		$(PKG_LIBS) $(CHECK_LIBS)
 
 deps:

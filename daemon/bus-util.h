@@ -1,6 +1,6 @@
 #pragma once
 
-/* Small helpers the D-Bus clients (seat.c, attribution.c) and the loop share. */
+/* Small helpers the D-Bus clients (storage-seat.c, audit-attribution.c) and the loop share. */
 
 #include <stdint.h>
 #include <systemd/sd-bus.h>

@@ -14,7 +14,6 @@
 /* Otherwise sd_journal_sendv() adds CODE_FILE/CODE_LINE/CODE_FUNC of log.c, fields the json and
  * console targets would not have. */
 #define SD_JOURNAL_SUPPRESS_LOCATION
-#include <systemd/sd-event.h>
 #include <systemd/sd-journal.h>
 
 #include "bus-util.h"
@@ -29,11 +28,6 @@ static enum log_target log_target = LOG_TARGET_CONSOLE;
 static int log_max_level = LOG_INFO;
 /* Set while the journal refuses records: the fallback warning is printed once per outage. */
 static bool log_journal_failed;
-
-/* Returned by log_field*() for "no field" (NULL would end log_event()'s argument list). */
-static char log_field_none[] = "";
-/* Returned by log_field*() when out of memory: the record says it lost a field. */
-static char log_field_oom[] = "";
 
 static const char *const log_target_names[_LOG_TARGET_MAX] = {
 	[LOG_TARGET_JOURNAL] = "journal",
@@ -65,36 +59,19 @@ void log_set_max_level(int level)
 	log_max_level = LOG_PRI(level);
 }
 
-/* The default event loop's idle source that flushes json records; created with the first one. */
-static sd_event_source *log_json_flush;
+static bool log_flush_deferred;
 
-static int log_on_idle(sd_event_source *source, void *userdata)
+void log_set_flush_deferred(bool deferred)
 {
-	(void)source;
-	(void)userdata;
-	if (fflush(stdout) != 0)
-		(void)fputs("vaktd: cannot write records to standard output\n", stderr);
-	return 0;
+	log_flush_deferred = deferred;
+	if (!deferred)
+		log_flush();
 }
 
-/*
- * json records go into stdout's buffer, which is flushed when the event loop goes idle (all the
- * records of one wakeup in one write) rather than once per record: a reader still sees every
- * record before vaktd waits again. Without a running loop (--replay-audit, or before the loop
- * starts) the buffer is flushed when it fills, when the loop first runs, and at exit. When no
- * loop can be had (out of memory, a forked child), each record is flushed at once.
- */
-static void log_json_flush_later(void)
+void log_flush(void)
 {
-	if (!log_json_flush) {
-		_cleanup_(sd_event_unrefp) sd_event *e = NULL;
-
-		if (sd_event_default(&e) >= 0 &&
-		    sd_event_add_defer(e, &log_json_flush, log_on_idle, NULL) >= 0)
-			(void)sd_event_source_set_priority(log_json_flush, SD_EVENT_PRIORITY_IDLE);
-	}
-	if (!log_json_flush || sd_event_source_set_enabled(log_json_flush, SD_EVENT_ONESHOT) < 0)
-		(void)log_on_idle(NULL, NULL);
+	if (log_target == LOG_TARGET_JSON && fflush(stdout) != 0)
+		(void)fputs("vaktd: cannot write records to standard output\n", stderr);
 }
 
 static void log_write_console(const struct record *r)
@@ -156,8 +133,8 @@ static void log_emit(const struct record *r)
 	case LOG_TARGET_JSON:
 		if (record_write_json(r, stdout) < 0)
 			(void)fputs("vaktd: cannot write a record to standard output\n", stderr);
-		else
-			log_json_flush_later();
+		else if (!log_flush_deferred)
+			log_flush();
 		break;
 	case LOG_TARGET_CONSOLE:
 	default:
@@ -225,147 +202,117 @@ int log_internal(
 	return -abs_error;
 }
 
-char *log_field(const char *format, ...)
-{
-	char *s;
-	va_list ap;
-	int k;
-
-	va_start(ap, format);
-	k = vasprintf(&s, format, ap);
-	va_end(ap);
-	return k < 0 ? log_field_oom : s;
-}
-
-char *log_field_message(const char *format, ...)
-{
-	_cleanup_free_ char *message = NULL;
-	char *s;
-	va_list ap;
-	int k;
-
-	va_start(ap, format);
-	k = vasprintf(&message, format, ap);
-	va_end(ap);
-	if (k < 0) {
-		message = NULL;
-		return log_field_oom;
-	}
-	if (asprintf(&s, "MESSAGE=%s", message) < 0)
-		return log_field_oom;
-	return s;
-}
-
-char *log_field_opt(const char *name, const char *value)
-{
-	char *s;
-
-	if (!name || !value || value[0] == '\0')
-		return log_field_none;
-	if (asprintf(&s, "%s=%s", name, value) < 0)
-		return log_field_oom;
-	return s;
-}
-
-static bool log_field_reserved(const char *field)
+static bool log_field_reserved(const char *name)
 {
 	static const char *const reserved[] = {
-		"PRIORITY=",
-		"SYSLOG_IDENTIFIER=",
-		"MESSAGE_ID=",
-		"VAKT_EVENT=",
+		"PRIORITY",
+		"SYSLOG_IDENTIFIER",
+		"MESSAGE_ID",
+		"VAKT_EVENT",
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(reserved); i++)
-		if (strncmp(field, reserved[i], strlen(reserved[i])) == 0)
+		if (streq(name, reserved[i]))
 			return true;
 	return false;
 }
 
-/* An event record under construction; r is NULL when it is not written (level, OOM). */
-struct log_event_state {
-	const struct event_info *info;
-	struct record *r;
-	unsigned n_lost;
-};
-
-static void log_event_begin(struct log_event_state *s, enum event_id id)
+void log_event_begin(struct log_event *e, enum event_id id)
 {
-	s->info = event_info(id);
-	s->r = NULL;
-	s->n_lost = 0;
-	if (!s->info || s->info->priority > log_max_level)
+	*e = (struct log_event){ .info = event_info(id) };
+	if (!e->info || e->info->priority > log_max_level)
 		return;
-	s->r = log_record_new(s->info->priority);
-	if (!s->r)
+	e->record = log_record_new(e->info->priority);
+	if (!e->record)
 		return;
-	if (record_add(s->r, "VAKT_EVENT", s->info->name) < 0 ||
-	    record_add(s->r, "MESSAGE_ID", s->info->message_id) < 0) {
+	if (record_add(e->record, "VAKT_EVENT", e->info->name) < 0 ||
+	    record_add(e->record, "MESSAGE_ID", e->info->message_id) < 0) {
 		(void)fputs("vaktd: out of memory, a record was lost\n", stderr);
-		s->r = record_free(s->r);
+		e->record = record_free(e->record);
 	}
 }
 
-static void log_event_add(struct log_event_state *s, const char *field)
+void log_event_add(struct log_event *e, const char *name, const char *value)
 {
-	if (!s->r || field == log_field_none)
+	if (!e->record || !value || value[0] == '\0')
 		return;
-	if (field == log_field_oom || log_field_reserved(field) ||
-	    record_add_assignment(s->r, field) < 0)
-		s->n_lost++;
+	if (!name || log_field_reserved(name) || record_add(e->record, name, value) < 0)
+		e->n_lost++;
 }
 
-static void log_event_end(struct log_event_state *s)
+static void log_event_vaddf(struct log_event *e, const char *name, const char *format, va_list ap)
+	_printf_(3, 0);
+
+static void log_event_vaddf(struct log_event *e, const char *name, const char *format, va_list ap)
 {
-	_cleanup_(record_freep) struct record *r = TAKE_PTR(s->r);
+	_cleanup_free_ char *value = NULL;
+	char buf[256];
+	va_list aq;
+	int n;
+
+	if (!e->record)
+		return;
+	/* Numbers and short values fit the stack buffer; longer ones (messages) are allocated. */
+	va_copy(aq, ap);
+	n = vsnprintf(buf, sizeof(buf), format, aq);
+	va_end(aq);
+	if (n >= 0 && (size_t)n < sizeof(buf)) {
+		log_event_add(e, name, buf);
+		return;
+	}
+	if (n < 0 || vasprintf(&value, format, ap) < 0) {
+		value = NULL;
+		e->n_lost++;
+		return;
+	}
+	log_event_add(e, name, value);
+}
+
+void log_event_addf(struct log_event *e, const char *name, const char *format, ...)
+{
+	va_list ap;
+
+	va_start(ap, format);
+	log_event_vaddf(e, name, format, ap);
+	va_end(ap);
+}
+
+void log_event_message(struct log_event *e, const char *format, ...)
+{
+	va_list ap;
+
+	va_start(ap, format);
+	log_event_vaddf(e, "MESSAGE", format, ap);
+	va_end(ap);
+}
+
+void log_event_discard(struct log_event *e)
+{
+	e->record = record_free(e->record);
+}
+
+void log_event_end(struct log_event *e)
+{
+	_cleanup_(record_freep) struct record *r = TAKE_PTR(e->record);
 	_cleanup_free_ char *message = NULL;
+	int saved_errno = errno;
 
 	if (!r)
 		return;
 	if (!record_get(r, "MESSAGE")) {
-		if (asprintf(&message, "Event %s.", s->info->name) < 0) {
+		if (asprintf(&message, "Event %s.", e->info->name) < 0) {
 			message = NULL;
-			s->n_lost++;
+			e->n_lost++;
 		} else if (record_add(r, "MESSAGE", message) < 0)
-			s->n_lost++;
+			e->n_lost++;
 	}
 	log_emit(r);
-	if (s->n_lost > 0)
+	if (e->n_lost > 0)
 		log_warning(
 			"The last %s record lacks %u field(s): invalid or reserved name, or out "
 			"of memory.",
-			s->info->name,
-			s->n_lost);
-}
-
-void log_event_internal(enum event_id id, ...)
-{
-	struct log_event_state s;
-	int saved_errno = errno;
-	char *field;
-	va_list ap;
-
-	log_event_begin(&s, id);
-	va_start(ap, id);
-	while ((field = va_arg(ap, char *))) {
-		log_event_add(&s, field);
-		if (field != log_field_none && field != log_field_oom)
-			free(field);
-	}
-	va_end(ap);
-	log_event_end(&s);
-	errno = saved_errno;
-}
-
-void log_event_strv(enum event_id id, char *const *fields)
-{
-	struct log_event_state s;
-	int saved_errno = errno;
-
-	log_event_begin(&s, id);
-	for (size_t i = 0; fields && fields[i]; i++)
-		log_event_add(&s, fields[i]);
-	log_event_end(&s);
+			e->info->name,
+			e->n_lost);
 	errno = saved_errno;
 }
 

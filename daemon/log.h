@@ -7,9 +7,7 @@
  *
  *   log_info("Reloading policy from '%s'.", path);
  *   return log_error_errno(r, "Cannot open '%s': %m", path);          (%m shows strerror(-r))
- *   log_event(EVENT_STORAGE_BLOCKED,
- *             LOG_FIELD("VAKT_DEVICE_VENDOR_ID=%s", id.vendor),
- *             LOG_MESSAGE("Blocked USB storage device '%s'.", id.name));
+ *   (events: see struct log_event below)
  */
 
 #include <stdbool.h>
@@ -54,31 +52,48 @@ int log_internal(
 #define log_error_errno(error, ...)   log_full_errno(LOG_ERR, (error), __VA_ARGS__)
 
 /*
- * Field arguments for log_event(): each allocates "NAME=value" (freed by log_event()). They never
- * return NULL (which would end log_event()'s argument list): for "no field" and on OOM they return
- * static markers that log_event() skips (an OOM loss is reported after the record).
+ * The one way to build an event record, used by every part:
+ *
+ *   struct log_event e;
+ *
+ *   log_event_begin(&e, EVENT_STORAGE_BLOCKED);
+ *   log_event_add(&e, "VAKT_DEVICE_SERIAL", id.serial);          (NULL or "" adds nothing)
+ *   log_event_addf(&e, "VAKT_UID", "%u", uid);                    (printf-checked)
+ *   log_event_message(&e, "Blocked USB storage device '%s'.", id.name);
+ *   log_event_end(&e);                                            (writes it, frees it)
+ *
+ * A helper may add the fields several records share (the device, the person) to any e it is
+ * given. PRIORITY, SYSLOG_IDENTIFIER, MESSAGE_ID and VAKT_EVENT come from the event table and
+ * cannot be overridden; a field with an invalid name is dropped, and a record that lost a field
+ * (invalid or reserved name, out of memory) is followed by a warning saying so. An event without
+ * MESSAGE gets "Event NAME.". Adding a field twice replaces the earlier value. Every begin needs
+ * its end (or log_event_discard()): the record owns memory until then.
  */
-char *log_field(const char *format, ...) _printf_(1, 2);
-char *log_field_message(const char *format, ...) _printf_(1, 2);
-/* "NAME=value" when value is non-NULL and non-empty, else the "no field" marker. */
-char *log_field_opt(const char *name, const char *value);
-#define LOG_FIELD(...)		   log_field(__VA_ARGS__)
-#define LOG_MESSAGE(...)	   log_field_message(__VA_ARGS__)
-#define LOG_FIELD_OPT(name, value) log_field_opt((name), (value))
+struct log_event {
+	/* Private to log.c. */
+	const struct event_info *info;
+	struct record *record; /* NULL: not written (below the max level, or out of memory) */
+	unsigned n_lost;
+};
 
-/* Emits event id with the given fields (each from LOG_FIELD/LOG_MESSAGE/LOG_FIELD_OPT). */
-void log_event_internal(enum event_id id, ...) _sentinel_;
-#define log_event(id, ...) log_event_internal((id), __VA_ARGS__, (char *)NULL)
-
-/* Same, with fields given as a NULL-terminated array of "NAME=value" (not freed). */
-void log_event_strv(enum event_id id, char *const *fields);
+void log_event_begin(struct log_event *e, enum event_id id);
+/* NAME=value; nothing when value is NULL or empty. */
+void log_event_add(struct log_event *e, const char *name, const char *value);
+void log_event_addf(struct log_event *e, const char *name, const char *format, ...) _printf_(3, 4);
+/* MESSAGE, one sentence a help desk can read aloud. */
+void log_event_message(struct log_event *e, const char *format, ...) _printf_(2, 3);
+/* Writes the record to the target and releases it. */
+void log_event_end(struct log_event *e);
+/* Releases the record without writing it. */
+void log_event_discard(struct log_event *e);
 
 /*
- * Notes on fields: PRIORITY, SYSLOG_IDENTIFIER, MESSAGE_ID and VAKT_EVENT come from the table and
- * cannot be overridden; a field with an invalid name is dropped, and a record that lost a field
- * (invalid name, out of memory) is followed by a warning saying so. An event without MESSAGE gets
- * "Event NAME.". log_internal() adds ERRNO= (a positive number) when error != 0.
+ * json records go into stdout's buffer. Deferred, they are written by log_flush(), which the
+ * manager calls once per event loop iteration (all the records of one wakeup in one write) and
+ * --replay-audit at end of input; otherwise (the default) each record is flushed at once.
  */
+void log_set_flush_deferred(bool deferred);
+void log_flush(void);
 
 struct ratelimit;
 

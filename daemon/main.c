@@ -10,11 +10,9 @@
 #include "audit.h"
 #include "config.h"
 #include "log.h"
+#include "macro.h"
 #include "manager.h"
 #include "strv.h"
-
-#define EXIT_INVALID 1 /* invalid config or usage */
-#define EXIT_RUNTIME 2 /* runtime failure at start */
 
 enum run_mode {
 	RUN_DAEMON,
@@ -108,12 +106,12 @@ static int parse_args(int argc, char **argv, struct args *a)
 }
 
 /* The loader the daemon runs; prints every problem as FILE:LINE: message on stderr. */
-static int load_config(const char *path, struct config **ret)
+static int load_config(const char *path, struct config **ret_config)
 {
 	_cleanup_strv_free_ char **errors = NULL;
 	int r;
 
-	r = config_load(path, geteuid(), ret, &errors);
+	r = config_load(path, geteuid(), ret_config, &errors);
 	if (r == -ENOMEM) {
 		(void)fprintf(stderr, "vaktd: out of memory\n");
 		return r;

@@ -22,10 +22,17 @@
 #include "bus-util.h"
 #include "config.h"
 #include "log.h"
-#include "parts.h"
+#include "part.h"
 #include "strv.h"
 
 #define MAX_PARTS 8
+
+/* The parts, in start order (stopped in reverse); NULL-terminated. */
+static const struct part_ops *const parts_all[] = {
+	&storage_part,
+	&audit_part,
+	NULL,
+};
 
 struct manager {
 	sd_event *event;
@@ -95,11 +102,12 @@ struct manager *manager_free(struct manager *m)
 	m->event = sd_event_unref(m->event);
 	config_free(m->config);
 	free(m);
+	log_set_flush_deferred(false);
 	return NULL;
 }
 
 /* Every capability the parts enabled by c need, deduplicated. */
-static int needed_caps(const struct config *c, cap_value_t ret[CAP_LAST_CAP + 1])
+static int needed_caps(const struct config *c, cap_value_t ret_caps[CAP_LAST_CAP + 1])
 {
 	int n = 0;
 
@@ -114,9 +122,9 @@ static int needed_caps(const struct config *c, cap_value_t ret[CAP_LAST_CAP + 1]
 			bool seen = false;
 
 			for (int l = 0; l < n; l++)
-				seen = seen || ret[l] == caps[j];
+				seen = seen || ret_caps[l] == caps[j];
 			if (!seen && n <= CAP_LAST_CAP)
-				ret[n++] = caps[j];
+				ret_caps[n++] = caps[j];
 		}
 	}
 	return n;
@@ -226,13 +234,17 @@ static void log_policy_loaded(struct manager *m, bool reload)
 			(void)strv_extend(&running, parts_all[i]->name);
 	parts = running ? strv_join(running, ", ") : strdup("none");
 
-	log_event(EVENT_POLICY_LOADED,
-		  LOG_FIELD("VAKT_CONFIG_FILES=%s", files ? files : ""),
-		  LOG_FIELD("VAKT_PARTS=%s", parts ? parts : ""),
-		  LOG_MESSAGE("%s the security policy from %s; enforcing: %s.",
-			      reload ? "Reloaded" : "Loaded",
-			      files ? files : "?",
-			      parts ? parts : "?"));
+	struct log_event e;
+
+	log_event_begin(&e, EVENT_POLICY_LOADED);
+	log_event_add(&e, "VAKT_CONFIG_FILES", files);
+	log_event_add(&e, "VAKT_PARTS", parts);
+	log_event_message(&e,
+			  "%s the security policy from %s; enforcing: %s.",
+			  reload ? "Reloaded" : "Loaded",
+			  files ? files : "?",
+			  parts ? parts : "?");
+	log_event_end(&e);
 	if (m->config->idle.mode != CONFIG_MODE_OFF)
 		log_warning("[idle] is parsed but idle-session enforcement is not part of this "
 			    "version; screens are not locked by vaktd.");
@@ -243,13 +255,17 @@ static void log_policy_invalid(char **errors)
 	_cleanup_free_ char *all = strv_join(errors, "\n");
 	size_t n = strv_length(errors);
 
-	log_event(EVENT_POLICY_INVALID,
-		  LOG_FIELD("VAKT_CONFIG_ERRORS=%s", all ? all : ""),
-		  LOG_MESSAGE("The new security policy has %zu problem%s and was not loaded; the "
-			      "previous policy stays in force. First: %s",
-			      n,
-			      n == 1 ? "" : "s",
-			      n > 0 ? errors[0] : "unknown"));
+	struct log_event e;
+
+	log_event_begin(&e, EVENT_POLICY_INVALID);
+	log_event_add(&e, "VAKT_CONFIG_ERRORS", all);
+	log_event_message(&e,
+			  "The new security policy has %zu problem%s and was not loaded; the "
+			  "previous policy stays in force. First: %s",
+			  n,
+			  n == 1 ? "" : "s",
+			  n > 0 ? errors[0] : "unknown");
+	log_event_end(&e);
 }
 
 /* Starts, stops or reloads each part for the new config; old is the previous one (NULL at
@@ -340,9 +356,18 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
 	return sd_event_exit(sd_event_source_get_event(s), 0);
 }
 
+/* Writes the json records of one loop iteration in one go (log.h). */
+static int on_post(sd_event_source *s, void *userdata)
+{
+	(void)s;
+	(void)userdata;
+	log_flush();
+	return 0;
+}
+
 int manager_new(const struct manager_options *o,
 		struct config *config_consume,
-		struct manager **ret)
+		struct manager **ret_manager)
 {
 	_cleanup_(config_freep) struct config *c = config_consume;
 	_cleanup_(manager_freep) struct manager *m = NULL;
@@ -371,12 +396,17 @@ int manager_new(const struct manager_options *o,
 			return log_error_errno(r, "Cannot watch signal %d: %m", signals[i]);
 	}
 
+	r = sd_event_add_post(m->event, NULL, on_post, NULL);
+	if (r < 0)
+		return log_error_errno(r, "Cannot create the event loop: %m");
+	log_set_flush_deferred(true);
+
 	/* Sends WATCHDOG=1 at half of WATCHDOG_USEC when systemd asks for it. */
 	r = sd_event_set_watchdog(m->event, true);
 	if (r < 0)
 		log_warning_errno(r, "Cannot enable the watchdog, ignoring: %m");
 
-	*ret = TAKE_PTR(m);
+	*ret_manager = TAKE_PTR(m);
 	return 0;
 }
 
@@ -387,19 +417,21 @@ int manager_run(struct manager *m)
 	r = apply_parts(m, NULL);
 	if (r < 0) {
 		log_error_errno(r, "Cannot start enforcement: %m");
-		return 2;
+		return EXIT_RUNTIME;
 	}
 	r = drop_capabilities(m);
 	if (r < 0)
-		return 2;
+		return EXIT_RUNTIME;
 
 	log_policy_loaded(m, false);
 	(void)sd_notify(false, "READY=1\nSTATUS=Enforcing");
+	/* What start-up logged; from here on on_post() flushes after each wakeup. */
+	log_flush();
 
 	r = sd_event_loop(m->event);
 	if (r < 0) {
 		log_error_errno(r, "Event loop failed: %m");
-		return 2;
+		return EXIT_RUNTIME;
 	}
 	stop_parts(m);
 	return r;

@@ -1,8 +1,10 @@
 #pragma once
 
 /*
- * Internal to the storage part (udev.c: the part, monitor, door and enumeration; storage.c: the
- * decision for one device and its interfaces and block devices, and the records).
+ * Internal to the storage part: storage-part.c (the part, the udev monitor, the USB door and the
+ * enumeration of devices), storage-device.c (the decision for one device, its interfaces and
+ * block devices, and the records), storage-usbsys.c (the kernel's switches) and storage-seat.c
+ * (the person at the seat).
  */
 
 #include <libudev.h>
@@ -12,7 +14,7 @@
 #include "config.h"
 #include "devid.h"
 #include "policy.h"
-#include "seat.h"
+#include "storage-seat.h"
 
 struct manager;
 
@@ -40,7 +42,6 @@ struct storage {
 	struct tracked_device *devices;
 	char *marker_dir; /* RUNTIME_DIR/read-only: see storage_marker_create() */
 	bool enforce;
-	int door_result; /* first failure while closing the door */
 };
 
 enum storage_why {
@@ -50,6 +51,20 @@ enum storage_why {
 	STORAGE_RESCAN,	  /* after lost uevents */
 	STORAGE_SEAT,	  /* another person (or nobody) is now at its seat */
 };
+
+typedef int (*storage_device_fn)(struct storage *s, struct udev_device *d);
+
+/*
+ * The one enumeration of devices: calls fn on every device of subsystem (and DEVTYPE devtype,
+ * unless NULL) below parent (everywhere when parent is NULL; parent itself excluded), parents
+ * before children (libudev sorts by syspath). Goes on after a failing fn and returns the first
+ * failure, 0, or -errno when the enumeration itself failed.
+ */
+int storage_foreach_device(struct storage *s,
+			   struct udev_device *parent,
+			   const char *subsystem,
+			   const char *devtype,
+			   storage_device_fn fn);
 
 /* Decides a usb_device (not a root hub) and enforces the decision on it and on its present
  * interfaces and block devices. Logs its own errors; returns 0. */
@@ -72,7 +87,7 @@ struct tracked_device *storage_find(struct storage *s, const char *syspath);
 /*
  * seat_changed_fn for the seat bus (userdata: the struct storage): a seat's active session may
  * have changed. Soon after (signals come in bursts), every present storage device whose seat now
- * has another session, or none, is decided again for the person now there; see storage.c.
+ * has another session, or none, is decided again for the person now there; see storage-device.c.
  */
 void storage_seat_changed(void *userdata);
 

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "auditasm.h"
+
 /*
  * Record parsing: types, the "type=NAME msg=audit(S.M:N): " header, and the fields. The parser
  * works in place on the caller's text (never past len, NUL-terminated or not) and allocates
@@ -152,7 +154,7 @@ const char *auditrec_type_to_name(int type)
 	return NULL;
 }
 
-static bool parse_u64(const char *s, size_t len, uint64_t *ret)
+static bool parse_u64(const char *s, size_t len, uint64_t *ret_value)
 {
 	uint64_t v = 0;
 
@@ -163,7 +165,7 @@ static bool parse_u64(const char *s, size_t len, uint64_t *ret)
 			return false;
 		v = v * 10 + (uint64_t)(s[i] - '0');
 	}
-	*ret = v;
+	*ret_value = v;
 	return true;
 }
 
@@ -229,7 +231,7 @@ static bool starts_with(const char *p, const char *end, const char *prefix)
 }
 
 /* Parses the digits at *pp (at most max_digits, at least one) up to end; moves *pp past them. */
-static bool parse_digits(const char **pp, const char *end, size_t max_digits, uint64_t *ret)
+static bool parse_digits(const char **pp, const char *end, size_t max_digits, uint64_t *ret_value)
 {
 	const char *p = *pp;
 	uint64_t v = 0;
@@ -241,13 +243,13 @@ static bool parse_digits(const char **pp, const char *end, size_t max_digits, ui
 	}
 	if (p == *pp)
 		return false;
-	*ret = v;
+	*ret_value = v;
 	*pp = p;
 	return true;
 }
 
 /* Parses "audit(SEC.MSEC:SERIAL):" at *pp; moves *pp past it and the spaces after. */
-static int parse_stamp(const char **pp, const char *end, struct auditrec_id *ret)
+static int parse_stamp(const char **pp, const char *end, struct auditrec_id *ret_id)
 {
 	const char *p = *pp;
 	uint64_t sec, msec, serial;
@@ -269,7 +271,7 @@ static int parse_stamp(const char **pp, const char *end, struct auditrec_id *ret
 	while (p < end && *p == ' ')
 		p++;
 
-	*ret = (struct auditrec_id){ .sec = sec, .msec = (uint32_t)msec, .serial = serial };
+	*ret_id = (struct auditrec_id){ .sec = sec, .msec = (uint32_t)msec, .serial = serial };
 	*pp = p;
 	return 0;
 }
@@ -473,7 +475,7 @@ int auditrec_parse(const char *text,
 		   int type,
 		   struct auditrec_field *fields,
 		   size_t max_fields,
-		   struct auditrec *ret)
+		   struct auditrec *ret_record)
 {
 	struct auditrec_id id;
 	size_t body;
@@ -484,7 +486,7 @@ int auditrec_parse(const char *text,
 		return r;
 	len = record_len(text, len);
 
-	*ret = (struct auditrec){
+	*ret_record = (struct auditrec){
 		.type = type,
 		.id = id,
 		.text = text + body,
@@ -586,7 +588,7 @@ size_t auditrec_field_string(const struct auditrec_field *f, char *buf, size_t s
 	return n;
 }
 
-int auditrec_field_uint(const struct auditrec_field *f, int base, uint64_t *ret)
+int auditrec_field_uint(const struct auditrec_field *f, int base, uint64_t *ret_value)
 {
 	uint64_t v = 0;
 
@@ -601,16 +603,8 @@ int auditrec_field_uint(const struct auditrec_field *f, int base, uint64_t *ret)
 			return -ERANGE;
 		v = v * (uint64_t)base + (uint64_t)d;
 	}
-	*ret = v;
+	*ret_value = v;
 	return 0;
-}
-
-const struct auditrec *auditevent_find(const struct auditevent *ev, int type)
-{
-	for (size_t i = 0; i < ev->n_records; i++)
-		if (ev->records[i].type == type)
-			return &ev->records[i];
-	return NULL;
 }
 
 /* NOLINTEND(clang-analyzer-security.insecureAPI.DeprecatedOrUnsafeBufferHandling) */

@@ -1,17 +1,18 @@
 #pragma once
 
 /*
- * Kernel audit records, the pure-logic half: parsing one record's text, assembling records into
- * events by (timestamp, serial), classifying an event into at most one vakt event with its facts,
- * and counting failed authentications into bursts. No netlink, no logging, no name resolution
- * (numbers and raw strings only; the daemon resolves uid -> name and ses -> logind session).
+ * Kernel audit records, the pure-logic half, in four concepts: auditrec.h (this file) parses one
+ * record's text; auditasm.h assembles records into events by (timestamp, serial); auditclass.h
+ * classifies an event into at most one vakt event with its facts; authburst.h counts failed
+ * authentications into bursts. No netlink, no logging, no name resolution (numbers and raw
+ * strings only; the daemon resolves uid -> name and ses -> logind session).
  *
  * Pipeline, as the daemon runs it:
  *     auditasm_feed(asm, text, len, type, now)         one record (netlink or auditd text line)
  *     while ((ev = auditasm_next(asm, now, false)))     complete (or expired) events
  *             auditclass_feed(cls, ev, now);
  *     while (auditclass_next(cls, now, false, &facts) > 0)
- *             ... log facts ..., auditfacts_done(&facts);
+ *             ... log facts ..., auditclass_facts_done(&facts);
  * and at end of input (replay) the same with flush_all = true. Call the *_next() loops again when
  * auditasm_next_deadline()/auditclass_next_deadline() pass, so that events without EOE come out.
  */
@@ -120,7 +121,7 @@ struct auditrec {
  * a trailing newline is fine) or the netlink payload "audit(S.M:N): fields" with its type number
  * (type >= 0; a "type=... msg=" prefix is accepted there too). text need not be NUL-terminated and
  * may contain NULs (they end the record). Up to max_fields fields are stored in fields[] (caller's
- * storage; the rest are ignored, not an error). *ret points into text and fields.
+ * storage; the rest are ignored, not an error). *ret_record points into text and fields.
  * Returns 0, or -EINVAL when there is no valid type or audit(...) header. Never reads past len.
  */
 int auditrec_parse(const char *text,
@@ -128,7 +129,7 @@ int auditrec_parse(const char *text,
 		   int type,
 		   struct auditrec_field *fields,
 		   size_t max_fields,
-		   struct auditrec *ret);
+		   struct auditrec *ret_record);
 
 /* Parses only the type and id (what the assembler needs); *ret_body is the offset of the fields.
  * Same input and errors as auditrec_parse(). */
@@ -172,211 +173,7 @@ size_t auditrec_field_raw(const struct auditrec_field *f, char *buf, size_t size
 
 /* Parses f's value as an unsigned number in base 10 or 16 (audit writes a0= etc. in hex without
  * a prefix). Returns 0 or -EINVAL/-ERANGE. */
-int auditrec_field_uint(const struct auditrec_field *f, int base, uint64_t *ret);
+int auditrec_field_uint(const struct auditrec_field *f, int base, uint64_t *ret_value);
 
 /* auid/uid/ses value meaning "unset" (4294967295 in the records). */
 #define AUDITREC_UNSET UINT32_MAX
-
-/* ---- Events ---------------------------------------------------------------------------- */
-
-/* An event: the records sharing one (timestamp, serial), in arrival order. */
-struct auditevent {
-	struct auditrec_id id;
-	const struct auditrec *records;
-	size_t n_records;
-	bool complete;	/* ended by EOE, or a single-record user-space type */
-	bool truncated; /* records or bytes beyond the limits were dropped from it */
-};
-
-/* The first record of the given type in ev, or NULL. */
-const struct auditrec *auditevent_find(const struct auditevent *ev, int type);
-
-/* ---- Assembly ---------------------------------------------------------------------------- */
-
-struct auditasm_limits {
-	size_t max_pending; /* events being assembled at once; beyond it the oldest is flushed */
-	size_t max_records; /* records kept per event; more are dropped (counted) */
-	size_t max_event_bytes; /* record text kept per event; more records are dropped (counted) */
-	size_t max_record_len;	/* longer records are cut to this length (counted) */
-	uint64_t max_age_usec;	/* an event without EOE is flushed this long after its first record,
-				   measured on now_usec and on the newest audit timestamp seen */
-};
-
-/* The defaults: 64 pending, 64 records, 64 KiB per event, 8 KiB per record, 2 s. */
-void auditasm_limits_default(struct auditasm_limits *ret);
-
-struct auditasm_stats {
-	uint64_t records;	  /* records fed */
-	uint64_t malformed;	  /* records refused by the parser */
-	uint64_t events;	  /* events returned */
-	uint64_t incomplete;	  /* events returned without EOE because of age or max_pending */
-	uint64_t dropped_records; /* records dropped because an event hit max_records/bytes */
-	uint64_t dropped_events;  /* finished events dropped because the caller did not take them */
-	uint64_t cut_records;	  /* records cut to max_record_len */
-};
-
-struct auditasm;
-
-/* A new assembler; limits NULL means the defaults (zero members are replaced by defaults too).
- * NULL only on OOM. Memory is bounded by the limits whatever the input. */
-struct auditasm *auditasm_free(struct auditasm *a);
-struct auditasm *auditasm_new(const struct auditasm_limits *limits) _malloc_(auditasm_free);
-DEFINE_FREEP(struct auditasm, auditasm_free)
-
-/*
- * Feeds one record (see auditrec_parse() for text and type). The text is copied. now_usec is the
- * caller's clock (monotonic or the record's time in replay; only differences matter).
- * Returns 0, -EINVAL for a malformed record (counted, ignored), -ENOMEM.
- */
-int auditasm_feed(struct auditasm *a, const char *text, size_t len, int type, uint64_t now_usec);
-
-/*
- * The next finished event: complete events in order of completion, then (oldest first) events
- * that are older than max_age_usec, or all pending events when flush_all. NULL when none.
- * The event and its records are owned by the assembler and valid until the next call of any
- * auditasm_*() function on a.
- */
-const struct auditevent *auditasm_next(struct auditasm *a, uint64_t now_usec, bool flush_all);
-
-/* When (on the now_usec clock) the oldest pending event will expire; UINT64_MAX when none. */
-uint64_t auditasm_next_deadline(const struct auditasm *a);
-
-/* Lists the fields of r, a record of the event a handed out last (r->unlisted == a), as
- * auditrec_parse() does. auditrec_find() and auditrec_fields() call it: most events are decided
- * by their first record, so the fields of the others are mostly never listed. */
-void auditasm_list_fields(struct auditasm *a, const struct auditrec *r);
-
-void auditasm_get_stats(const struct auditasm *a, struct auditasm_stats *ret);
-
-/* ---- Classification ---------------------------------------------------------------------- */
-
-/*
- * Audit rule keys vakt's rules use (conf/audit/50-vakt.rules). A key matches when it is
- * "vakt-ROLE" or "vakt-test-ROLE", optionally followed by "-anything" (e.g. vakt-watch-passwd):
- *   watch:  -w PATH -p wa -k vakt-watch                                  -> file.changed
- *   mount:  -a always,exit -S mount,umount2 -k vakt-mount                -> MOUNT
- *   module: -a always,exit -S init_module,finit_module,delete_module -k vakt-module -> MODULE
- *   setuid: -a always,exit -S execve -C uid!=euid -F auid>=1000 -F auid!=unset -k vakt-setuid
- * Mount and module syscalls (x86_64) and setuid execs are recognised without the key too.
- */
-#define AUDITCLASS_KEY_WATCH  "watch"
-#define AUDITCLASS_KEY_MOUNT  "mount"
-#define AUDITCLASS_KEY_MODULE "module"
-#define AUDITCLASS_KEY_SETUID "setuid"
-
-enum auditclass_kind {
-	AUDITCLASS_NONE,
-	AUDITCLASS_SUDO,	    /* privilege.sudo */
-	AUDITCLASS_SU,		    /* privilege.su */
-	AUDITCLASS_PKEXEC,	    /* privilege.pkexec */
-	AUDITCLASS_AUTH_FAILED,	    /* auth.failed */
-	AUDITCLASS_ACCOUNT_CHANGED, /* account.changed */
-	AUDITCLASS_FILE_CHANGED,    /* file.changed */
-	AUDITCLASS_RULES_CHANGED,   /* audit.rules_changed */
-	AUDITCLASS_MOUNT,	    /* not in SPEC: proposed privilege.mount */
-	AUDITCLASS_MODULE,	    /* not in SPEC: proposed privilege.module */
-	AUDITCLASS_SETUID,	    /* not in SPEC: proposed privilege.setuid */
-	AUDITCLASS_LOGIN, /* no event: a login's ses/addr/hostname/terminal for attribution */
-	_AUDITCLASS_KIND_MAX,
-};
-
-/* The vakt event name of a kind ("privilege.sudo"; proposed names for MOUNT/MODULE/SETUID),
- * NULL for NONE and LOGIN. */
-const char *auditclass_kind_to_event(enum auditclass_kind k);
-
-/*
- * The facts of one classified event. Numbers are AUDITREC_UNSET when absent; strings are NULL
- * when absent, else owned by the struct (auditfacts_done() frees them). Strings are decoded
- * (hex) and raw: no name resolution.
- */
-struct auditfacts {
-	enum auditclass_kind kind;
-	char audit_id[AUDITREC_ID_MAX]; /* "SECONDS.MILLIS:SERIAL" of the deciding record */
-	uint64_t time_usec;		/* audit timestamp of that record */
-	uint32_t auid; /* the person (login uid): never root's 0 stand-in for sudo */
-	uint32_t uid;  /* the process's uid */
-	uint32_t euid; /* SYSCALL only */
-	uint32_t ses;
-	uint32_t pid;
-	char *comm;
-	char *exe;
-	char *command; /* sudo/su/pkexec command, EXECVE/proctitle, or useradd & co. op */
-	char *cwd;
-	char *target_user; /* run-as (sudo/su), the account changed, or the account that failed */
-	char *file;	   /* file.changed path; mount target; module name */
-	char *terminal;
-	char *hostname;
-	char *addr;
-	char *key; /* the audit rule key, if any */
-	char *op;  /* op= of the record (PAM:authentication, add_rule, ...) or syscall name */
-	uint32_t target_id; /* account.changed: the id= of the account or group, when given */
-	bool has_result;
-	bool success;
-	bool counts_as_failure; /* auth.failed that counts for failed_auth_burst */
-	bool attribute_change;	/* file.changed: attributes (chmod/chown/setxattr), not contents */
-};
-
-/* Frees the strings of *f and zeroes it; accepts a zeroed struct. */
-void auditfacts_done(struct auditfacts *f);
-
-struct auditclass;
-
-/* A classifier (it keeps a little bounded state: sudo commands waiting for their run-as user,
- * recent failed authentications per process). NULL only on OOM. */
-struct auditclass *auditclass_free(struct auditclass *c);
-struct auditclass *auditclass_new(void) _malloc_(auditclass_free);
-DEFINE_FREEP(struct auditclass, auditclass_free)
-
-/* Feeds one event (borrowed). Returns the number of facts now ready (>= 0) or -ENOMEM. */
-int auditclass_feed(struct auditclass *c, const struct auditevent *ev, uint64_t now_usec);
-
-/*
- * Takes the next ready facts into *ret (caller calls auditfacts_done()). A sudo command waits for
- * the records naming its run-as user for up to 1 s (or until flush_all).
- * Returns 1 with *ret filled, 0 when nothing is ready, -ENOMEM.
- */
-int auditclass_next(struct auditclass *c,
-		    uint64_t now_usec,
-		    bool flush_all,
-		    struct auditfacts *ret);
-
-/* When held facts will be released without further input; UINT64_MAX when none. */
-uint64_t auditclass_next_deadline(const struct auditclass *c);
-
-/* Facts dropped because the caller did not take them (more than 64 waiting). */
-uint64_t auditclass_dropped(const struct auditclass *c);
-
-/* ---- Bursts of failed authentication ------------------------------------------------------ */
-
-/*
- * failed_auth_burst = COUNT/WINDOW, per account (the acct= string). A failure at time t "meets
- * the threshold" when it and the COUNT-1 failures before it for that account all lie within
- * WINDOW (t - oldest <= WINDOW). A burst is reported on the failure that meets the threshold when
- * the account's previous failure did not: failures that keep arriving at or above the rate stay
- * in the same burst (one auth.burst), and a new burst starts only after the rate has dropped
- * (a failure that does not meet the threshold, or WINDOW passing without COUNT failures).
- */
-#define AUTHBURST_MAX_COUNT 1000
-
-struct authburst;
-
-/* count 1..AUTHBURST_MAX_COUNT, window > 0, max_accounts > 0 (when more accounts are tracked the
- * one with the oldest last failure is forgotten, counted). Returns 0 or -EINVAL/-ENOMEM. */
-int authburst_new(unsigned count,
-		  uint64_t window_usec,
-		  size_t max_accounts,
-		  struct authburst **ret);
-struct authburst *authburst_free(struct authburst *b);
-DEFINE_FREEP(struct authburst, authburst_free)
-
-/* Records one failure for account at now_usec (the audit time; not going backwards is assumed,
- * earlier times are treated as now). Returns 1 when this failure starts a burst (report
- * auth.burst; *ret_failures, if not NULL, is the number of failures within the window), 0 when
- * not, -ENOMEM. */
-int authburst_add(struct authburst *b,
-		  const char *account,
-		  uint64_t now_usec,
-		  unsigned *ret_failures);
-
-/* Accounts forgotten because max_accounts was reached. */
-uint64_t authburst_evicted(const struct authburst *b);

@@ -378,7 +378,7 @@ const char *config_mode_to_string(enum config_mode m)
 	return mode_names[m];
 }
 
-const char *storage_action_to_string(enum storage_action a)
+const char *config_action_to_string(enum storage_action a)
 {
 	if ((size_t)a >= ELEMENTSOF(action_names))
 		return NULL;

@@ -133,7 +133,7 @@ bool config_storage_class(const struct config *c, uint8_t cls);
 
 /* Names for the enums, as written in vakt.conf. */
 const char *config_mode_to_string(enum config_mode m);
-const char *storage_action_to_string(enum storage_action a);
+const char *config_action_to_string(enum storage_action a);
 
 /* "FILE:LINE" of a place, or "built-in default". Writes into buf of size n; returns buf. */
 const char *config_place_format(const struct config_place *p, char *buf, size_t n);

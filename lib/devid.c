@@ -181,14 +181,14 @@ parse_device(struct devid_descriptors *d, const uint8_t *p, size_t n, const char
 
 int devid_parse_descriptors(const uint8_t *buf,
 			    size_t len,
-			    struct devid_descriptors *ret,
+			    struct devid_descriptors *ret_descriptors,
 			    const char **reterr_reason)
 {
 	_cleanup_free_ struct devid_descriptors *d = NULL;
 	size_t off;
 
 	assert(buf || len == 0);
-	assert(ret);
+	assert(ret_descriptors);
 
 	d = calloc(1, sizeof(*d));
 	if (!d)
@@ -214,7 +214,7 @@ int devid_parse_descriptors(const uint8_t *buf,
 	if (d->n_configs < d->n_configs_declared)
 		return bad(reterr_reason, "fewer configurations than bNumConfigurations");
 
-	*ret = *d;
+	*ret_descriptors = *d;
 	return 0;
 }
 
@@ -367,14 +367,14 @@ static size_t utf8_sequence(const unsigned char *s, size_t n, bool *ret_wanted)
 	return k;
 }
 
-int devid_sanitize_string(const char *raw, size_t len, char **ret)
+int devid_sanitize_string(const char *raw, size_t len, char **ret_string)
 {
 	const unsigned char *s = (const unsigned char *)raw;
 	size_t start = 0, end = len, w = 0;
 	char *out;
 
 	assert(raw || len == 0);
-	assert(ret);
+	assert(ret_string);
 
 	while (start < end && is_space(s[start]))
 		start++;
@@ -409,7 +409,7 @@ int devid_sanitize_string(const char *raw, size_t len, char **ret)
 	}
 	out[w] = '\0';
 
-	*ret = out;
+	*ret_string = out;
 	return 0;
 }
 

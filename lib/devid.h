@@ -74,19 +74,19 @@ struct devid_descriptors {
 };
 
 /*
- * Parses the sysfs "descriptors" attribute (buf, len bytes, borrowed). On success fills *ret and
- * returns 0. Returns -EBADMSG for anything malformed (truncated device descriptor, a descriptor
- * with bLength < 2 or running past its configuration, wTotalLength beyond the buffer or smaller
- * than the configuration descriptor, more configurations than declared or than
- * DEVID_MAX_CONFIGS, more interfaces or endpoints than the limits, trailing bytes) and then
- * *reterr_reason (may be NULL) points to a static English explanation. *ret is written only on
- * success. A bNumInterfaces or bNumEndpoints that disagrees with the descriptors present is not
- * an error: the descriptors present are what the kernel binds drivers to, so they are recorded.
+ * Parses the sysfs "descriptors" attribute (buf, len bytes, borrowed). On success fills
+ * *ret_descriptors and returns 0. Returns -EBADMSG for anything malformed (truncated device
+ * descriptor, a descriptor with bLength < 2 or running past its configuration, wTotalLength beyond
+ * the buffer or smaller than the configuration descriptor, more configurations than declared or
+ * than DEVID_MAX_CONFIGS, more interfaces or endpoints than the limits, trailing bytes) and then
+ * *reterr_reason (may be NULL) points to a static English explanation. *ret_descriptors is written
+ * only on success. A bNumInterfaces or bNumEndpoints that disagrees with the descriptors present is
+ * not an error: the descriptors present are what the kernel binds drivers to, so they are recorded.
  * Returns -ENOMEM when out of memory.
  */
 int devid_parse_descriptors(const uint8_t *buf,
 			    size_t len,
-			    struct devid_descriptors *ret,
+			    struct devid_descriptors *ret_descriptors,
 			    const char **reterr_reason);
 
 /*
@@ -137,9 +137,9 @@ int devid_parse_hex4(const char *s, char dst[static 5]);
  * hold any byte, need not be NUL-terminated). Trailing newline and surrounding white space are
  * dropped; valid printable UTF-8 is kept; control characters, DEL, invalid UTF-8 and non-characters
  * become '?'; the result is cut at DEVID_STRING_MAX bytes on a character boundary. Returns 0 and
- * *ret (caller frees; may be ""), or -ENOMEM.
+ * *ret_string (caller frees; may be ""), or -ENOMEM.
  */
-int devid_sanitize_string(const char *raw, size_t len, char **ret);
+int devid_sanitize_string(const char *raw, size_t len, char **ret_string);
 
 /*
  * Whether interface number (of configuration config_value; 0 = any configuration) gets the

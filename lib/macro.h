@@ -76,3 +76,10 @@ static inline void fclosep(FILE **f)
 #define USEC_PER_MINUTE (UINT64_C(60) * USEC_PER_SEC)
 #define USEC_PER_HOUR	(UINT64_C(60) * USEC_PER_MINUTE)
 #define USEC_PER_DAY	(UINT64_C(24) * USEC_PER_HOUR)
+
+/* Exit codes of vaktd and vaktctl (SPEC.md), besides EXIT_SUCCESS. */
+enum {
+	EXIT_INVALID = 1,     /* invalid config or usage; vaktctl: also a refused request */
+	EXIT_RUNTIME = 2,     /* vaktd: runtime failure at start */
+	EXIT_UNREACHABLE = 2, /* vaktctl: the daemon cannot be reached */
+};

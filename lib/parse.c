@@ -20,8 +20,8 @@ static bool is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
-/* Reads decimal digits at *p into *ret; -EINVAL when there are none, -ERANGE on overflow. */
-static int parse_digits(const char **p, uint64_t *ret)
+/* Reads decimal digits at *p into *ret_value; -EINVAL when there are none, -ERANGE on overflow. */
+static int parse_digits(const char **p, uint64_t *ret_value)
 {
 	const char *s = *p;
 	uint64_t v = 0;
@@ -36,7 +36,7 @@ static int parse_digits(const char **p, uint64_t *ret)
 		v = v * 10 + d;
 	}
 	*p = s;
-	*ret = v;
+	*ret_value = v;
 	return 0;
 }
 
@@ -162,29 +162,30 @@ int parse_list(const char *s, char ***ret_list, const char **reterr_why)
 	return 0;
 }
 
-int parse_enum(const char *s, const char *const *names, int n, int *ret, const char **reterr_why)
+int parse_enum(
+	const char *s, const char *const *names, int n, int *ret_value, const char **reterr_why)
 {
 	for (int i = 0; i < n; i++)
 		if (names[i] && streq(s, names[i])) {
-			*ret = i;
+			*ret_value = i;
 			return 0;
 		}
 	*reterr_why = "unknown value";
 	return -EINVAL;
 }
 
-int parse_bool(const char *s, bool *ret, const char **reterr_why)
+int parse_bool(const char *s, bool *ret_value, const char **reterr_why)
 {
 	static const char *const yes[] = { "yes", "true", "on", "1" };
 	static const char *const no[] = { "no", "false", "off", "0" };
 
 	for (size_t i = 0; i < ELEMENTSOF(yes); i++) {
 		if (streq(s, yes[i])) {
-			*ret = true;
+			*ret_value = true;
 			return 0;
 		}
 		if (streq(s, no[i])) {
-			*ret = false;
+			*ret_value = false;
 			return 0;
 		}
 	}
@@ -192,7 +193,8 @@ int parse_bool(const char *s, bool *ret, const char **reterr_why)
 	return -EINVAL;
 }
 
-int parse_uint(const char *s, unsigned min, unsigned max, unsigned *ret, const char **reterr_why)
+int parse_uint(
+	const char *s, unsigned min, unsigned max, unsigned *ret_value, const char **reterr_why)
 {
 	const char *p = s;
 	uint64_t v;
@@ -207,7 +209,7 @@ int parse_uint(const char *s, unsigned min, unsigned max, unsigned *ret, const c
 		*reterr_why = "number out of range";
 		return -ERANGE;
 	}
-	*ret = (unsigned)v;
+	*ret_value = (unsigned)v;
 	return 0;
 }
 

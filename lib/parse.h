@@ -13,14 +13,16 @@ int parse_duration(const char *s, uint64_t *ret_usec, const char **reterr_why);
 /* Comma-separated list; items trimmed; empty string = empty list; empty items are an error. */
 int parse_list(const char *s, char ***ret_list, const char **reterr_why);
 
-/* One of names[0..n-1] (exact, case-sensitive); *ret is the index. */
-int parse_enum(const char *s, const char *const *names, int n, int *ret, const char **reterr_why);
+/* One of names[0..n-1] (exact, case-sensitive); *ret_value is the index. */
+int parse_enum(
+	const char *s, const char *const *names, int n, int *ret_value, const char **reterr_why);
 
 /* yes/no/true/false/on/off/1/0. */
-int parse_bool(const char *s, bool *ret, const char **reterr_why);
+int parse_bool(const char *s, bool *ret_value, const char **reterr_why);
 
 /* "COUNT/DURATION", e.g. "5/5min"; COUNT >= 1, DURATION > 0. */
 int parse_rate(const char *s, unsigned *ret_count, uint64_t *ret_usec, const char **reterr_why);
 
 /* Unsigned decimal in [min, max]. */
-int parse_uint(const char *s, unsigned min, unsigned max, unsigned *ret, const char **reterr_why);
+int parse_uint(
+	const char *s, unsigned min, unsigned max, unsigned *ret_value, const char **reterr_why);

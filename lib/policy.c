@@ -232,15 +232,17 @@ static bool in_any_group(char *const *person_groups, char *const *groups)
 }
 
 /* The grant of the person's groups; false when they grant nothing. */
-static bool
-group_grant(const struct config *c, const struct policy_person *person, struct policy_verdict *ret)
+static bool group_grant(const struct config *c,
+			const struct policy_person *person,
+			struct policy_verdict *ret_verdict)
 {
 	if (!person || !person->present || !person->groups)
 		return false;
 
 	if (in_any_group(person->groups, c->storage.read_write_groups)) {
-		*ret = (struct policy_verdict){
+		*ret_verdict = (struct policy_verdict){
 			.action = STORAGE_ACTION_ALLOW,
+			.step = POLICY_STEP_READ_WRITE_GROUPS,
 			.rule_name = "read_write_groups",
 			.place = c->storage.read_write_groups_place,
 			.reason = "the person at the seat is in a read-write group",
@@ -248,8 +250,9 @@ group_grant(const struct config *c, const struct policy_person *person, struct p
 		return true;
 	}
 	if (in_any_group(person->groups, c->storage.read_only_groups)) {
-		*ret = (struct policy_verdict){
+		*ret_verdict = (struct policy_verdict){
 			.action = STORAGE_ACTION_READ_ONLY,
+			.step = POLICY_STEP_READ_ONLY_GROUPS,
 			.rule_name = "read_only_groups",
 			.place = c->storage.read_only_groups_place,
 			.reason = "the person at the seat is in a read-only group",
@@ -271,6 +274,7 @@ static void decide_grants(const struct policy *p,
 
 	*ret_verdict = (struct policy_verdict){
 		.action = c->storage.default_action,
+		.step = POLICY_STEP_DEFAULT,
 		.rule_name = "default",
 		.place = c->storage.default_place,
 		.reason = "no named rule or group grants more than the default",
@@ -283,6 +287,7 @@ static void decide_grants(const struct policy *p,
 	if (rule && rank(rule->mode) >= rank(ret_verdict->action))
 		*ret_verdict = (struct policy_verdict){
 			.action = rule->mode,
+			.step = POLICY_STEP_RULE,
 			.rule_name = rule->name,
 			.place = rule->place,
 			.rule = rule,
@@ -295,19 +300,20 @@ static void decide_grants(const struct policy *p,
 int policy_decide(const struct policy *p,
 		  const struct devid *id,
 		  const struct policy_person *person,
-		  struct policy_verdict *ret)
+		  struct policy_verdict *ret_verdict)
 {
 	const struct config *c;
 	bool nobody;
 
 	assert(p);
 	assert(id);
-	assert(ret);
+	assert(ret_verdict);
 
 	c = p->config;
 	if (!devid_is_storage(id, c)) {
-		*ret = (struct policy_verdict){
+		*ret_verdict = (struct policy_verdict){
 			.action = STORAGE_ACTION_ALLOW,
+			.step = POLICY_STEP_NON_STORAGE,
 			.rule_name = "non-storage",
 			.reason = "the device has no storage interface",
 		};
@@ -316,9 +322,10 @@ int policy_decide(const struct policy *p,
 
 	nobody = !person || !person->present;
 	if (c->storage.while_locked == WHILE_LOCKED_BLOCK && (nobody || person->locked)) {
-		*ret = (struct policy_verdict){
+		*ret_verdict = (struct policy_verdict){
 			.action = STORAGE_ACTION_BLOCK,
 			.storage = true,
+			.step = POLICY_STEP_WHILE_LOCKED,
 			.rule_name = "while_locked",
 			.place = c->storage.while_locked_place,
 			.reason = nobody ? "nobody is logged in at the seat"
@@ -327,9 +334,14 @@ int policy_decide(const struct policy *p,
 		return 0;
 	}
 
-	decide_grants(p, id, person, ret);
-	ret->storage = true;
+	decide_grants(p, id, person, ret_verdict);
+	ret_verdict->storage = true;
 	return 0;
+}
+
+bool policy_verdict_follows_seat(const struct policy_verdict *v)
+{
+	return v->storage && v->step != POLICY_STEP_WHILE_LOCKED;
 }
 
 bool policy_needs_person(const struct policy *p)

@@ -54,7 +54,18 @@ struct policy_person {
 	bool locked;   /* that session is locked */
 };
 
+/* Which step of the precedence above decided. */
+enum policy_step {
+	POLICY_STEP_NON_STORAGE,
+	POLICY_STEP_WHILE_LOCKED,
+	POLICY_STEP_RULE,
+	POLICY_STEP_READ_WRITE_GROUPS,
+	POLICY_STEP_READ_ONLY_GROUPS,
+	POLICY_STEP_DEFAULT,
+};
+
 struct policy_verdict {
+	enum policy_step step;
 	enum storage_action action; /* for the storage interfaces */
 	bool storage;		    /* the device has storage interfaces (else action is ALLOW) */
 	/* What decided: "non-storage", "while_locked", a rule name, "read_write_groups",
@@ -78,13 +89,13 @@ struct policy *policy_new(const struct config *c) _malloc_(policy_free);
 const struct config *policy_config(const struct policy *p);
 
 /*
- * Decides device id (borrowed) for person (borrowed; NULL = nobody at the seat). Fills *ret
+ * Decides device id (borrowed) for person (borrowed; NULL = nobody at the seat). Fills *ret_verdict
  * (pointers in it borrow from the config and stay valid as long as it). Returns 0.
  */
 int policy_decide(const struct policy *p,
 		  const struct devid *id,
 		  const struct policy_person *person,
-		  struct policy_verdict *ret);
+		  struct policy_verdict *ret_verdict);
 
 /*
  * Whether policy_decide() can depend on the person at the seat: while_locked = block, or
@@ -93,6 +104,15 @@ int policy_decide(const struct policy *p,
  * only.
  */
 bool policy_needs_person(const struct policy *p);
+
+/*
+ * Whether a present device decided by v is decided again when another person, or nobody, comes
+ * to its seat (a user switch, a logout): rights belong to the person at the seat, so a device
+ * granted to one person must not stay granted to the next. False for a device without storage
+ * and for one held back by while_locked: such a device arrived while nobody was there to see it
+ * arrive, and stays blocked until it is plugged in again.
+ */
+bool policy_verdict_follows_seat(const struct policy_verdict *v);
 
 /*
  * The action for interface number (configuration config_value, 0 = any) of device id, given the

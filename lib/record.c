@@ -168,7 +168,7 @@ size_t record_n_fields(const struct record *r)
 	return r->n_fields;
 }
 
-int record_to_iovec(const struct record *r, struct iovec **ret)
+int record_to_iovec(const struct record *r, struct iovec **ret_iov)
 {
 	struct iovec *iov = calloc(r->n_fields, sizeof(struct iovec));
 
@@ -178,7 +178,7 @@ int record_to_iovec(const struct record *r, struct iovec **ret)
 		iov[i].iov_base = r->fields[i];
 		iov[i].iov_len = strlen(r->fields[i]);
 	}
-	*ret = iov;
+	*ret_iov = iov;
 	return (int)r->n_fields;
 }
 

@@ -55,6 +55,6 @@ int record_write_json(const struct record *r, FILE *f);
  * Returns 0 or -errno. */
 int record_write_console(const struct record *r, FILE *f);
 
-/* Builds "NAME=value" iovecs (PRIORITY included) pointing into r; *ret (caller frees the array
+/* Builds "NAME=value" iovecs (PRIORITY included) pointing into r; *ret_iov (caller frees the array
  * only) stays valid while r is unchanged. Returns the count or -ENOMEM. */
-int record_to_iovec(const struct record *r, struct iovec **ret);
+int record_to_iovec(const struct record *r, struct iovec **ret_iov);

@@ -8,7 +8,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "auditasm.h"
+#include "auditclass.h"
 #include "auditrec.h"
+#include "authburst.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -32,15 +35,15 @@ static void check_record(const char *text, size_t len, int type)
 static void
 drain(struct auditasm *a, struct auditclass *c, struct authburst *b, uint64_t now, bool all)
 {
-	const struct auditevent *ev;
-	struct auditfacts f = { 0 };
+	const struct auditasm_event *ev;
+	struct auditclass_facts f = { 0 };
 
 	while ((ev = auditasm_next(a, now, all)))
 		(void)auditclass_feed(c, ev, now);
 	while (auditclass_next(c, now, all, &f) > 0) {
 		if (f.counts_as_failure && f.target_user)
 			(void)authburst_add(b, f.target_user, f.time_usec, NULL);
-		auditfacts_done(&f);
+		auditclass_facts_done(&f);
 	}
 }
 

@@ -1,5 +1,5 @@
 #!/bin/bash
-# systemd/vakt.catalog: journalctl accepts it and it explains every MESSAGE_ID of daemon/events.c.
+# systemd/vakt.catalog: journalctl accepts it and it explains every MESSAGE_ID of lib/events.c.
 # Needs only journalctl (no root, no running journald): works on a private --root.
 . "$(dirname "$0")/lib.sh"
 
@@ -8,10 +8,10 @@ catalog=$SRC_DIR/systemd/vakt.catalog
 [ -f "$catalog" ] || fail "$catalog missing"
 
 # The IDs as the daemon emits them, taken from the source.
-mapfile -t ids < <(grep -oE '"[0-9a-f]{32}"' "$SRC_DIR/daemon/events.c" | tr -d '"')
-[ ${#ids[@]} -ge 21 ] || fail "found only ${#ids[@]} MESSAGE_IDs in daemon/events.c"
+mapfile -t ids < <(grep -oE '"[0-9a-f]{32}"' "$SRC_DIR/lib/events.c" | tr -d '"')
+[ ${#ids[@]} -ge 21 ] || fail "found only ${#ids[@]} MESSAGE_IDs in lib/events.c"
 dups=$(printf '%s\n' "${ids[@]}" | sort | uniq -d)
-[ -z "$dups" ] || fail "MESSAGE_ID used twice in daemon/events.c: $dups"
+[ -z "$dups" ] || fail "MESSAGE_ID used twice in lib/events.c: $dups"
 
 # journalctl accepts nearly anything (a bad "--" line becomes text), so check the shape here:
 # "-- ID", "Key: value" header lines, one blank line, text; @FIELD@ names valid journal fields.

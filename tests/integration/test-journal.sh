@@ -1,6 +1,6 @@
 #!/bin/bash
 # --log-target journal against a real systemd-journald: the policy.loaded record comes back from
-# the journal with SYSLOG_IDENTIFIER, MESSAGE, MESSAGE_ID (the one in daemon/events.c), PRIORITY,
+# the journal with SYSLOG_IDENTIFIER, MESSAGE, MESSAGE_ID (the one in lib/events.c), PRIORITY,
 # VAKT_EVENT, and exactly the fields --log-target json prints for the same start.
 #
 # Needs root. Standalone journald has fixed paths (/run/systemd/journal, /run/log/journal,
@@ -77,12 +77,12 @@ mode = off
 C
 chown root:root "$conf"
 
-# MESSAGE_ID of an event, from the table in daemon/events.c.
-message_id() { grep -A3 "\[$1\]" "$SRC_DIR/daemon/events.c" | grep -oE '[0-9a-f]{32}'; }
+# MESSAGE_ID of an event, from the table in lib/events.c.
+message_id() { grep -A3 "\[$1\]" "$SRC_DIR/lib/events.c" | grep -oE '[0-9a-f]{32}'; }
 loaded_id=$(message_id EVENT_POLICY_LOADED)
 invalid_id=$(message_id EVENT_POLICY_INVALID)
 if [ ${#loaded_id} -ne 32 ] || [ ${#invalid_id} -ne 32 ]; then
-	fail "cannot find the MESSAGE_IDs in daemon/events.c"
+	fail "cannot find the MESSAGE_IDs in lib/events.c"
 fi
 
 # journalctl prints nothing until the record is there.

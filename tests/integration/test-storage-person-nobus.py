@@ -1,7 +1,7 @@
 # Without a usable logind vaktd still decides every device at once, as "nobody at the seat":
 # no system bus at all (the socket is missing), a bus whose daemon is stopped (SIGSTOP: connect
 # succeeds, nothing ever answers), and a logind that hangs in GetSeat. Each decision must come
-# within the lookup's time limit (1 s, see daemon/seat.c) plus slack, never after sd-bus's 25 s
+# within the lookup's time limit (1 s, see daemon/storage-seat.c) plus slack, never after sd-bus's 25 s
 # default.
 import os
 import signal

@@ -18,8 +18,16 @@ step clang-format
 clang-format --dry-run -Werror $SRC || rc=1
 
 step "lib/ includes nothing from daemon/ nor event, bus or udev headers"
-if grep -nE '#include *[<"](\.\./daemon/|systemd/sd-event\.h|systemd/sd-bus\.h|libudev\.h|log\.h|manager\.h|events\.h)' lib/*.[ch]; then
+if grep -nE '#include *[<"](\.\./daemon/|systemd/sd-event\.h|systemd/sd-bus\.h|libudev\.h|log\.h|manager\.h|part\.h)' lib/*.[ch]; then
 	echo "lib/ must stay free of daemon/, sd-event, sd-bus and libudev (STYLE.md)"
+	rc=1
+fi
+
+step "layout: daemon/ files named by part, one prefix per lib/ header"
+/usr/bin/python3 tests/tools/layout.py || rc=1
+
+step "no test includes a .c file (unit tests link libvakt.a and the objects they test)"
+if grep -nE '#include *"[^"]*\.c"' tests/unit/*.c tests/fuzz/*.c; then
 	rc=1
 fi
 

@@ -5,7 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auditasm.h"
+#include "auditclass.h"
 #include "auditrec.h"
+#include "authburst.h"
 #include "macro.h"
 
 /*
@@ -29,11 +32,11 @@ static void put_num(FILE *f, const char *name, uint32_t v)
 }
 
 /* One readable line per facts: the golden format. */
-static void facts_print(FILE *f, const struct auditfacts *x)
+static void facts_print(FILE *f, const struct auditclass_facts *x)
 {
-	const char *ev = auditclass_kind_to_event(x->kind);
+	const struct event_info *ev = event_info(auditclass_kind_to_event(x->kind));
 
-	(void)fprintf(f, "%s id=%s", ev ? ev : "login", x->audit_id);
+	(void)fprintf(f, "%s id=%s", ev ? ev->name : "login", x->audit_id);
 	put_num(f, "auid", x->auid);
 	put_num(f, "uid", x->uid);
 	put_num(f, "euid", x->euid);
@@ -62,17 +65,17 @@ static void facts_print(FILE *f, const struct auditfacts *x)
 
 static void drain(struct auditclass *c, uint64_t now, bool all, FILE *out)
 {
-	struct auditfacts f = { 0 };
+	struct auditclass_facts f = { 0 };
 
 	while (auditclass_next(c, now, all, &f) > 0) {
 		facts_print(out, &f);
-		auditfacts_done(&f);
+		auditclass_facts_done(&f);
 	}
 }
 
 static void pump(struct auditasm *a, struct auditclass *c, uint64_t now, bool all, FILE *out)
 {
-	const struct auditevent *ev;
+	const struct auditasm_event *ev;
 
 	while ((ev = auditasm_next(a, now, all)))
 		ck_assert_int_ge(auditclass_feed(c, ev, now), 0);
@@ -421,7 +424,7 @@ START_TEST(test_interleaved_events_assembled)
 		REC(1, "EOE", ""),
 	};
 	_cleanup_(auditasm_freep) struct auditasm *a = auditasm_new(NULL);
-	const struct auditevent *ev;
+	const struct auditasm_event *ev;
 
 	for (size_t i = 0; i < ELEMENTSOF(lines); i++)
 		ck_assert_int_eq(auditasm_feed(a, lines[i], strlen(lines[i]), -1, 0), 0);
@@ -433,7 +436,7 @@ START_TEST(test_interleaved_events_assembled)
 	ev = auditasm_next(a, 0, false);
 	ck_assert_uint_eq(ev->id.serial, 1);
 	ck_assert_uint_eq(ev->n_records, 2);
-	ck_assert_ptr_nonnull(auditevent_find(ev, AUDITREC_TYPE_PATH));
+	ck_assert_ptr_nonnull(auditasm_event_find(ev, AUDITREC_TYPE_PATH));
 	ck_assert_ptr_null(auditasm_next(a, 0, false));
 }
 END_TEST
@@ -442,7 +445,7 @@ START_TEST(test_event_without_eoe_flushed_after_max_age)
 {
 	static const char line[] = REC(9, "CONFIG_CHANGE", "op=add_rule key=\"k\" res=1");
 	_cleanup_(auditasm_freep) struct auditasm *a = auditasm_new(NULL);
-	const struct auditevent *ev;
+	const struct auditasm_event *ev;
 
 	ck_assert_int_eq(auditasm_feed(a, line, sizeof(line) - 1, -1, 1000), 0);
 	ck_assert_ptr_null(auditasm_next(a, 1000 + USEC_PER_SEC, false));
@@ -458,7 +461,7 @@ START_TEST(test_user_record_is_whole_event)
 {
 	static const char line[] = REC(4, "USER_AUTH", "pid=1 msg='op=x res=failed'");
 	_cleanup_(auditasm_freep) struct auditasm *a = auditasm_new(NULL);
-	const struct auditevent *ev;
+	const struct auditasm_event *ev;
 
 	ck_assert_int_eq(auditasm_feed(a, line, sizeof(line) - 1, -1, 0), 0);
 	ev = auditasm_next(a, 0, false);
@@ -598,7 +601,7 @@ START_TEST(test_sudo_without_run_as_records_released_after_hold)
 				       "res=success'");
 	_cleanup_(auditasm_freep) struct auditasm *a = auditasm_new(NULL);
 	_cleanup_(auditclass_freep) struct auditclass *c = auditclass_new();
-	struct auditfacts f = { 0 };
+	struct auditclass_facts f = { 0 };
 
 	ck_assert_int_eq(auditasm_feed(a, line, sizeof(line) - 1, -1, 0), 0);
 	ck_assert_int_eq(auditclass_feed(c, auditasm_next(a, 0, false), 0), 0);
@@ -608,7 +611,7 @@ START_TEST(test_sudo_without_run_as_records_released_after_hold)
 	ck_assert_int_eq(f.kind, AUDITCLASS_SUDO);
 	ck_assert_ptr_null(f.target_user);
 	ck_assert_str_eq(f.command, "id");
-	auditfacts_done(&f);
+	auditclass_facts_done(&f);
 }
 END_TEST
 

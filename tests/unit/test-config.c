@@ -229,10 +229,10 @@ END_TEST
 
 START_TEST(test_enum_names_round_trip)
 {
-	ck_assert_str_eq(storage_action_to_string(STORAGE_ACTION_BLOCK), "block");
-	ck_assert_str_eq(storage_action_to_string(STORAGE_ACTION_READ_ONLY), "read-only");
-	ck_assert_str_eq(storage_action_to_string(STORAGE_ACTION_ALLOW), "allow");
-	ck_assert_ptr_null(storage_action_to_string((enum storage_action)99));
+	ck_assert_str_eq(config_action_to_string(STORAGE_ACTION_BLOCK), "block");
+	ck_assert_str_eq(config_action_to_string(STORAGE_ACTION_READ_ONLY), "read-only");
+	ck_assert_str_eq(config_action_to_string(STORAGE_ACTION_ALLOW), "allow");
+	ck_assert_ptr_null(config_action_to_string((enum storage_action)99));
 	ck_assert_ptr_null(config_mode_to_string((enum config_mode)99));
 }
 END_TEST

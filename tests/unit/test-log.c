@@ -1,11 +1,8 @@
 /*
- * daemon/log.c through its json and console targets. Unit tests link only lib/ and events.o, so
- * log.c is compiled into this test directly; the journal target is covered by
- * tests/integration/test-journal.sh against a real journald.
+ * daemon/log.c through its json and console targets (this test links log.o, see the Makefile's
+ * UNIT_OBJ_test-log); the journal target is covered by tests/integration/test-journal.sh against
+ * a real journald.
  */
-/* NOLINTNEXTLINE(bugprone-suspicious-include): on purpose, see above */
-#include "../../daemon/log.c"
-
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
@@ -13,6 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "log.h"
+#include "ratelimit.h"
 #include "strv.h"
 
 /* Output of fd (1 or 2) while a test writes to it: redirected into a temporary file. */
@@ -106,13 +105,16 @@ START_TEST(test_event_carries_table_fields_in_order)
 	struct capture c;
 
 	log_set_target(LOG_TARGET_JSON);
+	struct log_event e;
+
 	capture_begin(&c, 1);
-	log_event(EVENT_STORAGE_BLOCKED,
-		  LOG_FIELD("VAKT_DEVICE_VENDOR_ID=%s", "0951"),
-		  LOG_FIELD_OPT("VAKT_USER", NULL),
-		  LOG_FIELD_OPT("VAKT_SEAT", ""),
-		  LOG_FIELD_OPT("VAKT_TTY", "tty1"),
-		  LOG_MESSAGE("Blocked USB storage device '%s'.", "Stick"));
+	log_event_begin(&e, EVENT_STORAGE_BLOCKED);
+	log_event_addf(&e, "VAKT_DEVICE_VENDOR_ID", "%s", "0951");
+	log_event_add(&e, "VAKT_USER", NULL);
+	log_event_add(&e, "VAKT_SEAT", "");
+	log_event_add(&e, "VAKT_TTY", "tty1");
+	log_event_message(&e, "Blocked USB storage device '%s'.", "Stick");
+	log_event_end(&e);
 	out = capture_end(&c);
 	ck_assert_str_eq(out,
 			 "{\"PRIORITY\":\"5\",\"SYSLOG_IDENTIFIER\":\"vaktd\",\"VAKT_EVENT\":"
@@ -127,16 +129,18 @@ START_TEST(test_event_fields_cannot_override_table_or_be_invalid)
 	_cleanup_free_ char *out = NULL;
 	_cleanup_strv_free_ char **l = NULL;
 	struct capture c;
+	struct log_event e;
 
 	log_set_target(LOG_TARGET_JSON);
 	capture_begin(&c, 1);
-	log_event(EVENT_AUTH_FAILED,
-		  LOG_FIELD("VAKT_EVENT=%s", "storage.allowed"),
-		  LOG_FIELD("PRIORITY=%d", 7),
-		  LOG_FIELD("MESSAGE_ID=%s", "00000000000000000000000000000000"),
-		  LOG_FIELD("SYSLOG_IDENTIFIER=%s", "sshd"),
-		  LOG_FIELD("bad name=%s", "x"),
-		  LOG_FIELD("VAKT_USER=%s", "bob"));
+	log_event_begin(&e, EVENT_AUTH_FAILED);
+	log_event_addf(&e, "VAKT_EVENT", "%s", "storage.allowed");
+	log_event_addf(&e, "PRIORITY", "%d", 7);
+	log_event_addf(&e, "MESSAGE_ID", "%s", "00000000000000000000000000000000");
+	log_event_addf(&e, "SYSLOG_IDENTIFIER", "%s", "sshd");
+	log_event_addf(&e, "bad name", "%s", "x");
+	log_event_addf(&e, "VAKT_USER", "%s", "bob");
+	log_event_end(&e);
 	out = capture_end(&c);
 	l = lines(out);
 	ck_assert_int_eq(strv_length(l), 2);
@@ -148,20 +152,64 @@ START_TEST(test_event_fields_cannot_override_table_or_be_invalid)
 }
 END_TEST
 
-START_TEST(test_event_strv_does_not_free_fields)
+/* A helper adds the fields several records share; a later value replaces an earlier one. */
+static void add_person(struct log_event *e, const char *user)
+{
+	log_event_add(e, "VAKT_USER", user);
+}
+
+START_TEST(test_event_shared_fields_and_replacement)
 {
 	_cleanup_free_ char *out = NULL;
-	char user[] = "VAKT_USER=alice";
-	char *const fields[] = { user, NULL };
 	struct capture c;
+	struct log_event e;
 
 	log_set_target(LOG_TARGET_JSON);
 	capture_begin(&c, 1);
-	log_event_strv(EVENT_PRIVILEGE_SUDO, fields);
+	log_event_begin(&e, EVENT_PRIVILEGE_SUDO);
+	add_person(&e, "bob");
+	add_person(&e, "alice");
+	log_event_end(&e);
 	out = capture_end(&c);
-	ck_assert_str_eq(user, "VAKT_USER=alice");
 	ck_assert_ptr_nonnull(strstr(out, "\"VAKT_USER\":\"alice\""));
+	ck_assert_ptr_null(strstr(out, "bob"));
 	ck_assert_ptr_nonnull(strstr(out, "\"VAKT_EVENT\":\"privilege.sudo\""));
+}
+END_TEST
+
+START_TEST(test_event_long_values_are_kept_whole)
+{
+	_cleanup_free_ char *out = NULL, *big = NULL;
+	struct capture c;
+	struct log_event e;
+
+	big = malloc(5000);
+	ck_assert_ptr_nonnull(big);
+	memset(big, 'x', 4999);
+	big[4999] = '\0';
+	log_set_target(LOG_TARGET_JSON);
+	capture_begin(&c, 1);
+	log_event_begin(&e, EVENT_FILE_CHANGED);
+	log_event_message(&e, "Changed '%s'.", big);
+	log_event_end(&e);
+	out = capture_end(&c);
+	ck_assert_ptr_nonnull(strstr(out, big));
+}
+END_TEST
+
+START_TEST(test_event_discard_writes_nothing)
+{
+	_cleanup_free_ char *out = NULL;
+	struct capture c;
+	struct log_event e;
+
+	log_set_target(LOG_TARGET_JSON);
+	capture_begin(&c, 1);
+	log_event_begin(&e, EVENT_PRIVILEGE_SUDO);
+	log_event_add(&e, "VAKT_USER", "alice");
+	log_event_discard(&e);
+	out = capture_end(&c);
+	ck_assert_str_eq(out, "");
 }
 END_TEST
 
@@ -169,13 +217,16 @@ START_TEST(test_max_level_drops_records_above_it)
 {
 	_cleanup_free_ char *out = NULL;
 	struct capture c;
+	struct log_event e;
 
 	log_set_target(LOG_TARGET_JSON);
 	log_set_max_level(LOG_NOTICE);
 	capture_begin(&c, 1);
 	log_info("dropped");
 	log_debug("dropped");
-	log_event(EVENT_POLICY_LOADED, LOG_FIELD("VAKT_PARTS=%s", "x")); /* LOG_INFO */
+	log_event_begin(&e, EVENT_POLICY_LOADED); /* LOG_INFO */
+	log_event_add(&e, "VAKT_PARTS", "x");
+	log_event_end(&e);
 	log_notice("kept");
 	out = capture_end(&c);
 	ck_assert_str_eq(
@@ -187,12 +238,14 @@ START_TEST(test_console_lists_the_same_fields_on_stderr)
 {
 	_cleanup_free_ char *out = NULL;
 	struct capture c;
+	struct log_event e;
 
 	log_set_target(LOG_TARGET_CONSOLE);
 	capture_begin(&c, 2);
-	log_event(EVENT_POLICY_INVALID,
-		  LOG_FIELD("VAKT_CONFIG_ERRORS=%s", "a.conf:1: x\na.conf:2: y"),
-		  LOG_MESSAGE("The new policy has %d problems.", 2));
+	log_event_begin(&e, EVENT_POLICY_INVALID);
+	log_event_add(&e, "VAKT_CONFIG_ERRORS", "a.conf:1: x\na.conf:2: y");
+	log_event_message(&e, "The new policy has %d problems.", 2);
+	log_event_end(&e);
 	out = capture_end(&c);
 	ck_assert_str_eq(out,
 			 "The new policy has 2 problems. [PRIORITY=4 SYSLOG_IDENTIFIER=vaktd "
@@ -246,7 +299,9 @@ static Suite *log_suite(void)
 	tc = tcase_create("event");
 	tcase_add_test(tc, test_event_carries_table_fields_in_order);
 	tcase_add_test(tc, test_event_fields_cannot_override_table_or_be_invalid);
-	tcase_add_test(tc, test_event_strv_does_not_free_fields);
+	tcase_add_test(tc, test_event_shared_fields_and_replacement);
+	tcase_add_test(tc, test_event_long_values_are_kept_whole);
+	tcase_add_test(tc, test_event_discard_writes_nothing);
 	tcase_add_test(tc, test_console_lists_the_same_fields_on_stderr);
 	suite_add_tcase(s, tc);
 

@@ -134,8 +134,8 @@ static void assert_verdict(const struct policy_verdict *v,
 {
 	ck_assert_msg(v->action == action,
 		      "action %s, expected %s (rule %s)",
-		      storage_action_to_string(v->action),
-		      storage_action_to_string(action),
+		      config_action_to_string(v->action),
+		      config_action_to_string(action),
 		      v->rule_name);
 	ck_assert_str_eq(v->rule_name, rule_name);
 	ck_assert_uint_eq(v->place.line, line);
@@ -401,6 +401,36 @@ START_TEST(test_policy_while_locked_policy_decides_as_usual)
 }
 END_TEST
 
+START_TEST(test_policy_verdict_follows_seat_except_while_locked)
+{
+	_cleanup_(config_freep) struct config *c = test_config();
+	struct policy_verdict v;
+
+	add_rule(c, "approved-stick", "0951", "1666", STICK_SERIAL, STORAGE_ACTION_ALLOW, 10);
+	/* Granted to a person (rule, group, default): decided again for the next person. */
+	decide(c, "stick-kingston-0951-1666", STICK_SERIAL, &carol, &v);
+	ck_assert_int_eq(v.step, POLICY_STEP_RULE);
+	ck_assert(policy_verdict_follows_seat(&v));
+	decide(c, "stick-kingston-0951-1666", NULL, &carol, &v);
+	ck_assert_int_eq(v.step, POLICY_STEP_READ_WRITE_GROUPS);
+	ck_assert(policy_verdict_follows_seat(&v));
+	decide(c, "stick-kingston-0951-1666", NULL, &bob, &v);
+	ck_assert_int_eq(v.step, POLICY_STEP_READ_ONLY_GROUPS);
+	ck_assert(policy_verdict_follows_seat(&v));
+	decide(c, "stick-kingston-0951-1666", NULL, &alice, &v);
+	ck_assert_int_eq(v.step, POLICY_STEP_DEFAULT);
+	ck_assert(policy_verdict_follows_seat(&v));
+	/* Held back by while_locked: stays blocked until plugged in again. */
+	decide(c, "stick-kingston-0951-1666", STICK_SERIAL, &carol_locked, &v);
+	ck_assert_int_eq(v.step, POLICY_STEP_WHILE_LOCKED);
+	ck_assert(!policy_verdict_follows_seat(&v));
+	/* No storage: nothing to re-decide. */
+	decide(c, "keyboard-dell-413c-2107", NULL, &carol, &v);
+	ck_assert_int_eq(v.step, POLICY_STEP_NON_STORAGE);
+	ck_assert(!policy_verdict_follows_seat(&v));
+}
+END_TEST
+
 static bool needs_person(const struct config *c)
 {
 	_cleanup_(policy_freep) struct policy *p = policy_new(c);
@@ -630,6 +660,7 @@ static Suite *policy_suite(void)
 	tcase_add_test(tc, test_policy_named_allow_beats_group);
 	tcase_add_test(tc, test_policy_while_locked_block_overrides_everything);
 	tcase_add_test(tc, test_policy_while_locked_policy_decides_as_usual);
+	tcase_add_test(tc, test_policy_verdict_follows_seat_except_while_locked);
 	tcase_add_test(tc, test_policy_needs_person_only_when_the_person_can_matter);
 	tcase_add_test(tc, test_policy_unparsable_device_gets_storage_decision);
 	tcase_add_test(tc, test_policy_from_loaded_config);

@@ -1,6 +1,12 @@
 #pragma once
 
-/* The events of SPEC.md: one row each in events.c with a fixed MESSAGE_ID and priority. */
+#include <errno.h>
+
+/*
+ * The events of SPEC.md: one row each in events.c with a fixed MESSAGE_ID and priority. Shared by
+ * vaktd (which writes them) and vaktctl (which reads and reports them); every MESSAGE_ID has an
+ * entry in systemd/vakt.catalog.
+ */
 
 enum event_id {
 	EVENT_STORAGE_BLOCKED,
@@ -29,6 +35,7 @@ enum event_id {
 	EVENT_PRIVILEGE_MODULE,
 	EVENT_PRIVILEGE_SETUID,
 	_EVENT_MAX,
+	_EVENT_INVALID = -EINVAL, /* no event (e.g. an audit kind that is not recorded) */
 };
 
 struct event_info {
@@ -37,7 +44,7 @@ struct event_info {
 	int priority;		/* LOG_* */
 };
 
-/* The row of id; id must be < _EVENT_MAX. */
+/* The row of id, or NULL when id is not an event (_EVENT_INVALID, out of range). */
 const struct event_info *event_info(enum event_id id);
 
 /* The id named name, or -ENOENT. */

@@ -2,7 +2,7 @@
  * The storage decision for one USB device, enforced through the kernel's USB authorisation and
  * block read-only switches, and its records.
  *
- * Order of events on real hardware, with the door closed (udev.c):
+ * Order of events on real hardware, with the door closed (storage-part.c):
  *   1. usb_device "add": unauthorised, no interfaces in sysfs; its raw "descriptors" attribute
  *      still lists them. vakt identifies it, asks lib/policy and writes "authorized".
  *   2. usb_interface "add" (only once the device is authorised): created unauthorised where the
@@ -27,9 +27,9 @@
 
 #include "log.h"
 #include "manager.h"
+#include "storage-usbsys.h"
 #include "strv.h"
 #include "udev-util.h"
-#include "usbsys.h"
 
 #define DESCRIPTORS_MAX ((size_t)512 * 1024)
 /* sysfs shows at most a page; a USB string descriptor is at most 126 UTF-16 characters. */
@@ -86,12 +86,12 @@ void storage_forget_all(struct storage *s)
  * same flag itself when the event reaches it (a second line, and the only one where the rule is
  * not installed), and blocks the interface if it cannot.
  */
-static int marker_path(struct storage *s, const char *port, char **ret)
+static int marker_path(struct storage *s, const char *port, char **ret_path)
 {
 	if (!s->marker_dir || strchr(port, '/') || port[0] == '.')
 		return -EINVAL;
-	if (asprintf(ret, "%s/%s", s->marker_dir, port) < 0) {
-		*ret = NULL;
+	if (asprintf(ret_path, "%s/%s", s->marker_dir, port) < 0) {
+		*ret_path = NULL;
 		return -ENOMEM;
 	}
 	return 0;
@@ -135,26 +135,26 @@ void storage_markers_clear(struct storage *s)
 
 /* ---- identity and person -------------------------------------------------------------------- */
 
-/* A string attribute (serial, product, ...) into *ret, sanitised; NULL when it cannot be read.
- * Read directly rather than through libudev, which would also lstat() and fstat() it and keep a
- * copy; like libudev's value, it ends at a NUL. Returns 0 or -ENOMEM. */
-static int string_attr(const char *syspath, const char *attr, char **ret)
+/* A string attribute (serial, product, ...) into *ret_value, sanitised; NULL when it cannot be
+ * read. Read directly rather than through libudev, which would also lstat() and fstat() it and keep
+ * a copy; like libudev's value, it ends at a NUL. Returns 0 or -ENOMEM. */
+static int string_attr(const char *syspath, const char *attr, char **ret_value)
 {
 	_cleanup_free_ uint8_t *raw = NULL;
 	size_t len = 0;
 	int r;
 
-	*ret = NULL;
+	*ret_value = NULL;
 	r = usbsys_read_attr(syspath, attr, STRING_ATTR_MAX, &raw, &len);
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0)
 		return 0;
-	return devid_sanitize_string((const char *)raw, strnlen((const char *)raw, len), ret);
+	return devid_sanitize_string((const char *)raw, strnlen((const char *)raw, len), ret_value);
 }
 
-/* Fills *ret from sysfs. Returns 0, -ENODEV when the device is gone, or -ENOMEM. */
-static int identify(struct udev_device *dev, struct devid *ret)
+/* Fills *ret_id from sysfs. Returns 0, -ENODEV when the device is gone, or -ENOMEM. */
+static int identify(struct udev_device *dev, struct devid *ret_id)
 {
 	const char *syspath = udev_device_get_syspath(dev);
 	_cleanup_free_ struct devid_descriptors *d = NULL;
@@ -200,7 +200,7 @@ static int identify(struct udev_device *dev, struct devid *ret)
 	id.syspath = strdup(syspath);
 	if (!id.port || !id.syspath)
 		goto oom;
-	*ret = id;
+	*ret_id = id;
 	return 0;
 oom:
 	devid_done(&id);
@@ -235,33 +235,6 @@ static void look_up_person(struct storage *s, struct udev_device *dev, struct tr
 
 /* ---- records -------------------------------------------------------------------------------- */
 
-static void add_field(char ***l, const char *name, const char *value)
-{
-	char *f;
-
-	if (!value || !value[0])
-		return;
-	if (asprintf(&f, "%s=%s", name, value) < 0)
-		return;
-	(void)strv_consume(l, f);
-}
-
-static void add_fieldf(char ***l, const char *name, const char *format, ...) _printf_(3, 4);
-
-static void add_fieldf(char ***l, const char *name, const char *format, ...)
-{
-	_cleanup_free_ char *value = NULL;
-	va_list ap;
-	int k;
-
-	va_start(ap, format);
-	k = vasprintf(&value, format, ap);
-	va_end(ap);
-	if (k < 0)
-		return;
-	add_field(l, name, value);
-}
-
 static const char *decision_name(enum storage_action a)
 {
 	return a == STORAGE_ACTION_ALLOW       ? "allow"
@@ -276,36 +249,38 @@ static enum event_id decision_event(enum storage_action a)
 					       : EVENT_STORAGE_BLOCKED;
 }
 
-/* The fields every storage record carries: device, person, rule, mode. */
-static char **base_fields(struct storage *s, const struct tracked_device *t)
+/* Begins a storage record of event id with the fields every one carries: device, person, rule,
+ * mode. */
+static void begin_record(struct storage *s,
+			 const struct tracked_device *t,
+			 enum event_id id,
+			 struct log_event *e)
 {
-	char **l = NULL;
-
-	add_field(&l, "VAKT_DEVICE_VENDOR_ID", t->id.vendor);
-	add_field(&l, "VAKT_DEVICE_PRODUCT_ID", t->id.product);
-	add_field(&l, "VAKT_DEVICE_SERIAL", t->id.serial);
-	add_field(&l, "VAKT_DEVICE_NAME", t->id.name);
-	add_field(&l, "VAKT_DEVICE_MANUFACTURER", t->id.manufacturer);
-	add_field(&l, "VAKT_DEVICE_PORT", t->id.port);
-	add_field(&l, "VAKT_DEVICE_SYSPATH", t->id.syspath);
+	log_event_begin(e, id);
+	log_event_add(e, "VAKT_DEVICE_VENDOR_ID", t->id.vendor);
+	log_event_add(e, "VAKT_DEVICE_PRODUCT_ID", t->id.product);
+	log_event_add(e, "VAKT_DEVICE_SERIAL", t->id.serial);
+	log_event_add(e, "VAKT_DEVICE_NAME", t->id.name);
+	log_event_add(e, "VAKT_DEVICE_MANUFACTURER", t->id.manufacturer);
+	log_event_add(e, "VAKT_DEVICE_PORT", t->id.port);
+	log_event_add(e, "VAKT_DEVICE_SYSPATH", t->id.syspath);
 	if (t->id.descriptors_valid) {
 		char classes[DEVID_CLASS_SUMMARY_MAX];
 
-		add_field(&l,
-			  "VAKT_DEVICE_CLASSES",
-			  devid_class_summary(&t->id.desc, classes, sizeof(classes)));
+		log_event_add(e,
+			      "VAKT_DEVICE_CLASSES",
+			      devid_class_summary(&t->id.desc, classes, sizeof(classes)));
 	}
-	add_field(&l, "VAKT_RULE", t->rule);
-	add_field(&l, "VAKT_SEAT", t->person.seat);
+	log_event_add(e, "VAKT_RULE", t->rule);
+	log_event_add(e, "VAKT_SEAT", t->person.seat);
 	if (t->person.present) {
-		add_field(&l, "VAKT_USER", t->person.user);
-		add_fieldf(&l, "VAKT_UID", "%u", (unsigned)t->person.uid);
-		add_field(&l, "VAKT_SESSION", t->person.session);
-		add_field(&l, "VAKT_TTY", t->person.tty);
-		add_field(&l, "VAKT_REMOTE_HOST", t->person.remote_host);
+		log_event_add(e, "VAKT_USER", t->person.user);
+		log_event_addf(e, "VAKT_UID", "%u", (unsigned)t->person.uid);
+		log_event_add(e, "VAKT_SESSION", t->person.session);
+		log_event_add(e, "VAKT_TTY", t->person.tty);
+		log_event_add(e, "VAKT_REMOTE_HOST", t->person.remote_host);
 	}
-	add_field(&l, "VAKT_MODE", s->enforce ? "enforce" : "observe");
-	return l;
+	log_event_add(e, "VAKT_MODE", s->enforce ? "enforce" : "observe");
 }
 
 static const char *device_label(const struct tracked_device *t)
@@ -323,9 +298,9 @@ static bool composite(const struct storage *s, const struct tracked_device *t);
 /* The decision record. result is NULL (done), "failure" or "observe". */
 static void log_decision(struct storage *s, const struct tracked_device *t, const char *result)
 {
-	_cleanup_strv_free_ char **l = base_fields(s, t);
 	enum storage_action a = t->effective;
 	bool observe = result && streq(result, "observe");
+	struct log_event e;
 	char place[512];
 	const char *what;
 
@@ -333,41 +308,42 @@ static void log_decision(struct storage *s, const struct tracked_device *t, cons
 	       : a == STORAGE_ACTION_READ_ONLY ? "made read-only"
 	       : composite(s, t)	       ? "blocked (its other functions stay usable)"
 					       : "blocked";
-	add_field(&l, "VAKT_DECISION", decision_name(a));
-	add_field(&l, "VAKT_REASON", t->verdict.reason);
-	add_field(&l, "VAKT_RESULT", result ? result : "success");
-	add_fieldf(&l,
-		   "MESSAGE",
-		   "%sUSB storage device '%s' (%s:%s) %s %s for %s at %s, as decided by '%s' (%s).",
-		   observe ? "Observe mode, nothing changed: " : "",
-		   device_label(t),
-		   t->id.vendor,
-		   t->id.product,
-		   observe ? "would have been" : "was",
-		   what,
-		   person_label(t),
-		   t->person.seat,
-		   t->verdict.rule_name ? t->verdict.rule_name : "?",
-		   config_place_format(&t->verdict.place, place, sizeof(place)));
-	log_event_strv(decision_event(a), l);
+	begin_record(s, t, decision_event(a), &e);
+	log_event_add(&e, "VAKT_DECISION", decision_name(a));
+	log_event_add(&e, "VAKT_REASON", t->verdict.reason);
+	log_event_add(&e, "VAKT_RESULT", result ? result : "success");
+	log_event_message(
+		&e,
+		"%sUSB storage device '%s' (%s:%s) %s %s for %s at %s, as decided by '%s' (%s).",
+		observe ? "Observe mode, nothing changed: " : "",
+		device_label(t),
+		t->id.vendor,
+		t->id.product,
+		observe ? "would have been" : "was",
+		what,
+		person_label(t),
+		t->person.seat,
+		t->verdict.rule_name ? t->verdict.rule_name : "?",
+		config_place_format(&t->verdict.place, place, sizeof(place)));
+	log_event_end(&e);
 }
 
 /* A failed switch: the device ends up blocked. */
 static void log_failure(struct storage *s, const struct tracked_device *t, const char *what, int r)
 {
-	_cleanup_strv_free_ char **l = base_fields(s, t);
+	struct log_event e;
 
-	add_field(&l, "VAKT_DECISION", "block");
-	add_field(&l, "VAKT_RESULT", "failure");
-	add_fieldf(&l,
-		   "MESSAGE",
-		   "USB storage device '%s' (%s:%s) stays blocked: vaktd could not %s (%s).",
-		   device_label(t),
-		   t->id.vendor,
-		   t->id.product,
-		   what,
-		   strerror(-r));
-	log_event_strv(EVENT_STORAGE_BLOCKED, l);
+	begin_record(s, t, EVENT_STORAGE_BLOCKED, &e);
+	log_event_add(&e, "VAKT_DECISION", "block");
+	log_event_add(&e, "VAKT_RESULT", "failure");
+	log_event_message(&e,
+			  "USB storage device '%s' (%s:%s) stays blocked: vaktd could not %s (%s).",
+			  device_label(t),
+			  t->id.vendor,
+			  t->id.product,
+			  what,
+			  strerror(-r));
+	log_event_end(&e);
 	log_error_errno(r, "Cannot %s for USB device %s: %m", what, t->syspath);
 }
 
@@ -424,35 +400,6 @@ interface_action(struct storage *s, const struct tracked_device *t, struct udev_
 				       (uint8_t)strtoul(num, NULL, 16));
 }
 
-static int for_each_child(struct storage *s,
-			  struct udev_device *dev,
-			  const char *subsystem,
-			  int (*fn)(struct storage *s, struct udev_device *child))
-{
-	_cleanup_(udev_enumerate_unrefp) struct udev_enumerate *e = NULL;
-	struct udev_list_entry *item;
-
-	e = udev_enumerate_new(s->udev);
-	if (!e || udev_enumerate_add_match_parent(e, dev) < 0 ||
-	    udev_enumerate_add_match_subsystem(e, subsystem) < 0 ||
-	    udev_enumerate_scan_devices(e) < 0)
-		return -ENOMEM;
-	udev_list_entry_foreach(item, udev_enumerate_get_list_entry(e))
-	{
-		_cleanup_(udev_device_unrefp) struct udev_device *child = NULL;
-		const char *syspath = udev_list_entry_get_name(item);
-
-		/* The parent matches too: skipped before building a device for it. */
-		if (!syspath || streq(syspath, udev_device_get_syspath(dev)))
-			continue;
-		child = udev_device_new_from_syspath(s->udev, syspath);
-		if (child && child != dev &&
-		    !streq(udev_device_get_syspath(child), udev_device_get_syspath(dev)))
-			(void)fn(s, child);
-	}
-	return 0;
-}
-
 int storage_interface_apply(struct storage *s, struct udev_device *intf)
 {
 	struct udev_device *usb =
@@ -498,20 +445,21 @@ static void log_read_only(struct storage *s,
 			  const char *devnode,
 			  const char *result)
 {
-	_cleanup_strv_free_ char **l = base_fields(s, t);
+	struct log_event e;
 
-	add_field(&l, "VAKT_DECISION", "read-only");
-	add_field(&l, "VAKT_FILE", devnode);
-	add_field(&l, "VAKT_RESULT", result);
-	add_fieldf(&l,
-		   "MESSAGE",
-		   "Disk %s of USB storage device '%s' (%s:%s) is read-only%s.",
-		   devnode,
-		   device_label(t),
-		   t->id.vendor,
-		   t->id.product,
-		   streq(result, "simulated") ? " (simulated device, no ioctl possible)" : "");
-	log_event_strv(EVENT_STORAGE_READ_ONLY, l);
+	begin_record(s, t, EVENT_STORAGE_READ_ONLY, &e);
+	log_event_add(&e, "VAKT_DECISION", "read-only");
+	log_event_add(&e, "VAKT_FILE", devnode);
+	log_event_add(&e, "VAKT_RESULT", result);
+	log_event_message(&e,
+			  "Disk %s of USB storage device '%s' (%s:%s) is read-only%s.",
+			  devnode,
+			  device_label(t),
+			  t->id.vendor,
+			  t->id.product,
+			  streq(result, "simulated") ? " (simulated device, no ioctl possible)"
+						     : "");
+	log_event_end(&e);
 }
 
 int storage_block_apply(struct storage *s, struct udev_device *blk)
@@ -608,7 +556,8 @@ static int enforce_device(struct storage *s, struct tracked_device *t, struct ud
 	return 0;
 }
 
-static int tracked_new(struct storage *s, struct udev_device *dev, struct tracked_device **ret)
+static int
+tracked_new(struct storage *s, struct udev_device *dev, struct tracked_device **ret_device)
 {
 	struct tracked_device *t;
 
@@ -622,7 +571,7 @@ static int tracked_new(struct storage *s, struct udev_device *dev, struct tracke
 	}
 	t->next = s->devices;
 	s->devices = t;
-	*ret = t;
+	*ret_device = t;
 	return 0;
 }
 
@@ -715,8 +664,9 @@ int storage_device_apply(struct storage *s, struct udev_device *dev, enum storag
 	if (r < 0)
 		return 0; /* logged, and recorded for storage devices */
 	if (s->enforce) {
-		(void)for_each_child(s, dev, "usb", storage_interface_apply);
-		(void)for_each_child(s, dev, "block", storage_block_apply);
+		(void)storage_foreach_device(
+			s, dev, "usb", "usb_interface", storage_interface_apply);
+		(void)storage_foreach_device(s, dev, "block", NULL, storage_block_apply);
 	}
 
 	if (!t->verdict.storage) {
@@ -739,22 +689,22 @@ int storage_device_apply(struct storage *s, struct udev_device *dev, enum storag
 void storage_device_removed(struct storage *s, const char *syspath)
 {
 	struct tracked_device *t = storage_find(s, syspath);
-	_cleanup_strv_free_ char **l = NULL;
 
 	if (!t)
 		return;
 	storage_marker_remove(s, t->id.port);
 	if (t->verdict.storage) {
-		l = base_fields(s, t);
-		add_field(&l, "VAKT_DECISION", decision_name(t->effective));
-		add_fieldf(&l,
-			   "MESSAGE",
-			   "USB storage device '%s' (%s:%s) was unplugged from port %s.",
-			   device_label(t),
-			   t->id.vendor,
-			   t->id.product,
-			   t->id.port);
-		log_event_strv(EVENT_STORAGE_REMOVED, l);
+		struct log_event e;
+
+		begin_record(s, t, EVENT_STORAGE_REMOVED, &e);
+		log_event_add(&e, "VAKT_DECISION", decision_name(t->effective));
+		log_event_message(&e,
+				  "USB storage device '%s' (%s:%s) was unplugged from port %s.",
+				  device_label(t),
+				  t->id.vendor,
+				  t->id.product,
+				  t->id.port);
+		log_event_end(&e);
 	}
 	remove_tracked(s, t);
 }
@@ -776,11 +726,6 @@ void storage_device_removed(struct storage *s, const char *syspath)
  *     and the person logging in or unlocking did not see it arrive.
  */
 #define RESEAT_DELAY_USEC (50 * USEC_PER_MSEC)
-
-static bool held_by_while_locked(const struct tracked_device *t)
-{
-	return t->verdict.rule_name && streq(t->verdict.rule_name, "while_locked");
-}
 
 static void reseat_one(struct storage *s, const char *syspath)
 {
@@ -815,7 +760,7 @@ static int on_reseat(sd_event_source *source, uint64_t usec, void *userdata)
 	s->reseat = sd_event_source_unref(s->reseat);
 	/* Copied first: deciding may forget a device that vanished meanwhile. */
 	for (const struct tracked_device *t = s->devices; t; t = t->next)
-		if (t->verdict.storage && !held_by_while_locked(t) &&
+		if (policy_verdict_follows_seat(&t->verdict) &&
 		    strv_extend(&paths, t->syspath) < 0) {
 			log_error_errno(-ENOMEM, "Cannot look at the seat again, ignoring: %m");
 			return 0;

@@ -4,7 +4,7 @@
  * what they mean in 50-vakt.rules.
  */
 
-#include "auditrules.h"
+#include "audit-rules.h"
 
 #include <errno.h>
 #include <libaudit.h>

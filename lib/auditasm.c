@@ -1,4 +1,4 @@
-#include "auditrec.h"
+#include "auditasm.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -43,7 +43,7 @@ struct auditasm {
 	uint64_t newest_sec;  /* newest audit time seen, seconds */
 
 	/* The current event as the caller sees it. */
-	struct auditevent event;
+	struct auditasm_event event;
 	struct auditrec *records;
 	size_t records_cap;
 	struct auditrec_field *fields;
@@ -55,9 +55,9 @@ struct auditasm {
 /* A released slot keeps at most this much buffer, so that one huge event does not stay. */
 #define SLOT_KEEP_BYTES 8192
 
-void auditasm_limits_default(struct auditasm_limits *ret)
+void auditasm_limits_default(struct auditasm_limits *ret_limits)
 {
-	*ret = (struct auditasm_limits){
+	*ret_limits = (struct auditasm_limits){
 		.max_pending = 64,
 		.max_records = 64,
 		.max_event_bytes = (size_t)64 * 1024,
@@ -365,7 +365,7 @@ static int event_build(struct auditasm *a, struct slot *s)
 		};
 	}
 
-	a->event = (struct auditevent){
+	a->event = (struct auditasm_event){
 		.id = s->id,
 		.records = a->records,
 		.n_records = s->n_recs,
@@ -412,7 +412,7 @@ static struct slot *take_next(struct auditasm *a, uint64_t now_usec, bool flush_
 	return s;
 }
 
-const struct auditevent *auditasm_next(struct auditasm *a, uint64_t now_usec, bool flush_all)
+const struct auditasm_event *auditasm_next(struct auditasm *a, uint64_t now_usec, bool flush_all)
 {
 	struct slot *s;
 
@@ -444,7 +444,15 @@ uint64_t auditasm_next_deadline(const struct auditasm *a)
 	return a->pending[0]->first_now + a->limits.max_age_usec;
 }
 
-void auditasm_get_stats(const struct auditasm *a, struct auditasm_stats *ret)
+void auditasm_get_stats(const struct auditasm *a, struct auditasm_stats *ret_stats)
 {
-	*ret = a->stats;
+	*ret_stats = a->stats;
+}
+
+const struct auditrec *auditasm_event_find(const struct auditasm_event *ev, int type)
+{
+	for (size_t i = 0; i < ev->n_records; i++)
+		if (ev->records[i].type == type)
+			return &ev->records[i];
+	return NULL;
 }

@@ -1,4 +1,4 @@
-#include "auditrec.h"
+#include "auditclass.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -38,7 +38,7 @@ struct held {
 	uint32_t pid;
 	uint64_t deadline;
 	uint64_t sec; /* audit time */
-	struct auditfacts facts;
+	struct auditclass_facts facts;
 };
 
 struct fail_pid {
@@ -47,7 +47,7 @@ struct fail_pid {
 };
 
 struct auditclass {
-	struct auditfacts ready[READY_MAX];
+	struct auditclass_facts ready[READY_MAX];
 	size_t ready_head, n_ready;
 	struct held held[HELD_MAX];
 	size_t n_held;
@@ -58,27 +58,39 @@ struct auditclass {
 	bool oom; /* a string could not be copied while classifying */
 };
 
-static const char *const kind_events[_AUDITCLASS_KIND_MAX] = {
-	[AUDITCLASS_SUDO] = "privilege.sudo",
-	[AUDITCLASS_SU] = "privilege.su",
-	[AUDITCLASS_PKEXEC] = "privilege.pkexec",
-	[AUDITCLASS_AUTH_FAILED] = "auth.failed",
-	[AUDITCLASS_ACCOUNT_CHANGED] = "account.changed",
-	[AUDITCLASS_FILE_CHANGED] = "file.changed",
-	[AUDITCLASS_RULES_CHANGED] = "audit.rules_changed",
-	[AUDITCLASS_MOUNT] = "privilege.mount",
-	[AUDITCLASS_MODULE] = "privilege.module",
-	[AUDITCLASS_SETUID] = "privilege.setuid",
-};
-
-const char *auditclass_kind_to_event(enum auditclass_kind k)
+enum event_id auditclass_kind_to_event(enum auditclass_kind k)
 {
-	if ((unsigned)k >= _AUDITCLASS_KIND_MAX)
-		return NULL;
-	return kind_events[k];
+	/* No default: -Wswitch names a new kind without an event here. */
+	switch (k) {
+	case AUDITCLASS_SUDO:
+		return EVENT_PRIVILEGE_SUDO;
+	case AUDITCLASS_SU:
+		return EVENT_PRIVILEGE_SU;
+	case AUDITCLASS_PKEXEC:
+		return EVENT_PRIVILEGE_PKEXEC;
+	case AUDITCLASS_AUTH_FAILED:
+		return EVENT_AUTH_FAILED;
+	case AUDITCLASS_ACCOUNT_CHANGED:
+		return EVENT_ACCOUNT_CHANGED;
+	case AUDITCLASS_FILE_CHANGED:
+		return EVENT_FILE_CHANGED;
+	case AUDITCLASS_RULES_CHANGED:
+		return EVENT_AUDIT_RULES_CHANGED;
+	case AUDITCLASS_MOUNT:
+		return EVENT_PRIVILEGE_MOUNT;
+	case AUDITCLASS_MODULE:
+		return EVENT_PRIVILEGE_MODULE;
+	case AUDITCLASS_SETUID:
+		return EVENT_PRIVILEGE_SETUID;
+	case AUDITCLASS_NONE:
+	case AUDITCLASS_LOGIN:
+	case _AUDITCLASS_KIND_MAX:
+		break;
+	}
+	return _EVENT_INVALID;
 }
 
-void auditfacts_done(struct auditfacts *f)
+void auditclass_facts_done(struct auditclass_facts *f)
 {
 	free(f->comm);
 	free(f->exe);
@@ -91,7 +103,7 @@ void auditfacts_done(struct auditfacts *f)
 	free(f->addr);
 	free(f->key);
 	free(f->op);
-	*f = (struct auditfacts){ 0 };
+	*f = (struct auditclass_facts){ 0 };
 }
 
 struct auditclass *auditclass_free(struct auditclass *c)
@@ -99,9 +111,9 @@ struct auditclass *auditclass_free(struct auditclass *c)
 	if (!c)
 		return NULL;
 	for (size_t i = 0; i < c->n_ready; i++)
-		auditfacts_done(&c->ready[(c->ready_head + i) % READY_MAX]);
+		auditclass_facts_done(&c->ready[(c->ready_head + i) % READY_MAX]);
 	for (size_t i = 0; i < c->n_held; i++)
-		auditfacts_done(&c->held[i].facts);
+		auditclass_facts_done(&c->held[i].facts);
 	free(c);
 	return NULL;
 }
@@ -194,7 +206,7 @@ static bool exe_is(const char *exe, const char *name)
 }
 
 /* res=success|failed (user space), res=1|0 (CONFIG_CHANGE), success=yes|no (SYSCALL). */
-static void set_result(struct auditfacts *f, const struct auditrec *r)
+static void set_result(struct auditclass_facts *f, const struct auditrec *r)
 {
 	const struct auditrec_field *res = auditrec_find(r, "res");
 
@@ -233,11 +245,11 @@ static bool key_has_role(const char *key, const char *role)
 
 /* The facts every kind shares, from the deciding record r (and the SYSCALL, if any). */
 static void facts_common(struct auditclass *c,
-			 struct auditfacts *f,
+			 struct auditclass_facts *f,
 			 enum auditclass_kind kind,
 			 const struct auditrec *r)
 {
-	*f = (struct auditfacts){
+	*f = (struct auditclass_facts){
 		.kind = kind,
 		.time_usec = r->id.sec * USEC_PER_SEC + (uint64_t)r->id.msec * USEC_PER_MSEC,
 		.auid = field_u32(r, "auid"),
@@ -262,17 +274,17 @@ static void facts_common(struct auditclass *c,
 
 /* ---- Output queue and held facts ---------------------------------------------------------- */
 
-static void ready_push(struct auditclass *c, struct auditfacts *f)
+static void ready_push(struct auditclass *c, struct auditclass_facts *f)
 {
 	if (c->n_ready == READY_MAX) {
-		auditfacts_done(&c->ready[c->ready_head]);
+		auditclass_facts_done(&c->ready[c->ready_head]);
 		c->ready_head = (c->ready_head + 1) % READY_MAX;
 		c->n_ready--;
 		c->dropped++;
 	}
 	c->ready[(c->ready_head + c->n_ready) % READY_MAX] = *f;
 	c->n_ready++;
-	*f = (struct auditfacts){ 0 };
+	*f = (struct auditclass_facts){ 0 };
 }
 
 static void held_release(struct auditclass *c, size_t i)
@@ -290,7 +302,8 @@ static struct held *held_find(struct auditclass *c, enum held_kind kind, uint32_
 	return NULL;
 }
 
-static void held_add(struct auditclass *c, enum held_kind kind, struct auditfacts *f, uint64_t now)
+static void
+held_add(struct auditclass *c, enum held_kind kind, struct auditclass_facts *f, uint64_t now)
 {
 	struct held *h;
 
@@ -304,7 +317,7 @@ static void held_add(struct auditclass *c, enum held_kind kind, struct auditfact
 		.sec = f->time_usec / USEC_PER_SEC,
 		.facts = *f,
 	};
-	*f = (struct auditfacts){ 0 };
+	*f = (struct auditclass_facts){ 0 };
 }
 
 /* ---- User-space records --------------------------------------------------------------------- */
@@ -327,7 +340,7 @@ static bool failed_before(const struct auditclass *c, uint32_t pid, uint64_t sec
 
 static void classify_auth_failure(struct auditclass *c, const struct auditrec *r)
 {
-	struct auditfacts f;
+	struct auditclass_facts f;
 	uint64_t sec = r->id.sec;
 	uint32_t pid = field_u32(r, "pid");
 
@@ -344,7 +357,7 @@ static void classify_auth_failure(struct auditclass *c, const struct auditrec *r
 
 static void classify_user_cmd(struct auditclass *c, const struct auditrec *r, uint64_t now)
 {
-	struct auditfacts f;
+	struct auditclass_facts f;
 	const char *exe;
 
 	facts_common(c, &f, AUDITCLASS_SUDO, r);
@@ -366,7 +379,7 @@ static void classify_session(struct auditclass *c, const struct auditrec *r)
 {
 	uint32_t pid = field_u32(r, "pid");
 	struct held *h = held_find(c, HELD_SUDO, pid);
-	struct auditfacts f;
+	struct auditclass_facts f;
 
 	if (h) {
 		if (!h->facts.target_user)
@@ -383,7 +396,7 @@ static void classify_session(struct auditclass *c, const struct auditrec *r)
 	else if (exe_is(f.exe, "pkexec"))
 		f.kind = AUDITCLASS_PKEXEC;
 	if (f.kind == AUDITCLASS_NONE) {
-		auditfacts_done(&f);
+		auditclass_facts_done(&f);
 		return;
 	}
 	f.target_user = field_dup(c, r, "acct", true);
@@ -392,11 +405,11 @@ static void classify_session(struct auditclass *c, const struct auditrec *r)
 
 static void classify_login(struct auditclass *c, const struct auditrec *r)
 {
-	struct auditfacts f;
+	struct auditclass_facts f;
 
 	facts_common(c, &f, AUDITCLASS_LOGIN, r);
 	if (f.has_result && !f.success) {
-		auditfacts_done(&f);
+		auditclass_facts_done(&f);
 		classify_auth_failure(c, r);
 		return;
 	}
@@ -427,10 +440,11 @@ static bool is_account_type(int type)
 }
 
 /* Appends "; op" to the held account change unless it is there already. */
-static void account_merge(struct auditclass *c, struct auditfacts *held, const struct auditrec *r)
+static void
+account_merge(struct auditclass *c, struct auditclass_facts *held, const struct auditrec *r)
 {
 	_cleanup_free_ char *op = field_dup(c, r, "op", false);
-	struct auditfacts tmp = { 0 };
+	struct auditclass_facts tmp = { 0 };
 
 	if (op && (!held->command || !strstr(held->command, op)) &&
 	    (!held->command || strlen(held->command) + strlen(op) + 3 < COMMAND_MAX)) {
@@ -455,7 +469,7 @@ static void classify_account(struct auditclass *c, const struct auditrec *r, uin
 {
 	uint32_t pid = field_u32(r, "pid");
 	struct held *h = held_find(c, HELD_ACCOUNT, pid);
-	struct auditfacts f;
+	struct auditclass_facts f;
 
 	if (h) {
 		account_merge(c, &h->facts, r);
@@ -570,9 +584,9 @@ static bool syscall_is(const struct syscall_name *s, const char *name)
 }
 
 /* The file an event is about: the first PATH that is not a PARENT, made absolute with CWD. */
-static char *event_path(struct auditclass *c, const struct auditevent *ev)
+static char *event_path(struct auditclass *c, const struct auditasm_event *ev)
 {
-	const struct auditrec *path = NULL, *cwd = auditevent_find(ev, AUDITREC_TYPE_CWD);
+	const struct auditrec *path = NULL, *cwd = auditasm_event_find(ev, AUDITREC_TYPE_CWD);
 	_cleanup_free_ char *name = NULL, *dir = NULL;
 	char *full;
 
@@ -602,16 +616,16 @@ static char *event_path(struct auditclass *c, const struct auditevent *ev)
 
 /* EXECVE a0..aN joined with spaces (long arguments come as aN_len + aN[0], aN[1], ...), else
  * the proctitle. */
-static char *event_command(struct auditclass *c, const struct auditevent *ev)
+static char *event_command(struct auditclass *c, const struct auditasm_event *ev)
 {
-	const struct auditrec *ex = auditevent_find(ev, AUDITREC_TYPE_EXECVE);
+	const struct auditrec *ex = auditasm_event_find(ev, AUDITREC_TYPE_EXECVE);
 	char cmd[COMMAND_MAX], arg[STRING_MAX], name[32];
 	size_t len = 0;
 	uint64_t argc;
 
 	if (!ex || auditrec_field_uint(auditrec_find(ex, "argc"), 10, &argc) < 0)
 		return field_dup(
-			c, auditevent_find(ev, AUDITREC_TYPE_PROCTITLE), "proctitle", true);
+			c, auditasm_event_find(ev, AUDITREC_TYPE_PROCTITLE), "proctitle", true);
 
 	cmd[0] = '\0';
 	for (uint64_t i = 0; i < argc && len + 1 < sizeof(cmd); i++) {
@@ -632,13 +646,13 @@ static char *event_command(struct auditclass *c, const struct auditevent *ev)
 }
 
 static void classify_config_change(struct auditclass *c,
-				   const struct auditevent *ev,
+				   const struct auditasm_event *ev,
 				   const struct auditrec *cc,
 				   const struct auditrec *sc)
 {
 	const struct auditrec_field *enabled = auditrec_find(cc, "audit_enabled");
 	const struct auditrec_field *old = auditrec_find(cc, "old");
-	struct auditfacts f;
+	struct auditclass_facts f;
 
 	/* "op=set audit_enabled=1 old=1" changes nothing. */
 	if (enabled && old && enabled->value_len == old->value_len &&
@@ -699,13 +713,13 @@ static bool is_setuid_exec(const struct auditrec *sc, const struct syscall_name 
 }
 
 static void
-classify_syscall(struct auditclass *c, const struct auditevent *ev, const struct auditrec *sc)
+classify_syscall(struct auditclass *c, const struct auditasm_event *ev, const struct auditrec *sc)
 {
 	const struct syscall_name *nr = syscall_lookup(sc);
-	const struct auditrec *mod = auditevent_find(ev, AUDITREC_TYPE_KERN_MODULE);
+	const struct auditrec *mod = auditasm_event_find(ev, AUDITREC_TYPE_KERN_MODULE);
 	const struct auditrec_field *key_field = auditrec_find(sc, "key");
 	enum auditclass_kind kind = AUDITCLASS_NONE;
-	struct auditfacts f;
+	struct auditclass_facts f;
 	char key[STRING_MAX];
 
 	/* Decoded on the stack: most events classify as nothing, and allocate nothing. */
@@ -746,7 +760,7 @@ classify_syscall(struct auditclass *c, const struct auditevent *ev, const struct
 		break;
 	}
 	f.command = event_command(c, ev);
-	f.cwd = field_dup(c, auditevent_find(ev, AUDITREC_TYPE_CWD), "cwd", true);
+	f.cwd = field_dup(c, auditasm_event_find(ev, AUDITREC_TYPE_CWD), "cwd", true);
 	ready_push(c, &f);
 }
 
@@ -757,7 +771,7 @@ static bool held_expired(const struct auditclass *c, const struct held *h, uint6
 	return now >= h->deadline || c->newest_sec > h->sec + HOLD_USEC / USEC_PER_SEC;
 }
 
-int auditclass_feed(struct auditclass *c, const struct auditevent *ev, uint64_t now_usec)
+int auditclass_feed(struct auditclass *c, const struct auditasm_event *ev, uint64_t now_usec)
 {
 	const struct auditrec *first, *sc, *cc;
 
@@ -768,8 +782,8 @@ int auditclass_feed(struct auditclass *c, const struct auditevent *ev, uint64_t 
 	c->oom = false;
 
 	first = &ev->records[0];
-	sc = auditevent_find(ev, AUDITREC_TYPE_SYSCALL);
-	cc = auditevent_find(ev, AUDITREC_TYPE_CONFIG_CHANGE);
+	sc = auditasm_event_find(ev, AUDITREC_TYPE_SYSCALL);
+	cc = auditasm_event_find(ev, AUDITREC_TYPE_CONFIG_CHANGE);
 	if (cc)
 		classify_config_change(c, ev, cc, sc);
 	else if (sc)
@@ -784,7 +798,10 @@ int auditclass_feed(struct auditclass *c, const struct auditevent *ev, uint64_t 
 	return (int)c->n_ready;
 }
 
-int auditclass_next(struct auditclass *c, uint64_t now_usec, bool flush_all, struct auditfacts *ret)
+int auditclass_next(struct auditclass *c,
+		    uint64_t now_usec,
+		    bool flush_all,
+		    struct auditclass_facts *ret_facts)
 {
 	for (size_t i = 0; i < c->n_held;)
 		if (flush_all || held_expired(c, &c->held[i], now_usec))
@@ -794,8 +811,8 @@ int auditclass_next(struct auditclass *c, uint64_t now_usec, bool flush_all, str
 
 	if (c->n_ready == 0)
 		return 0;
-	*ret = c->ready[c->ready_head];
-	c->ready[c->ready_head] = (struct auditfacts){ 0 };
+	*ret_facts = c->ready[c->ready_head];
+	c->ready[c->ready_head] = (struct auditclass_facts){ 0 };
 	c->ready_head = (c->ready_head + 1) % READY_MAX;
 	c->n_ready--;
 	return 1;

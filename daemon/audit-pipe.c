@@ -1,9 +1,9 @@
 /*
- * The audit pipeline: lib/auditrec decides what an event is; this file says who did it and where,
+ * The audit pipeline: lib/auditclass decides what an event is; this file says who did it and where,
  * and writes the record. Nothing here classifies.
  */
 
-#include "auditpipe.h"
+#include "audit-pipe.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -13,14 +13,16 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "attribution.h"
+#include "audit-attribution.h"
+#include "auditasm.h"
+#include "auditclass.h"
 #include "auditrec.h"
+#include "authburst.h"
 #include "config.h"
 #include "events.h"
 #include "log.h"
 #include "ratelimit.h"
 
-#define MAX_FIELDS		32
 #define BURST_MAX_ACCOUNTS	4096
 #define RATELIMIT_INTERVAL_USEC (10 * USEC_PER_SEC)
 
@@ -39,74 +41,6 @@ struct auditpipe {
 	uint64_t emitted;
 };
 
-/* "NAME=value" strings for log_event_strv(); NULL and empty values are left out. */
-struct fields {
-	char *v[MAX_FIELDS + 1];
-	size_t n;
-};
-
-static void fields_done(struct fields *f)
-{
-	for (size_t i = 0; i < f->n; i++)
-		free(f->v[i]);
-	f->n = 0;
-}
-
-/* Adds "name=value" (value_len bytes) unless value is empty: one allocation, no formatting. */
-static void fields_put(struct fields *f, const char *name, const char *value, size_t value_len)
-{
-	size_t name_len = strlen(name);
-	char *v;
-
-	if (f->n >= MAX_FIELDS || value_len == 0)
-		return;
-	v = malloc(name_len + 1 + value_len + 1);
-	if (!v)
-		return;
-	/* Sized above; glibc has no memcpy_s (C11 Annex K) to use instead. */
-	/* NOLINTBEGIN(clang-analyzer-security.insecureAPI.DeprecatedOrUnsafeBufferHandling) */
-	memcpy(v, name, name_len);
-	v[name_len] = '=';
-	memcpy(v + name_len + 1, value, value_len);
-	/* NOLINTEND(clang-analyzer-security.insecureAPI.DeprecatedOrUnsafeBufferHandling) */
-	v[name_len + 1 + value_len] = '\0';
-	f->v[f->n++] = v;
-}
-
-static void fields_addf(struct fields *f, const char *name, const char *format, ...) _printf_(3, 4);
-static void fields_addf(struct fields *f, const char *name, const char *format, ...)
-{
-	_cleanup_free_ char *big = NULL;
-	char buf[256];
-	va_list ap;
-	int n;
-
-	/* Numbers and short values fit the stack buffer; longer ones (messages) are allocated. */
-	va_start(ap, format);
-	n = vsnprintf(buf, sizeof(buf), format, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n < sizeof(buf)) {
-		fields_put(f, name, buf, (size_t)n);
-		return;
-	}
-	va_start(ap, format);
-	n = vasprintf(&big, format, ap);
-	va_end(ap);
-	if (n < 0) {
-		big = NULL;
-		return;
-	}
-	fields_put(f, name, big, (size_t)n);
-}
-
-static void fields_add(struct fields *f, const char *name, const char *value)
-{
-	if (value)
-		fields_put(f, name, value, strlen(value));
-}
-
 /* How many events of each kind pass per interval when live (outsiders can trigger these). */
 static unsigned kind_burst(enum auditclass_kind k)
 {
@@ -120,15 +54,15 @@ static unsigned kind_burst(enum auditclass_kind k)
 	}
 }
 
-static int make_burst(const struct config *c, struct authburst **ret)
+static int make_burst(const struct config *c, struct authburst **ret_burst)
 {
 	return authburst_new(c->audit.failed_auth_burst_count,
 			     c->audit.failed_auth_burst_window_usec,
 			     BURST_MAX_ACCOUNTS,
-			     ret);
+			     ret_burst);
 }
 
-int auditpipe_new(const struct config *c, bool live, struct auditpipe **ret)
+int auditpipe_new(const struct config *c, bool live, struct auditpipe **ret_pipe)
 {
 	_cleanup_(auditasm_freep) struct auditasm *assembler = NULL;
 	_cleanup_(auditclass_freep) struct auditclass *classifier = NULL;
@@ -160,7 +94,7 @@ int auditpipe_new(const struct config *c, bool live, struct auditpipe **ret)
 	for (int k = 0; k < _AUDITCLASS_KIND_MAX; k++)
 		p->limits[k] = (struct ratelimit)RATELIMIT_INIT(
 			live ? RATELIMIT_INTERVAL_USEC : 0, kind_burst((enum auditclass_kind)k));
-	*ret = p;
+	*ret_pipe = p;
 	return 0;
 }
 
@@ -217,15 +151,17 @@ struct actor {
 	char *unit;
 };
 
-static void
-actor_resolve(struct auditpipe *p, const struct auditfacts *f, struct fields *fl, struct actor *a)
+static void actor_resolve(struct auditpipe *p,
+			  const struct auditclass_facts *f,
+			  struct log_event *e,
+			  struct actor *a)
 {
 	a->unit = NULL;
 	if (f->auid != AUDITREC_UNSET) {
 		const char *name = attribution_user_name(p->attribution, f->auid);
 
-		fields_add(fl, "VAKT_USER", name);
-		fields_addf(fl, "VAKT_UID", "%" PRIu32, f->auid);
+		log_event_add(e, "VAKT_USER", name);
+		log_event_addf(e, "VAKT_UID", "%" PRIu32, f->auid);
 		if (name)
 			(void)snprintf(
 				a->who, sizeof(a->who), "%s (uid %" PRIu32 ")", name, f->auid);
@@ -235,7 +171,7 @@ actor_resolve(struct auditpipe *p, const struct auditfacts *f, struct fields *fl
 	}
 	if (f->pid != AUDITREC_UNSET &&
 	    attribution_unit(p->attribution, (pid_t)f->pid, &a->unit) >= 0) {
-		fields_add(fl, "VAKT_UNIT", a->unit);
+		log_event_add(e, "VAKT_UNIT", a->unit);
 		(void)snprintf(a->who, sizeof(a->who), "Service '%s'", a->unit);
 		return;
 	}
@@ -250,9 +186,9 @@ actor_resolve(struct auditpipe *p, const struct auditfacts *f, struct fields *fl
 
 /* The place fields, and " on pts/0 from 'host'" for the message. */
 static void add_place(struct auditpipe *p,
-		      const struct auditfacts *f,
+		      const struct auditclass_facts *f,
 		      uint64_t now,
-		      struct fields *fl,
+		      struct log_event *e,
 		      char *where,
 		      size_t n)
 {
@@ -260,7 +196,7 @@ static void add_place(struct auditpipe *p,
 	const char *tty, *remote;
 
 	if (f->ses != AUDITREC_UNSET)
-		fields_addf(fl, "VAKT_AUDIT_SESSION", "%" PRIu32, f->ses);
+		log_event_addf(e, "VAKT_AUDIT_SESSION", "%" PRIu32, f->ses);
 	attribution_place(p->attribution, f->ses, now, &pl);
 	tty = pl.tty ? pl.tty : attribution_tty(f->terminal);
 	remote = pl.remote_host;
@@ -268,10 +204,10 @@ static void add_place(struct auditpipe *p,
 		remote = f->hostname;
 	if (!remote && f->addr && *f->addr && !streq(f->addr, "?"))
 		remote = f->addr;
-	fields_add(fl, "VAKT_SESSION", pl.session);
-	fields_add(fl, "VAKT_SEAT", pl.seat);
-	fields_add(fl, "VAKT_TTY", tty);
-	fields_add(fl, "VAKT_REMOTE_HOST", remote);
+	log_event_add(e, "VAKT_SESSION", pl.session);
+	log_event_add(e, "VAKT_SEAT", pl.seat);
+	log_event_add(e, "VAKT_TTY", tty);
+	log_event_add(e, "VAKT_REMOTE_HOST", remote);
 	(void)snprintf(where,
 		       n,
 		       "%s%s%s%s%s",
@@ -288,8 +224,8 @@ static const char *or_unknown(const char *s)
 }
 
 /* The MESSAGE for f; who and where are already formatted. */
-static void
-format_message(const struct auditfacts *f, const char *who, const char *where, char *buf, size_t n)
+static void format_message(
+	const struct auditclass_facts *f, const char *who, const char *where, char *buf, size_t n)
 {
 	bool ok = !f->has_result || f->success;
 	const char *target = or_unknown(f->target_user);
@@ -386,19 +322,30 @@ format_message(const struct auditfacts *f, const char *who, const char *where, c
 	}
 }
 
-/* The event to log f as: the names come from lib/auditrec, the rows from events.c. */
-static int kind_event(enum auditclass_kind k)
+/* The fields the record of f and its auth.burst share: who, where, what. Fills *a and where. */
+static void add_action_fields(struct auditpipe *p,
+			      const struct auditclass_facts *f,
+			      uint64_t now,
+			      struct log_event *e,
+			      struct actor *a,
+			      char where[static 400])
 {
-	const char *name = auditclass_kind_to_event(k);
-
-	return name ? event_from_name(name) : -ENOENT;
+	actor_resolve(p, f, e, a);
+	add_place(p, f, now, e, where, 400);
+	log_event_add(e, "VAKT_COMMAND", f->command);
+	log_event_add(e, "VAKT_TARGET_USER", f->target_user);
+	log_event_add(e, "VAKT_FILE", f->file);
+	log_event_add(e, "VAKT_CWD", f->cwd);
+	log_event_add(e, "VAKT_EXE", f->exe);
+	log_event_add(e, "VAKT_AUDIT_KEY", f->key);
+	log_event_add(e, "VAKT_AUDIT_ID", f->audit_id);
 }
 
-static void
-emit_burst(struct auditpipe *p, const struct auditfacts *f, const char *who, struct fields *base)
+static void emit_burst(struct auditpipe *p, const struct auditclass_facts *f, uint64_t now)
 {
-	struct fields fl = {};
-	char window[32];
+	struct log_event e;
+	struct actor a;
+	char window[32], where[400];
 	unsigned failures = 0;
 	int r;
 
@@ -406,39 +353,27 @@ emit_burst(struct auditpipe *p, const struct auditfacts *f, const char *who, str
 	if (r <= 0)
 		return;
 	format_window(p->config->audit.failed_auth_burst_window_usec, window, sizeof(window));
-	for (size_t i = 0; i < base->n && fl.n < MAX_FIELDS; i++) {
-		char *copy;
-
-		if (strncmp(base->v[i], "MESSAGE=", 8) == 0 ||
-		    strncmp(base->v[i], "VAKT_RESULT=", 12) == 0 ||
-		    strncmp(base->v[i], "VAKT_SUPPRESSED=", 16) == 0)
-			continue;
-		copy = strdup(base->v[i]);
-		if (copy)
-			fl.v[fl.n++] = copy;
-	}
-	fields_addf(&fl, "VAKT_FAILURES", "%u", failures);
-	fields_addf(
-		&fl,
-		"MESSAGE",
-		"%u failed authentications as '%s' within %s, the latest by %s: possible password "
-		"guessing.",
-		failures,
-		or_unknown(f->target_user),
-		window,
-		who);
-	log_event_strv(EVENT_AUTH_BURST, fl.v);
+	log_event_begin(&e, EVENT_AUTH_BURST);
+	add_action_fields(p, f, now, &e, &a, where);
+	log_event_addf(&e, "VAKT_FAILURES", "%u", failures);
+	log_event_message(&e,
+			  "%u failed authentications as '%s' within %s, the latest by %s: possible "
+			  "password guessing.",
+			  failures,
+			  or_unknown(f->target_user),
+			  window,
+			  a.who);
+	log_event_end(&e);
 	p->emitted++;
-	fields_done(&fl);
+	free(a.unit);
 }
 
-static void emit(struct auditpipe *p, const struct auditfacts *f, uint64_t now)
+static void emit(struct auditpipe *p, const struct auditclass_facts *f, uint64_t now)
 {
-	struct fields fl = {};
+	struct log_event e;
 	struct actor a;
 	char where[400], message[2048];
 	unsigned suppressed = 0;
-	int id = kind_event(f->kind);
 
 	if (p->live && !ratelimit_ok(&p->limits[f->kind], now, &suppressed)) {
 		/* Still counted towards bursts: a flood of failures must not hide a burst. */
@@ -448,42 +383,29 @@ static void emit(struct auditpipe *p, const struct auditfacts *f, uint64_t now)
 		return;
 	}
 
-	actor_resolve(p, f, &fl, &a);
-	add_place(p, f, now, &fl, where, sizeof(where));
-	fields_add(&fl, "VAKT_COMMAND", f->command);
-	fields_add(&fl, "VAKT_TARGET_USER", f->target_user);
-	fields_add(&fl, "VAKT_FILE", f->file);
+	log_event_begin(&e, auditclass_kind_to_event(f->kind));
+	add_action_fields(p, f, now, &e, &a, where);
 	if (f->has_result)
-		fields_add(&fl, "VAKT_RESULT", f->success ? "success" : "failure");
-	fields_add(&fl, "VAKT_CWD", f->cwd);
-	fields_add(&fl, "VAKT_EXE", f->exe);
-	fields_add(&fl, "VAKT_AUDIT_KEY", f->key);
-	fields_add(&fl, "VAKT_AUDIT_ID", f->audit_id);
+		log_event_add(&e, "VAKT_RESULT", f->success ? "success" : "failure");
 	if (suppressed > 0)
-		fields_addf(&fl, "VAKT_SUPPRESSED", "%u", suppressed);
+		log_event_addf(&e, "VAKT_SUPPRESSED", "%u", suppressed);
 	format_message(f, a.who, where, message, sizeof(message));
 	if (suppressed > 0)
-		fields_addf(&fl,
-			    "MESSAGE",
-			    "%s (%u similar records were suppressed before this one.)",
-			    message,
-			    suppressed);
+		log_event_message(&e,
+				  "%s (%u similar records were suppressed before this one.)",
+				  message,
+				  suppressed);
 	else
-		fields_add(&fl, "MESSAGE", message);
-
-	if (id >= 0)
-		log_event_strv((enum event_id)id, fl.v);
-	else /* no row in events.c for this kind yet: keep the facts in the message */
-		log_notice("%s [audit %s]", message, f->audit_id);
+		log_event_add(&e, "MESSAGE", message);
+	log_event_end(&e);
 	p->emitted++;
+	free(a.unit);
 
 	if (f->kind == AUDITCLASS_AUTH_FAILED && f->counts_as_failure)
-		emit_burst(p, f, a.who, &fl);
-	fields_done(&fl);
-	free(a.unit);
+		emit_burst(p, f, now);
 }
 
-static void handle_facts(struct auditpipe *p, const struct auditfacts *f, uint64_t now)
+static void handle_facts(struct auditpipe *p, const struct auditclass_facts *f, uint64_t now)
 {
 	if (f->kind == AUDITCLASS_LOGIN) {
 		attribution_remember_login(
@@ -502,15 +424,15 @@ static void handle_facts(struct auditpipe *p, const struct auditfacts *f, uint64
 		p->rules_changed(f, p->userdata);
 }
 
-static uint64_t event_time(const struct auditevent *ev)
+static uint64_t event_time(const struct auditasm_event *ev)
 {
 	return ev->id.sec * USEC_PER_SEC + (uint64_t)ev->id.msec * USEC_PER_MSEC;
 }
 
 int auditpipe_drain(struct auditpipe *p, uint64_t now_usec, bool flush_all)
 {
-	const struct auditevent *ev;
-	struct auditfacts f = {};
+	const struct auditasm_event *ev;
+	struct auditclass_facts f = {};
 	int r;
 
 	if (!p->live)
@@ -524,7 +446,7 @@ int auditpipe_drain(struct auditpipe *p, uint64_t now_usec, bool flush_all)
 	}
 	while ((r = auditclass_next(p->classifier, now_usec, flush_all, &f)) > 0) {
 		handle_facts(p, &f, now_usec);
-		auditfacts_done(&f);
+		auditclass_facts_done(&f);
 	}
 	return r;
 }
@@ -553,28 +475,31 @@ void auditpipe_report_suppressed(struct auditpipe *p)
 {
 	for (int k = 0; k < _AUDITCLASS_KIND_MAX; k++) {
 		struct ratelimit *rl = &p->limits[k];
-		const char *name = auditclass_kind_to_event((enum auditclass_kind)k);
+		const struct event_info *info =
+			event_info(auditclass_kind_to_event((enum auditclass_kind)k));
+		struct log_event e;
 
 		if (rl->n_dropped == 0)
 			continue;
-		log_event(EVENT_AUDIT_LOST,
-			  LOG_FIELD("VAKT_SUPPRESSED=%u", rl->n_dropped),
-			  LOG_FIELD_OPT("VAKT_SUPPRESSED_EVENT", name),
-			  LOG_MESSAGE(
+		log_event_begin(&e, EVENT_AUDIT_LOST);
+		log_event_addf(&e, "VAKT_SUPPRESSED", "%u", rl->n_dropped);
+		log_event_add(&e, "VAKT_SUPPRESSED_EVENT", info ? info->name : NULL);
+		log_event_message(&e,
 				  "%u %s records were suppressed by the rate limit; the audit log "
 				  "still has their events.",
 				  rl->n_dropped,
-				  or_unknown(name)));
+				  info ? info->name : "?");
+		log_event_end(&e);
 		rl->n_dropped = 0;
 	}
 }
 
-void auditpipe_get_stats(const struct auditpipe *p, struct auditpipe_stats *ret)
+void auditpipe_get_stats(const struct auditpipe *p, struct auditpipe_stats *ret_stats)
 {
 	struct auditasm_stats s;
 
 	auditasm_get_stats(p->assembler, &s);
-	*ret = (struct auditpipe_stats){
+	*ret_stats = (struct auditpipe_stats){
 		.records = s.records,
 		.malformed = s.malformed,
 		.events = s.events,

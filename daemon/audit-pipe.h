@@ -1,8 +1,9 @@
 #pragma once
 
 /*
- * The audit pipeline shared by the live source and --replay-audit: records -> lib/auditrec
- * (assembly, classification, bursts) -> attribution -> one journal record per sensitive action.
+ * The audit pipeline shared by the live source and --replay-audit: records -> lib/auditasm
+ * (assembly) -> lib/auditclass (classification) and lib/authburst (bursts) -> attribution -> one
+ * journal record per sensitive action.
  */
 
 #include <stdbool.h>
@@ -10,12 +11,12 @@
 
 #include "macro.h"
 
-struct auditfacts;
+struct auditclass_facts;
 struct auditpipe;
 struct config;
 
 /* Called for every audit.rules_changed (after it is logged), e.g. to restore rules. */
-typedef void (*auditpipe_rules_changed_fn)(const struct auditfacts *f, void *userdata);
+typedef void (*auditpipe_rules_changed_fn)(const struct auditclass_facts *f, void *userdata);
 
 /*
  * A pipeline under config c (borrowed; must outlive the pipeline or be replaced with
@@ -23,7 +24,7 @@ typedef void (*auditpipe_rules_changed_fn)(const struct auditfacts *f, void *use
  * false: replay (the records' own clock, no bus, nothing suppressed).
  * Returns 0 or -ENOMEM/-EINVAL.
  */
-int auditpipe_new(const struct config *c, bool live, struct auditpipe **ret);
+int auditpipe_new(const struct config *c, bool live, struct auditpipe **ret_pipe);
 struct auditpipe *auditpipe_free(struct auditpipe *p);
 DEFINE_FREEP(struct auditpipe, auditpipe_free)
 
@@ -52,4 +53,4 @@ struct auditpipe_stats {
 	uint64_t events;
 	uint64_t emitted;
 };
-void auditpipe_get_stats(const struct auditpipe *p, struct auditpipe_stats *ret);
+void auditpipe_get_stats(const struct auditpipe *p, struct auditpipe_stats *ret_stats);

@@ -1,8 +1,8 @@
 /*
- * The audit part. The source is the kernel's audit multicast group: a read-only copy of every
- * record, whether or not auditd runs, and vaktd never registers as the audit daemon, so auditd
- * keeps its place. A second, unicast socket asks the kernel for its status (lost counter,
- * backlog, enabled flag) and loads the vakt-* rules.
+ * The audit part (--replay-audit: audit-replay.c). The source is the kernel's audit multicast
+ * group: a read-only copy of every record, whether or not auditd runs, and vaktd never registers as
+ * the audit daemon, so auditd keeps its place. A second, unicast socket asks the kernel for its
+ * status (lost counter, backlog, enabled flag) and loads the vakt-* rules.
  *
  * On stop the rules stay loaded: auditing is meant to continue while vaktd restarts or is
  * upgraded (auditd keeps writing them to disk), and removing rules would itself be the tampering
@@ -25,11 +25,13 @@
 #include <systemd/sd-event.h>
 #include <unistd.h>
 
-#include "auditpipe.h"
-#include "auditrec.h"
-#include "auditrules.h"
+#include "audit-pipe.h"
+#include "audit-rules.h"
+#include "auditclass.h"
 #include "config.h"
 #include "log.h"
+#include "manager.h"
+#include "part.h"
 
 #define RECV_SLOT_SIZE	       ((size_t)10 * 1024) /* > MAX_AUDIT_MESSAGE_LENGTH (8970) + header */
 #define RECV_BATCH	       32		   /* datagrams per recvmmsg() */
@@ -43,7 +45,6 @@
 #define OVERFLOW_REPORT_USEC   USEC_PER_SEC
 #define RESTORE_DELAY_USEC     (500 * USEC_PER_MSEC)
 #define STATUS_TIMEOUT_MS      500
-#define REPLAY_BUFFER_SIZE     ((size_t)1024 * 1024)
 
 struct audit_state {
 	struct manager *manager;
@@ -111,7 +112,7 @@ static void arm_in(sd_event_source *source, uint64_t now, uint64_t delay)
 }
 
 /* Asks the kernel for its audit status on the unicast socket. Returns 0 or -errno. */
-static int get_status(int fd, struct audit_status *ret)
+static int get_status(int fd, struct audit_status *ret_status)
 {
 	struct audit_reply rep;
 	struct pollfd p = { .fd = fd, .events = POLLIN };
@@ -131,7 +132,7 @@ static int get_status(int fd, struct audit_status *ret)
 		if (rep.type == NLMSG_ERROR && rep.error && rep.error->error != 0)
 			return rep.error->error;
 		if (rep.type == AUDIT_GET && rep.status) {
-			*ret = *rep.status;
+			*ret_status = *rep.status;
 			return 0;
 		}
 	}
@@ -153,18 +154,22 @@ static void check_status(struct audit_state *s, bool first)
 	if ((first && st.lost > 0) || (s->have_lost && st.lost > s->last_lost)) {
 		uint32_t lost = first ? st.lost : st.lost - s->last_lost;
 
-		log_event(EVENT_AUDIT_LOST,
-			  LOG_FIELD("VAKT_LOST=%" PRIu32, lost),
-			  LOG_FIELD("VAKT_LOST_TOTAL=%" PRIu32, st.lost),
-			  LOG_FIELD("VAKT_BACKLOG=%" PRIu32, st.backlog),
-			  LOG_FIELD("VAKT_BACKLOG_LIMIT=%" PRIu32, st.backlog_limit),
-			  LOG_MESSAGE("The kernel lost %" PRIu32 " audit records%s (%" PRIu32
-				      " since boot; backlog %" PRIu32 " of %" PRIu32 ").",
-				      lost,
-				      first ? " before vaktd started" : "",
-				      st.lost,
-				      st.backlog,
-				      st.backlog_limit));
+		struct log_event e;
+
+		log_event_begin(&e, EVENT_AUDIT_LOST);
+		log_event_addf(&e, "VAKT_LOST", "%" PRIu32, lost);
+		log_event_addf(&e, "VAKT_LOST_TOTAL", "%" PRIu32, st.lost);
+		log_event_addf(&e, "VAKT_BACKLOG", "%" PRIu32, st.backlog);
+		log_event_addf(&e, "VAKT_BACKLOG_LIMIT", "%" PRIu32, st.backlog_limit);
+		log_event_message(&e,
+				  "The kernel lost %" PRIu32 " audit records%s (%" PRIu32
+				  " since boot; backlog %" PRIu32 " of %" PRIu32 ").",
+				  lost,
+				  first ? " before vaktd started" : "",
+				  st.lost,
+				  st.backlog,
+				  st.backlog_limit);
+		log_event_end(&e);
 	}
 	s->have_lost = true;
 	s->last_lost = st.lost;
@@ -210,7 +215,7 @@ static void ensure_rules(struct audit_state *s, const char *why)
 		log_notice("Loaded %d missing vakt audit rule%s (%s).", r, r == 1 ? "" : "s", why);
 }
 
-static void on_rules_changed(const struct auditfacts *f, void *userdata)
+static void on_rules_changed(const struct auditclass_facts *f, void *userdata)
 {
 	struct audit_state *s = userdata;
 
@@ -260,14 +265,19 @@ static int on_overflow_report(sd_event_source *source, uint64_t usec, void *user
 
 	(void)source;
 	(void)usec;
-	if (s->overflows > 0)
-		log_event(EVENT_AUDIT_LOST,
-			  LOG_FIELD("VAKT_OVERFLOWS=%" PRIu64, s->overflows),
-			  LOG_MESSAGE("vaktd could not keep up with the kernel audit stream and "
-				      "missed records %" PRIu64 " time%s; the audit log (auditd) "
-				      "still has them.",
-				      s->overflows,
-				      s->overflows == 1 ? "" : "s"));
+	if (s->overflows > 0) {
+		struct log_event e;
+
+		log_event_begin(&e, EVENT_AUDIT_LOST);
+		log_event_addf(&e, "VAKT_OVERFLOWS", "%" PRIu64, s->overflows);
+		log_event_message(&e,
+				  "vaktd could not keep up with the kernel audit stream and missed "
+				  "records %" PRIu64 " time%s; the audit log (auditd) still has "
+				  "them.",
+				  s->overflows,
+				  s->overflows == 1 ? "" : "s");
+		log_event_end(&e);
+	}
 	s->overflows = 0;
 	check_status(s, false);
 	return 0;
@@ -447,14 +457,15 @@ static void audit_stop(void *userdata)
 
 DEFINE_FREEP(void, audit_stop)
 
-static int add_timer(struct audit_state *s, sd_event_source **ret, sd_event_time_handler_t cb)
+static int
+add_timer(struct audit_state *s, sd_event_source **ret_source, sd_event_time_handler_t cb)
 {
 	int r;
 
-	r = sd_event_add_time(manager_event(s->manager), ret, CLOCK_MONOTONIC, 0, 0, cb, s);
+	r = sd_event_add_time(manager_event(s->manager), ret_source, CLOCK_MONOTONIC, 0, 0, cb, s);
 	if (r < 0)
 		return r;
-	return sd_event_source_set_enabled(*ret, SD_EVENT_OFF);
+	return sd_event_source_set_enabled(*ret_source, SD_EVENT_OFF);
 }
 
 static int add_sources(struct audit_state *s)
@@ -559,114 +570,3 @@ const struct part_ops audit_part = {
 	.reload = audit_reload,
 	.stop = audit_stop,
 };
-
-/* ---- --replay-audit --------------------------------------------------------------------- */
-
-/* Feeds every complete line in buf[0..n) and returns how many bytes were consumed. */
-static size_t replay_lines(struct auditpipe *p, const char *buf, size_t n, bool *oom)
-{
-	size_t done = 0;
-
-	for (;;) {
-		const char *nl = memchr(buf + done, '\n', n - done);
-		size_t len;
-
-		if (!nl)
-			return done;
-		len = (size_t)(nl - (buf + done));
-		if (len > 0 && auditpipe_feed(p, buf + done, len, -1, 0) == -ENOMEM)
-			*oom = true;
-		done += len + 1;
-	}
-}
-
-static int replay_fd(struct auditpipe *p, int fd, const char *path)
-{
-	_cleanup_free_ char *buf = NULL;
-	size_t filled = 0;
-	bool skipping = false, oom = false;
-
-	buf = malloc(REPLAY_BUFFER_SIZE);
-	if (!buf)
-		return log_error_errno(-ENOMEM, "Cannot replay '%s': %m", path);
-	for (;;) {
-		ssize_t k = read(fd, buf + filled, REPLAY_BUFFER_SIZE - filled);
-		size_t used;
-
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			return log_error_errno(-errno, "Cannot read '%s': %m", path);
-		}
-		if (k == 0)
-			break;
-		filled += (size_t)k;
-		if (skipping) {
-			/* The rest of an over-long line: drop it up to its end. */
-			const char *nl = memchr(buf, '\n', filled);
-
-			if (!nl) {
-				filled = 0;
-				continue;
-			}
-			skipping = false;
-			used = (size_t)(nl - buf) + 1;
-			memmove(buf, buf + used, filled - used);
-			filled -= used;
-		}
-		used = replay_lines(p, buf, filled, &oom);
-		memmove(buf, buf + used, filled - used);
-		filled -= used;
-		if (filled == REPLAY_BUFFER_SIZE) {
-			log_warning("'%s': a line longer than %zu bytes, ignoring it.",
-				    path,
-				    REPLAY_BUFFER_SIZE);
-			filled = 0;
-			skipping = true;
-		}
-	}
-	if (filled > 0 && !skipping && auditpipe_feed(p, buf, filled, -1, 0) == -ENOMEM)
-		oom = true;
-	if (auditpipe_drain(p, 0, true) == -ENOMEM || oom)
-		return log_error_errno(
-			-ENOMEM, "Out of memory replaying '%s', records were lost: %m", path);
-	return 0;
-}
-
-/* Opens path ("-" = stdin) and replays it. Returns 0 or -errno (logged). */
-static int replay_path(struct auditpipe *p, const char *path)
-{
-	_cleanup_close_ int fd = -1;
-
-	if (streq(path, "-"))
-		return replay_fd(p, STDIN_FILENO, "standard input");
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return log_error_errno(-errno, "Cannot open '%s': %m", path);
-	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	return replay_fd(p, fd, path);
-}
-
-int audit_replay(const struct config *c, const char *path)
-{
-	_cleanup_(auditpipe_freep) struct auditpipe *p = NULL;
-	struct auditpipe_stats st;
-	int r;
-
-	r = auditpipe_new(c, false, &p);
-	if (r < 0) {
-		log_error_errno(r, "Cannot set up the audit pipeline: %m");
-		return 2;
-	}
-	r = replay_path(p, path);
-	if (r < 0)
-		return 2;
-	auditpipe_get_stats(p, &st);
-	log_debug("Replayed %" PRIu64 " audit records (%" PRIu64 " malformed) in %" PRIu64
-		  " events, %" PRIu64 " records written.",
-		  st.records,
-		  st.malformed,
-		  st.events,
-		  st.emitted);
-	return 0;
-}

@@ -1,4 +1,4 @@
-#include "usbsys.h"
+#include "storage-usbsys.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,10 +14,10 @@
 
 #define USB_DRIVERS_PROBE "/sys/bus/usb/drivers_probe"
 
-static int attr_path(const char *syspath, const char *attr, char **ret)
+static int attr_path(const char *syspath, const char *attr, char **ret_path)
 {
-	if (asprintf(ret, "%s/%s", syspath, attr) < 0) {
-		*ret = NULL;
+	if (asprintf(ret_path, "%s/%s", syspath, attr) < 0) {
+		*ret_path = NULL;
 		return -ENOMEM;
 	}
 	return 0;
@@ -28,7 +28,7 @@ static int attr_path(const char *syspath, const char *attr, char **ret)
 #define READ_ATTR_FIRST ((size_t)4096)
 
 int usbsys_read_attr(
-	const char *syspath, const char *attr, size_t max, uint8_t **ret, size_t *ret_len)
+	const char *syspath, const char *attr, size_t max, uint8_t **ret_data, size_t *ret_len)
 {
 	_cleanup_free_ char *path = NULL;
 	_cleanup_free_ uint8_t *buf = NULL;
@@ -71,7 +71,7 @@ int usbsys_read_attr(
 			break;
 		len += (size_t)k;
 	}
-	*ret = TAKE_PTR(buf);
+	*ret_data = TAKE_PTR(buf);
 	*ret_len = len;
 	return 0;
 }
@@ -98,7 +98,7 @@ int usbsys_write_attr(const char *syspath, const char *attr, const char *value)
 	return r;
 }
 
-int usbsys_read_int(const char *syspath, const char *attr, int *ret)
+int usbsys_read_int(const char *syspath, const char *attr, int *ret_value)
 {
 	_cleanup_free_ uint8_t *buf = NULL;
 	char *end;
@@ -116,7 +116,7 @@ int usbsys_read_int(const char *syspath, const char *attr, int *ret)
 	v = strtol((const char *)buf, &end, 10);
 	if (errno != 0 || end == (const char *)buf || v < -1000000 || v > 1000000)
 		return -EINVAL;
-	*ret = (int)v;
+	*ret_value = (int)v;
 	return 0;
 }
 

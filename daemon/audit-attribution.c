@@ -4,7 +4,7 @@
  * replaces the older entry.
  */
 
-#include "attribution.h"
+#include "audit-attribution.h"
 
 #include <errno.h>
 #include <pwd.h>
@@ -303,12 +303,12 @@ static bool should_ask(const struct attribution *a, const struct session_slot *s
 void attribution_place(struct attribution *a,
 		       uint32_t ses,
 		       uint64_t now_usec,
-		       struct attribution_place *ret)
+		       struct attribution_place *ret_place)
 {
 	uint64_t stamp = now_usec ? now_usec : 1;
 	struct session_slot *s;
 
-	*ret = (struct attribution_place){};
+	*ret_place = (struct attribution_place){};
 	if (ses == UINT32_MAX)
 		return;
 	s = session_slot(a, ses, false);
@@ -322,15 +322,15 @@ void attribution_place(struct attribution *a,
 	if (!s)
 		return;
 	if (s->from_logind) {
-		ret->session = s->session;
-		ret->seat = *s->seat ? s->seat : NULL;
-		ret->tty = *s->tty ? s->tty : NULL;
-		ret->remote_host = *s->remote_host ? s->remote_host : NULL;
+		ret_place->session = s->session;
+		ret_place->seat = *s->seat ? s->seat : NULL;
+		ret_place->tty = *s->tty ? s->tty : NULL;
+		ret_place->remote_host = *s->remote_host ? s->remote_host : NULL;
 	}
-	if (!ret->tty && *s->login_tty)
-		ret->tty = s->login_tty;
-	if (!ret->remote_host && *s->login_host)
-		ret->remote_host = s->login_host;
+	if (!ret_place->tty && *s->login_tty)
+		ret_place->tty = s->login_tty;
+	if (!ret_place->remote_host && *s->login_host)
+		ret_place->remote_host = s->login_host;
 }
 
 /* The unit in a cgroup path: the deepest component naming a unit other than a slice. */

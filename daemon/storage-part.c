@@ -1,6 +1,6 @@
 /*
  * The storage part: the USB door, the udev monitor, coldplug, reload and re-enumeration.
- * The per-device decision and its enforcement live in storage.c.
+ * The per-device decision and its enforcement live in storage-device.c.
  *
  * The door. At start (mode = enforce) vaktd writes 0 to every USB root hub's authorized_default
  * and, where the kernel has it (Linux >= 4.4), interface_authorized_default. From then on the
@@ -27,10 +27,10 @@
 
 #include "log.h"
 #include "manager.h"
-#include "parts.h"
+#include "part.h"
+#include "storage-usbsys.h"
 #include "storage.h"
 #include "udev-util.h"
-#include "usbsys.h"
 
 /* Kernel uevents come in bursts (a hub with many devices): a large receive buffer makes overflow
  * rare; when it happens anyway, on_monitor() re-enumerates. */
@@ -58,66 +58,83 @@ static int storage_capabilities(const struct config *c, cap_value_t ret_caps[8])
 	return 1;
 }
 
-/* Calls fn on every usb_device, parents before children (libudev sorts by syspath). */
-static int for_each_usb_device(struct storage *s,
-			       void (*fn)(struct storage *s, struct udev_device *d))
+int storage_foreach_device(struct storage *s,
+			   struct udev_device *parent,
+			   const char *subsystem,
+			   const char *devtype,
+			   storage_device_fn fn)
 {
 	_cleanup_(udev_enumerate_unrefp) struct udev_enumerate *e = NULL;
 	struct udev_list_entry *item;
+	const char *parent_path = parent ? udev_device_get_syspath(parent) : NULL;
+	int r = 0;
 
 	e = udev_enumerate_new(s->udev);
 	if (!e)
 		return -ENOMEM;
-	if (udev_enumerate_add_match_subsystem(e, "usb") < 0 ||
-	    udev_enumerate_add_match_property(e, "DEVTYPE", "usb_device") < 0 ||
+	if ((parent && udev_enumerate_add_match_parent(e, parent) < 0) ||
+	    udev_enumerate_add_match_subsystem(e, subsystem) < 0 ||
+	    (devtype && udev_enumerate_add_match_property(e, "DEVTYPE", devtype) < 0) ||
 	    udev_enumerate_scan_devices(e) < 0)
 		return -EIO;
 	udev_list_entry_foreach(item, udev_enumerate_get_list_entry(e))
 	{
 		_cleanup_(udev_device_unrefp) struct udev_device *d = NULL;
+		const char *syspath = udev_list_entry_get_name(item);
+		int k;
 
-		d = udev_device_new_from_syspath(s->udev, udev_list_entry_get_name(item));
-		if (d)
-			fn(s, d);
+		/* The parent matches its own filter: skipped before building a device for it. */
+		if (!syspath || (parent_path && streq(syspath, parent_path)))
+			continue;
+		d = udev_device_new_from_syspath(s->udev, syspath);
+		if (!d)
+			continue;
+		k = fn(s, d);
+		if (k < 0 && r == 0)
+			r = k;
 	}
-	return 0;
+	return r;
 }
 
-static void close_door_one(struct storage *s, struct udev_device *d)
+static int for_each_usb_device(struct storage *s, storage_device_fn fn)
+{
+	return storage_foreach_device(s, NULL, "usb", "usb_device", fn);
+}
+
+static int close_door_one(struct storage *s, struct udev_device *d)
 {
 	const char *syspath = udev_device_get_syspath(d);
 	int r;
 
+	(void)s;
 	if (!is_root_hub(d))
-		return;
+		return 0;
 	r = usbsys_close_door(syspath);
-	if (r < 0) {
-		s->door_result = log_error_errno(r, "Cannot close the USB door of %s: %m", syspath);
-		return;
-	}
+	if (r < 0)
+		return log_error_errno(r, "Cannot close the USB door of %s: %m", syspath);
 	log_info("USB controller %s: new devices wait for vaktd%s.",
 		 udev_device_get_sysname(d),
 		 r > 0 ? ", and so do new interfaces" : " (no interface-level authorisation here)");
+	return 0;
 }
 
-static void open_door_one(struct storage *s, struct udev_device *d)
+static int open_door_one(struct storage *s, struct udev_device *d)
 {
 	(void)s;
 	if (is_root_hub(d) && usbsys_open_door(udev_device_get_syspath(d)) < 0)
 		log_warning("Cannot open the USB door of %s again, ignoring.",
 			    udev_device_get_sysname(d));
+	return 0;
 }
 
-static void coldplug_one(struct storage *s, struct udev_device *d)
+static int coldplug_one(struct storage *s, struct udev_device *d)
 {
-	if (!is_root_hub(d))
-		(void)storage_device_apply(s, d, STORAGE_COLDPLUG);
+	return is_root_hub(d) ? 0 : storage_device_apply(s, d, STORAGE_COLDPLUG);
 }
 
-static void rescan_one(struct storage *s, struct udev_device *d)
+static int rescan_one(struct storage *s, struct udev_device *d)
 {
-	if (!is_root_hub(d))
-		(void)storage_device_apply(s, d, STORAGE_RESCAN);
+	return is_root_hub(d) ? 0 : storage_device_apply(s, d, STORAGE_RESCAN);
 }
 
 /* Forgets (with storage.removed) tracked devices whose sysfs directory is gone. */
@@ -170,7 +187,7 @@ static void dispatch(struct storage *s, struct udev_device *dev)
 			(void)storage_device_apply(s, dev, STORAGE_HOTPLUG);
 		else if (s->enforce)
 			/* A new controller (a dock, a Thunderbolt hub): close its door too. */
-			close_door_one(s, dev);
+			(void)close_door_one(s, dev);
 	}
 }
 
@@ -290,12 +307,10 @@ static int storage_start(struct manager *m, void **ret_state)
 	if (r < 0)
 		return log_error_errno(r, "Cannot listen to udev: %m");
 	if (s->enforce) {
-		s->door_result = 0;
 		r = for_each_usb_device(s, close_door_one);
-		if (r < 0 || s->door_result < 0)
+		if (r < 0)
 			return log_error_errno(
-				r < 0 ? r : s->door_result,
-				"Cannot hold new USB devices back, not starting: %m");
+				r, "Cannot hold new USB devices back, not starting: %m");
 	}
 	r = for_each_usb_device(s, coldplug_one);
 	if (r < 0)
@@ -305,10 +320,9 @@ static int storage_start(struct manager *m, void **ret_state)
 	return 0;
 }
 
-static void reload_one(struct storage *s, struct udev_device *d)
+static int reload_one(struct storage *s, struct udev_device *d)
 {
-	if (!is_root_hub(d))
-		(void)storage_device_apply(s, d, STORAGE_RELOAD);
+	return is_root_hub(d) ? 0 : storage_device_apply(s, d, STORAGE_RELOAD);
 }
 
 static int storage_reload(struct manager *m, void *state, const struct config *old)
@@ -329,7 +343,6 @@ static int storage_reload(struct manager *m, void *state, const struct config *o
 	if (enforce && !s->enforce) {
 		s->enforce = true;
 		(void)make_marker_dir(s, manager_options(m)->runtime_dir);
-		s->door_result = 0;
 		(void)for_each_usb_device(s, close_door_one);
 	} else if (!enforce && s->enforce) {
 		s->enforce = false;

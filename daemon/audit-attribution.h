@@ -41,15 +41,15 @@ void attribution_remember_login(struct attribution *a,
 				const char *addr,
 				const char *terminal);
 
-/* Fills *ret for audit session ses (logind first, then remembered login records). Live, an audit
- * session not cached yet is looked up in logind at once (a synchronous call, each bus step limited
- * to 300 ms); one logind did not know is asked again at most once a second, and a logind or bus
- * that failed to answer is left alone for a while. now_usec is a monotonic clock for those
+/* Fills *ret_place for audit session ses (logind first, then remembered login records). Live, an
+ * audit session not cached yet is looked up in logind at once (a synchronous call, each bus step
+ * limited to 300 ms); one logind did not know is asked again at most once a second, and a logind or
+ * bus that failed to answer is left alone for a while. now_usec is a monotonic clock for those
  * limits. Never fails: unknown parts are NULL. */
 void attribution_place(struct attribution *a,
 		       uint32_t ses,
 		       uint64_t now_usec,
-		       struct attribution_place *ret);
+		       struct attribution_place *ret_place);
 
 /* The systemd unit (foo.service, bar.scope) of a live process from /proc/PID/cgroup.
  * Returns 0 and *ret_unit (caller frees), -ENOENT when it has none or is gone (live only). */

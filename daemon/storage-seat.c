@@ -1,4 +1,4 @@
-#include "seat.h"
+#include "storage-seat.h"
 
 #include <errno.h>
 #include <grp.h>

@@ -23,16 +23,17 @@
 #include <stdint.h>
 
 /* Reads all of syspath/attr (a binary attribute such as "descriptors") into a new buffer, which
- * has room for a NUL after the *ret_len bytes. Returns 0 with *ret (caller frees) and *ret_len,
- * or -errno (-ENOENT/-ENODEV: the device is gone; -EFBIG: larger than max bytes). */
+ * has room for a NUL after the *ret_len bytes. Returns 0 with *ret_data (caller frees) and
+ * *ret_len, or -errno (-ENOENT/-ENODEV: the device is gone; -EFBIG: larger than max bytes). */
 int usbsys_read_attr(
-	const char *syspath, const char *attr, size_t max, uint8_t **ret, size_t *ret_len);
+	const char *syspath, const char *attr, size_t max, uint8_t **ret_data, size_t *ret_len);
 
 /* Writes value to syspath/attr (no create). Returns 0 or -errno. */
 int usbsys_write_attr(const char *syspath, const char *attr, const char *value);
 
-/* Reads a small attribute as an integer. Returns 0 and *ret, or -errno (-ENOENT when absent). */
-int usbsys_read_int(const char *syspath, const char *attr, int *ret);
+/* Reads a small attribute as an integer. Returns 0 and *ret_value, or -errno (-ENOENT when absent).
+ */
+int usbsys_read_int(const char *syspath, const char *attr, int *ret_value);
 
 /*
  * Closes the door of one controller (its root hub at roothub_syspath): authorized_default = 0 and,

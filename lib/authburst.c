@@ -1,4 +1,4 @@
-#include "auditrec.h"
+#include "authburst.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -48,7 +48,10 @@ struct authburst *authburst_free(struct authburst *b)
 	return NULL;
 }
 
-int authburst_new(unsigned count, uint64_t window_usec, size_t max_accounts, struct authburst **ret)
+int authburst_new(unsigned count,
+		  uint64_t window_usec,
+		  size_t max_accounts,
+		  struct authburst **ret_burst)
 {
 	struct authburst *b;
 
@@ -65,7 +68,7 @@ int authburst_new(unsigned count, uint64_t window_usec, size_t max_accounts, str
 	b->count = count;
 	b->window = window_usec;
 	b->max_accounts = max_accounts;
-	*ret = b;
+	*ret_burst = b;
 	return 0;
 }
 

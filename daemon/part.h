@@ -1,0 +1,31 @@
+#pragma once
+
+/*
+ * The interface of an enforcement part. Each part (storage, audit, ...) lives in the daemon/
+ * files that share its prefix and defines its part_ops in its *-part.c; manager.c lists the parts
+ * in start order and drives them: start, reload with the new policy, stop.
+ */
+
+#include <stdbool.h>
+#include <sys/capability.h>
+
+struct config;
+struct manager;
+
+struct part_ops {
+	const char *name; /* "storage", "audit", ... */
+	/* Whether the part runs under config c (e.g. its mode is not off). */
+	bool (*enabled)(const struct config *c);
+	/* Capabilities the part needs while running under c; writes at most 8, returns the count.
+	 */
+	int (*capabilities)(const struct config *c, cap_value_t ret_caps[8]);
+	/* Creates the part's state and event sources. Logs its own errors; < 0 aborts start-up. */
+	int (*start)(struct manager *m, void **ret_state);
+	/* The policy changed (m's config is already the new one, old is the previous one). */
+	int (*reload)(struct manager *m, void *state, const struct config *old);
+	/* Frees the state and its sources; accepts NULL. */
+	void (*stop)(void *state);
+};
+
+extern const struct part_ops storage_part; /* storage-part.c */
+extern const struct part_ops audit_part;   /* audit-part.c */
