@@ -60,7 +60,7 @@ $(B)/vaktd: $(DAEMON_OBJ) $(B)/libvakt.a
 
 # A unit test links libvakt.a and, when it tests a daemon/ object that needs no loop, that object:
 # UNIT_OBJ_test-NAME lists them.
-UNIT_OBJ_test-log := $(B)/daemon/log.o $(B)/daemon/bus-util.o
+UNIT_OBJ_test-log := $(B)/daemon/log.o
 .SECONDEXPANSION:
 $(B)/tests/%: tests/unit/%.c $(B)/libvakt.a $$(UNIT_OBJ_$$*)
 	@mkdir -p $(dir $@)

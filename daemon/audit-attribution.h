@@ -2,9 +2,10 @@
 
 /*
  * Who and where: audit uid -> login name (NSS, cached), audit session -> logind session (seat,
- * tty, remote host; over the system bus, cached per audit session), the remote host and terminal
- * seen on login records per audit session, and the systemd unit of a process from its cgroup.
- * Every cache has a fixed size, so memory stays bounded whatever the input.
+ * tty, remote host; from logind's table, logind.h, kept per audit session after it ends), the
+ * remote host and terminal seen on login records per audit session, and the systemd unit of a
+ * process from its cgroup. Every cache has a fixed size, so memory stays bounded whatever the
+ * input. When logind's table is unknown, only what the audit records say is used.
  */
 
 #include <stdbool.h>
@@ -12,6 +13,8 @@
 #include <sys/types.h>
 
 #include "macro.h"
+
+struct logind;
 
 struct attribution;
 
@@ -24,10 +27,10 @@ struct attribution_place {
 	const char *remote_host;
 };
 
-/* live: ask logind over the system bus and read /proc (the daemon); false for replay, where only
- * NSS and the login records of the input are used. NULL only on OOM. */
+/* live: read /proc (the daemon); logind (borrowed, must outlive a; NULL for replay, where only
+ * NSS and the login records of the input are used). NULL only on OOM. */
 struct attribution *attribution_free(struct attribution *a);
-struct attribution *attribution_new(bool live) _malloc_(attribution_free);
+struct attribution *attribution_new(bool live, struct logind *logind) _malloc_(attribution_free);
 DEFINE_FREEP(struct attribution, attribution_free)
 
 /* The login name of uid, or NULL when NSS knows none. Valid until the next call on a. */
@@ -41,15 +44,10 @@ void attribution_remember_login(struct attribution *a,
 				const char *addr,
 				const char *terminal);
 
-/* Fills *ret_place for audit session ses (logind first, then remembered login records). Live, an
- * audit session not cached yet is looked up in logind at once (a synchronous call, each bus step
- * limited to 300 ms); one logind did not know is asked again at most once a second, and a logind or
- * bus that failed to answer is left alone for a while. now_usec is a monotonic clock for those
- * limits. Never fails: unknown parts are NULL. */
-void attribution_place(struct attribution *a,
-		       uint32_t ses,
-		       uint64_t now_usec,
-		       struct attribution_place *ret_place);
+/* Fills *ret_place for audit session ses: logind's session first (its table; a session seen once
+ * is remembered after it ends), then what login records said. Never fails: unknown parts are
+ * NULL. */
+void attribution_place(struct attribution *a, uint32_t ses, struct attribution_place *ret_place);
 
 /* The systemd unit (foo.service, bar.scope) of a live process from /proc/PID/cgroup.
  * Returns 0 and *ret_unit (caller frees), -ENOENT when it has none or is gone (live only). */

@@ -508,7 +508,7 @@ static int audit_start(struct manager *m, void **ret_state)
 	s->fd = s->ctl_fd = -1;
 	s->flush_at = UINT64_MAX;
 	s->buf = malloc(RECV_BUFFER_SIZE);
-	if (!s->buf || auditpipe_new(manager_config(m), true, &s->pipe) < 0)
+	if (!s->buf || auditpipe_new(manager_config(m), true, manager_logind(m), &s->pipe) < 0)
 		return log_error_errno(-ENOMEM, "Cannot start the audit part: %m");
 	auditpipe_on_rules_changed(s->pipe, on_rules_changed, s);
 

@@ -62,7 +62,10 @@ static int make_burst(const struct config *c, struct authburst **ret_burst)
 			     ret_burst);
 }
 
-int auditpipe_new(const struct config *c, bool live, struct auditpipe **ret_pipe)
+int auditpipe_new(const struct config *c,
+		  bool live,
+		  struct logind *logind,
+		  struct auditpipe **ret_pipe)
 {
 	_cleanup_(auditasm_freep) struct auditasm *assembler = NULL;
 	_cleanup_(auditclass_freep) struct auditclass *classifier = NULL;
@@ -73,7 +76,7 @@ int auditpipe_new(const struct config *c, bool live, struct auditpipe **ret_pipe
 
 	assembler = auditasm_new(NULL);
 	classifier = auditclass_new();
-	attribution = attribution_new(live);
+	attribution = attribution_new(live, logind);
 	if (!assembler || !classifier || !attribution)
 		return -ENOMEM;
 	r = make_burst(c, &burst);
@@ -187,7 +190,6 @@ static void actor_resolve(struct auditpipe *p,
 /* The place fields, and " on pts/0 from 'host'" for the message. */
 static void add_place(struct auditpipe *p,
 		      const struct auditclass_facts *f,
-		      uint64_t now,
 		      struct log_event *e,
 		      char *where,
 		      size_t n)
@@ -197,7 +199,7 @@ static void add_place(struct auditpipe *p,
 
 	if (f->ses != AUDITREC_UNSET)
 		log_event_addf(e, "VAKT_AUDIT_SESSION", "%" PRIu32, f->ses);
-	attribution_place(p->attribution, f->ses, now, &pl);
+	attribution_place(p->attribution, f->ses, &pl);
 	tty = pl.tty ? pl.tty : attribution_tty(f->terminal);
 	remote = pl.remote_host;
 	if (!remote && f->hostname && *f->hostname && !streq(f->hostname, "?"))
@@ -325,13 +327,12 @@ static void format_message(
 /* The fields the record of f and its auth.burst share: who, where, what. Fills *a and where. */
 static void add_action_fields(struct auditpipe *p,
 			      const struct auditclass_facts *f,
-			      uint64_t now,
 			      struct log_event *e,
 			      struct actor *a,
 			      char where[static 400])
 {
 	actor_resolve(p, f, e, a);
-	add_place(p, f, now, e, where, 400);
+	add_place(p, f, e, where, 400);
 	log_event_add(e, "VAKT_COMMAND", f->command);
 	log_event_add(e, "VAKT_TARGET_USER", f->target_user);
 	log_event_add(e, "VAKT_FILE", f->file);
@@ -341,7 +342,7 @@ static void add_action_fields(struct auditpipe *p,
 	log_event_add(e, "VAKT_AUDIT_ID", f->audit_id);
 }
 
-static void emit_burst(struct auditpipe *p, const struct auditclass_facts *f, uint64_t now)
+static void emit_burst(struct auditpipe *p, const struct auditclass_facts *f)
 {
 	struct log_event e;
 	struct actor a;
@@ -354,7 +355,7 @@ static void emit_burst(struct auditpipe *p, const struct auditclass_facts *f, ui
 		return;
 	format_window(p->config->audit.failed_auth_burst_window_usec, window, sizeof(window));
 	log_event_begin(&e, EVENT_AUTH_BURST);
-	add_action_fields(p, f, now, &e, &a, where);
+	add_action_fields(p, f, &e, &a, where);
 	log_event_addf(&e, "VAKT_FAILURES", "%u", failures);
 	log_event_message(&e,
 			  "%u failed authentications as '%s' within %s, the latest by %s: possible "
@@ -384,7 +385,7 @@ static void emit(struct auditpipe *p, const struct auditclass_facts *f, uint64_t
 	}
 
 	log_event_begin(&e, auditclass_kind_to_event(f->kind));
-	add_action_fields(p, f, now, &e, &a, where);
+	add_action_fields(p, f, &e, &a, where);
 	if (f->has_result)
 		log_event_add(&e, "VAKT_RESULT", f->success ? "success" : "failure");
 	if (suppressed > 0)
@@ -402,7 +403,7 @@ static void emit(struct auditpipe *p, const struct auditclass_facts *f, uint64_t
 	free(a.unit);
 
 	if (f->kind == AUDITCLASS_AUTH_FAILED && f->counts_as_failure)
-		emit_burst(p, f, now);
+		emit_burst(p, f);
 }
 
 static void handle_facts(struct auditpipe *p, const struct auditclass_facts *f, uint64_t now)

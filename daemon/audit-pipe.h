@@ -14,17 +14,21 @@
 struct auditclass_facts;
 struct auditpipe;
 struct config;
+struct logind;
 
 /* Called for every audit.rules_changed (after it is logged), e.g. to restore rules. */
 typedef void (*auditpipe_rules_changed_fn)(const struct auditclass_facts *f, void *userdata);
 
 /*
  * A pipeline under config c (borrowed; must outlive the pipeline or be replaced with
- * auditpipe_set_config()). live: the daemon (monotonic clock, logind, /proc, rate limits);
- * false: replay (the records' own clock, no bus, nothing suppressed).
- * Returns 0 or -ENOMEM/-EINVAL.
+ * auditpipe_set_config()). live: the daemon (monotonic clock, /proc, rate limits); false: replay
+ * (the records' own clock, nothing suppressed). logind (borrowed, may be NULL: replay) places
+ * audit sessions. Returns 0 or -ENOMEM/-EINVAL.
  */
-int auditpipe_new(const struct config *c, bool live, struct auditpipe **ret_pipe);
+int auditpipe_new(const struct config *c,
+		  bool live,
+		  struct logind *logind,
+		  struct auditpipe **ret_pipe);
 struct auditpipe *auditpipe_free(struct auditpipe *p);
 DEFINE_FREEP(struct auditpipe, auditpipe_free)
 

@@ -108,7 +108,7 @@ int audit_replay(const struct config *c, const char *path)
 	struct auditpipe_stats st;
 	int r;
 
-	r = auditpipe_new(c, false, &p);
+	r = auditpipe_new(c, false, NULL, &p);
 	if (r < 0) {
 		log_error_errno(r, "Cannot set up the audit pipeline: %m");
 		return EXIT_RUNTIME;

@@ -16,7 +16,7 @@
 #define SD_JOURNAL_SUPPRESS_LOCATION
 #include <systemd/sd-journal.h>
 
-#include "bus-util.h"
+#include "clock.h"
 #include "events.h"
 #include "macro.h"
 #include "ratelimit.h"

@@ -19,9 +19,10 @@
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 
-#include "bus-util.h"
+#include "clock.h"
 #include "config.h"
 #include "log.h"
+#include "logind.h"
 #include "part.h"
 #include "strv.h"
 
@@ -36,6 +37,7 @@ static const struct part_ops *const parts_all[] = {
 
 struct manager {
 	sd_event *event;
+	struct logind *logind;
 	struct config *config;
 	struct manager_options options;
 	void *part_state[MAX_PARTS];
@@ -47,6 +49,11 @@ struct manager {
 sd_event *manager_event(struct manager *m)
 {
 	return m->event;
+}
+
+struct logind *manager_logind(struct manager *m)
+{
+	return m->logind;
 }
 
 const struct config *manager_config(struct manager *m)
@@ -99,6 +106,7 @@ struct manager *manager_free(struct manager *m)
 	if (!m)
 		return NULL;
 	stop_parts(m);
+	m->logind = logind_free(m->logind);
 	m->event = sd_event_unref(m->event);
 	config_free(m->config);
 	free(m);
@@ -395,6 +403,11 @@ int manager_new(const struct manager_options *o,
 		if (r < 0)
 			return log_error_errno(r, "Cannot watch signal %d: %m", signals[i]);
 	}
+
+	/* Before the parts: they read its table and subscribe to it. */
+	m->logind = logind_new(m->event);
+	if (!m->logind)
+		return log_error_errno(-ENOMEM, "Out of memory.");
 
 	r = sd_event_add_post(m->event, NULL, on_post, NULL);
 	if (r < 0)

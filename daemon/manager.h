@@ -11,6 +11,7 @@
 #include "config.h"
 #include "macro.h"
 
+struct logind;
 struct manager;
 
 struct manager_options {
@@ -31,6 +32,8 @@ DEFINE_FREEP(struct manager, manager_free)
 int manager_run(struct manager *m);
 
 sd_event *manager_event(struct manager *m);
+/* The one logind client (logind.h), shared by the parts. */
+struct logind *manager_logind(struct manager *m);
 const struct config *manager_config(struct manager *m);
 const struct manager_options *manager_options(struct manager *m);
 

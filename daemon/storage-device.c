@@ -55,7 +55,7 @@ static void tracked_free(struct tracked_device *t)
 	free(t->syspath);
 	devid_done(&t->id);
 	free(t->rule);
-	seat_person_done(&t->person);
+	storage_person_done(&t->person);
 	free(t);
 }
 
@@ -219,20 +219,6 @@ static const char *device_seat(struct udev_device *dev)
 	return "seat0";
 }
 
-/* The person at dev's seat into t (replacing whom t held), when decide() left that for later. */
-static void look_up_person(struct storage *s, struct udev_device *dev, struct tracked_device *t)
-{
-	const char *why = NULL;
-
-	if (!t->person_pending)
-		return;
-	seat_person_done(&t->person);
-	seat_bus_lookup(s->bus, device_seat(dev), &t->person, &why);
-	if (why)
-		log_debug("Nobody at %s for USB device %s: %s.", t->person.seat, t->syspath, why);
-	t->person_pending = false;
-}
-
 /* ---- records -------------------------------------------------------------------------------- */
 
 static const char *decision_name(enum storage_action a)
@@ -290,7 +276,9 @@ static const char *device_label(const struct tracked_device *t)
 
 static const char *person_label(const struct tracked_device *t)
 {
-	return t->person.present ? t->person.user : "nobody";
+	return t->person.present   ? t->person.user
+	       : t->person.unknown ? "an unknown person (logind cannot be reached)"
+				   : "nobody";
 }
 
 static bool composite(const struct storage *s, const struct tracked_device *t);
@@ -521,7 +509,6 @@ static int enforce_device(struct storage *s, struct tracked_device *t, struct ud
 		if (r < 0) {
 			/* Without the marker udev cannot make the disk read-only in time. */
 			t->effective = STORAGE_ACTION_BLOCK;
-			look_up_person(s, dev, t);
 			log_failure(s, t, "prepare read-only access", r);
 		}
 	}
@@ -544,7 +531,6 @@ static int enforce_device(struct storage *s, struct tracked_device *t, struct ud
 			return -ENODEV;
 		if (want && t->verdict.storage) {
 			t->effective = STORAGE_ACTION_BLOCK;
-			look_up_person(s, dev, t);
 			log_failure(s, t, "authorise the device", r);
 			return r;
 		}
@@ -586,15 +572,14 @@ static void remove_tracked(struct storage *s, struct tracked_device *t)
 }
 
 /*
- * Identity and verdict for dev into t (replacing what t held). The person at the seat (a walk up
- * the device's parents and a question to logind) is looked up first only when the policy's
- * answer can depend on it; otherwise t->person_pending is set and look_up_person() runs once the
- * device is enforced, before any record: the records are the same, and the device does not wait.
+ * Identity, the person at its seat and the verdict for dev into t (replacing what t held). The
+ * person comes from logind's table (no bus call): the device does not wait for logind.
  */
 static int decide(struct storage *s, struct udev_device *dev, struct tracked_device *t)
 {
-	struct devid id;
+	struct storage_person person;
 	struct policy_person pp;
+	struct devid id;
 	char place[512];
 	char *rule = NULL;
 	int r;
@@ -602,22 +587,17 @@ static int decide(struct storage *s, struct udev_device *dev, struct tracked_dev
 	r = identify(dev, &id);
 	if (r < 0)
 		return r;
+	r = storage_person_lookup(s, device_seat(dev), &person);
+	if (r < 0) {
+		devid_done(&id);
+		return r;
+	}
 	devid_done(&t->id);
 	t->id = id;
-	t->person_pending = true;
-	if (policy_needs_person(s->policy))
-		look_up_person(s, dev, t);
-	pp = (struct policy_person){
-		.user = t->person.user,
-		.uid = t->person.uid,
-		.groups = t->person.groups,
-		.present = t->person.present,
-		.locked = t->person.locked,
-	};
-	(void)policy_decide(s->policy,
-			    &t->id,
-			    !t->person_pending && t->person.present ? &pp : NULL,
-			    &t->verdict);
+	storage_person_done(&t->person);
+	t->person = person;
+	storage_person_to_policy(&t->person, &pp);
+	(void)policy_decide(s->policy, &t->id, &pp, &t->verdict);
 	if (asprintf(&rule,
 		     "%s %s",
 		     t->verdict.rule_name ? t->verdict.rule_name : "?",
@@ -659,8 +639,6 @@ int storage_device_apply(struct storage *s, struct udev_device *dev, enum storag
 			return 0;
 		}
 	}
-	/* Known from here on, whatever happens next (see decide()). */
-	look_up_person(s, dev, t);
 	if (r < 0)
 		return 0; /* logged, and recorded for storage devices */
 	if (s->enforce) {
@@ -712,18 +690,12 @@ void storage_device_removed(struct storage *s, const char *syspath)
 /* ---- another person at the seat ------------------------------------------------------------- */
 
 /*
- * Rights belong to the person at the seat, not to the device: when the seat's active session
- * changes (a user switch, a logout), a storage device allowed for the one person must not stay
- * allowed for the next one, or for nobody. So each present storage device whose seat now has
- * another session, or none, is decided again, enforced and recorded like a new one.
- *
- * Two things are deliberately not re-decided:
- *   - A lock (LockedHint) of the same session: the same person is still logged in, and
- *     while_locked governs devices that *arrive* at a locked seat. Tearing a mounted disk away
- *     whenever a screen saver locks would lose data and protect nothing.
- *   - A device blocked by while_locked (it arrived while the seat was locked or empty) stays
- *     blocked until it is plugged in again: such a device is exactly what while_locked is for,
- *     and the person logging in or unlocking did not see it arrive.
+ * Rights belong to the person at the seat, not to the device. When logind's table shows another
+ * person at a device's seat, nobody, or the same person back from a lock, the present storage
+ * devices there are decided again, enforced and recorded like new ones, as far as
+ * policy_redecide_on_seat_change() says (lib/policy.h has the rule and why a lock alone changes
+ * nothing). Changes come in bursts (a login changes several properties): the work runs once,
+ * RESEAT_DELAY_USEC after the first.
  */
 #define RESEAT_DELAY_USEC (50 * USEC_PER_MSEC)
 
@@ -731,18 +703,17 @@ static void reseat_one(struct storage *s, const char *syspath)
 {
 	_cleanup_(udev_device_unrefp) struct udev_device *dev = NULL;
 	struct tracked_device *t = storage_find(s, syspath);
-	struct seat_person now;
-	const char *why = NULL;
-	bool same;
+	struct storage_person now;
+	struct policy_person then_pp, now_pp;
+	bool redecide;
 
-	if (!t)
+	if (!t || storage_person_lookup(s, t->person.seat, &now) < 0)
 		return;
-	seat_bus_lookup(s->bus, t->person.seat, &now, &why);
-	same = seat_person_same_session(&t->person, &now);
-	seat_person_done(&now);
-	/* Not being able to ask logind (a restarting bus or logind) is no news about the seat:
-	 * the device stays as decided. New devices meanwhile are decided for nobody. */
-	if (same || why)
+	storage_person_to_policy(&t->person, &then_pp);
+	storage_person_to_policy(&now, &now_pp);
+	redecide = policy_redecide_on_seat_change(&t->verdict, &then_pp, &now_pp);
+	storage_person_done(&now);
+	if (!redecide)
 		return;
 	dev = udev_device_new_from_syspath(s->udev, syspath);
 	if (!dev)
@@ -760,19 +731,17 @@ static int on_reseat(sd_event_source *source, uint64_t usec, void *userdata)
 	s->reseat = sd_event_source_unref(s->reseat);
 	/* Copied first: deciding may forget a device that vanished meanwhile. */
 	for (const struct tracked_device *t = s->devices; t; t = t->next)
-		if (policy_verdict_follows_seat(&t->verdict) &&
-		    strv_extend(&paths, t->syspath) < 0) {
+		if (t->verdict.storage && strv_extend(&paths, t->syspath) < 0) {
 			log_error_errno(-ENOMEM, "Cannot look at the seat again, ignoring: %m");
 			return 0;
 		}
-	for (char **p = paths; p && *p; p++)
+	STRV_FOREACH (p, paths)
 		reseat_one(s, *p);
 	return 0;
 }
 
-void storage_seat_changed(void *userdata)
+void storage_seat_changed(struct storage *s)
 {
-	struct storage *s = userdata;
 	int r;
 
 	if (s->reseat)

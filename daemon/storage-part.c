@@ -26,6 +26,7 @@
 #include <systemd/sd-event.h>
 
 #include "log.h"
+#include "logind.h"
 #include "manager.h"
 #include "part.h"
 #include "storage-usbsys.h"
@@ -224,6 +225,35 @@ static int on_monitor(sd_event_source *source, int fd, uint32_t revents, void *u
 	return 0;
 }
 
+/* A seat's person may have changed: re-decide soon (storage_seat_changed()). An IdleHint alone
+ * changes nothing for storage; logind becoming unknown is no news about the seat. */
+static void on_logind(struct logind *l, enum logind_change what, const char *id, void *userdata)
+{
+	struct storage *s = userdata;
+	const struct logind_session *session;
+
+	(void)l;
+	switch (what) {
+	case LOGIND_SESSION_CHANGED:
+		session = logind_get_session(s->logind, id);
+		if (session &&
+		    !(session->changed & (LOGIND_FIELD_LOCKED_HINT | LOGIND_FIELD_ACTIVE |
+					  LOGIND_FIELD_STATE | LOGIND_FIELD_OTHER)))
+			return;
+		break;
+	case LOGIND_SEAT_CHANGED:
+	case LOGIND_SESSION_NEW:
+	case LOGIND_SESSION_REMOVED:
+	case LOGIND_KNOWN:
+		break;
+	case LOGIND_UNKNOWN:
+	case LOGIND_PREPARE_SLEEP:
+	case LOGIND_RESUME:
+		return;
+	}
+	storage_seat_changed(s);
+}
+
 static void storage_stop(void *state)
 {
 	struct storage *s = state;
@@ -235,7 +265,8 @@ static void storage_stop(void *state)
 	s->monitor = udev_monitor_unref(s->monitor);
 	storage_forget_all(s);
 	s->policy = policy_free(s->policy);
-	s->bus = seat_bus_free(s->bus);
+	if (s->logind)
+		(void)logind_unsubscribe(s->logind, on_logind, s);
 	s->udev = udev_unref(s->udev);
 	free(s->marker_dir);
 	free(s);
@@ -286,9 +317,9 @@ static int storage_start(struct manager *m, void **ret_state)
 	s->manager = m;
 	s->enforce = c->storage.mode == CONFIG_MODE_ENFORCE;
 	s->policy = policy_new(c);
-	s->bus = seat_bus_new(manager_event(m), storage_seat_changed, s);
+	s->logind = manager_logind(m);
 	s->udev = udev_new();
-	if (!s->policy || !s->bus || !s->udev)
+	if (!s->policy || !s->udev || logind_subscribe(s->logind, on_logind, s) < 0)
 		/* cppcheck-suppress memleak ; s is freed by its _cleanup_(storage_stopp) */
 		return log_error_errno(-ENOMEM, "Out of memory.");
 

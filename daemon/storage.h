@@ -3,8 +3,8 @@
 /*
  * Internal to the storage part: storage-part.c (the part, the udev monitor, the USB door and the
  * enumeration of devices), storage-device.c (the decision for one device, its interfaces and
- * block devices, and the records), storage-usbsys.c (the kernel's switches) and storage-seat.c
- * (the person at the seat).
+ * block devices, and the records), storage-usbsys.c (the kernel's switches) and
+ * storage-person.c (the person at the seat, from logind's table).
  */
 
 #include <libudev.h>
@@ -14,9 +14,36 @@
 #include "config.h"
 #include "devid.h"
 #include "policy.h"
-#include "storage-seat.h"
 
+struct logind;
 struct manager;
+struct storage;
+
+/* The person at a seat, as a storage decision sees them. Strings are owned (NULL when unknown);
+ * storage_person_done() frees them. */
+struct storage_person {
+	bool present; /* an active session of class "user" is on the seat */
+	bool locked;  /* its LockedHint */
+	bool unknown; /* logind's table is unknown (logind unreachable): nobody, fail closed */
+	char *user;
+	uid_t uid;
+	char *session;
+	char *seat; /* the seat looked at (always set) */
+	char *tty;
+	char *remote_host;
+	char **groups; /* strv, primary group first; NULL when NSS does not know the user */
+};
+
+void storage_person_done(struct storage_person *p);
+
+/* The person at seat_id (borrowed; NULL or "" = "seat0") from s's logind table into
+ * *ret_person (caller calls storage_person_done()). Returns 0 or -ENOMEM. */
+int storage_person_lookup(struct storage *s,
+			  const char *seat_id,
+			  struct storage_person *ret_person);
+
+/* p as lib/policy sees it; *ret borrows p's strings. */
+void storage_person_to_policy(const struct storage_person *p, struct policy_person *ret);
 
 /* A USB device vakt has decided. Its verdict borrows from the policy's config; every reload
  * re-decides every tracked device, so the borrow never outlives its config. */
@@ -27,8 +54,7 @@ struct tracked_device {
 	struct policy_verdict verdict;
 	enum storage_action effective; /* what is enforced on its storage interfaces */
 	char *rule;		       /* "NAME FILE:LINE", kept for storage.removed */
-	struct seat_person person;     /* at decision time */
-	bool person_pending;	       /* person not looked up yet: see decide() */
+	struct storage_person person;  /* at decision time */
 };
 
 struct storage {
@@ -37,7 +63,7 @@ struct storage {
 	struct udev_monitor *monitor;
 	sd_event_source *source;
 	struct policy *policy;
-	struct seat_bus *bus;
+	struct logind *logind;	 /* the manager's, borrowed */
 	sd_event_source *reseat; /* pending storage_seat_changed() work */
 	struct tracked_device *devices;
 	char *marker_dir; /* RUNTIME_DIR/read-only: see storage_marker_create() */
@@ -85,11 +111,12 @@ void storage_forget_all(struct storage *s);
 struct tracked_device *storage_find(struct storage *s, const char *syspath);
 
 /*
- * seat_changed_fn for the seat bus (userdata: the struct storage): a seat's active session may
- * have changed. Soon after (signals come in bursts), every present storage device whose seat now
- * has another session, or none, is decided again for the person now there; see storage-device.c.
+ * A seat's person may have changed (logind's table changed, or became known or unknown). Soon
+ * after (changes come in bursts), every present storage device whose seat now shows another
+ * person, nobody, or its person unlocked, is decided again (policy_redecide_on_seat_change());
+ * see storage-device.c.
  */
-void storage_seat_changed(void *userdata);
+void storage_seat_changed(struct storage *s);
 
 /* Removes every read-only marker (at start: stale ones from an earlier run). */
 void storage_markers_clear(struct storage *s);

@@ -328,7 +328,10 @@ int policy_decide(const struct policy *p,
 			.step = POLICY_STEP_WHILE_LOCKED,
 			.rule_name = "while_locked",
 			.place = c->storage.while_locked_place,
-			.reason = nobody ? "nobody is logged in at the seat"
+			.reason =
+				person && person->unknown
+					? "who is at the seat is unknown (logind cannot be reached)"
+				: nobody ? "nobody is logged in at the seat"
 					 : "the session at the seat is locked",
 		};
 		return 0;
@@ -336,12 +339,38 @@ int policy_decide(const struct policy *p,
 
 	decide_grants(p, id, person, ret_verdict);
 	ret_verdict->storage = true;
+	/* Decided as for nobody because vakt cannot know who is there: say so, never "nobody". */
+	if (person && person->unknown && ret_verdict->step == POLICY_STEP_DEFAULT)
+		ret_verdict->reason =
+			"who is at the seat is unknown (logind cannot be reached), so "
+			"no group can grant more than the default";
 	return 0;
 }
 
-bool policy_verdict_follows_seat(const struct policy_verdict *v)
+static bool streq_null(const char *a, const char *b)
 {
-	return v->storage && v->step != POLICY_STEP_WHILE_LOCKED;
+	return a == b || (a && b && streq(a, b));
+}
+
+static bool same_session(const struct policy_person *a, const struct policy_person *b)
+{
+	bool a_present = a && a->present, b_present = b && b->present;
+	bool a_unknown = a && a->unknown, b_unknown = b && b->unknown;
+
+	if (a_present != b_present || a_unknown != b_unknown)
+		return false;
+	return !a_present || (streq_null(a->session, b->session) && streq_null(a->user, b->user));
+}
+
+bool policy_redecide_on_seat_change(const struct policy_verdict *v,
+				    const struct policy_person *then,
+				    const struct policy_person *now)
+{
+	if (!v->storage || (now && now->unknown))
+		return false;
+	if (!same_session(then, now))
+		return true;
+	return v->step == POLICY_STEP_WHILE_LOCKED && now && now->present && !now->locked;
 }
 
 bool policy_needs_person(const struct policy *p)

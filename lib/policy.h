@@ -50,8 +50,11 @@ struct policy_person {
 	const char *user; /* login name, NULL when nobody */
 	uid_t uid;
 	char **groups; /* strv of group names (primary included), NULL = unknown */
-	bool present;  /* someone has an active session on the seat */
+	bool present;  /* a person (a session of class "user") is active on the seat */
 	bool locked;   /* that session is locked */
+	bool unknown;  /* who is at the seat cannot be known now (logind unreachable): not present,
+			* and the verdict's reason says so instead of "nobody is logged in" */
+	const char *session; /* the session's id, NULL when nobody */
 };
 
 /* Which step of the precedence above decided. */
@@ -106,13 +109,22 @@ int policy_decide(const struct policy *p,
 bool policy_needs_person(const struct policy *p);
 
 /*
- * Whether a present device decided by v is decided again when another person, or nobody, comes
- * to its seat (a user switch, a logout): rights belong to the person at the seat, so a device
- * granted to one person must not stay granted to the next. False for a device without storage
- * and for one held back by while_locked: such a device arrived while nobody was there to see it
- * arrive, and stays blocked until it is plugged in again.
+ * Whether a present device decided by v for then (the person at its seat at the time; NULL =
+ * nobody) is decided again now that now is at the seat:
+ *   - another session, or nobody, at the seat (a user switch, a logout, a login): yes. Rights
+ *     belong to the person at the seat, so a device granted to one person must not stay granted
+ *     to the next; a device held back for nobody is decided for the person who logged in.
+ *   - the same session, unlocked: yes for a device held back by while_locked (it arrived while
+ *     the seat was locked and is decided for the person now back); no for the rest.
+ *   - the same session, locked: no. The same person is still logged in, and while_locked
+ *     governs devices that arrive at a locked seat: tearing a mounted disk away whenever a
+ *     screen locks would lose data and protect nothing.
+ *   - now unknown (logind unreachable): no. Not being able to ask is no news about the seat.
+ *   - a device without storage: never.
  */
-bool policy_verdict_follows_seat(const struct policy_verdict *v);
+bool policy_redecide_on_seat_change(const struct policy_verdict *v,
+				    const struct policy_person *then,
+				    const struct policy_person *now);
 
 /*
  * The action for interface number (configuration config_value, 0 = any) of device id, given the

@@ -33,7 +33,13 @@ add_session() {
 		return 1
 	# A remote session has no seat (the mock's UpdateProperties cannot wrap a struct: use Set).
 	[ -n "$3" ] || login1 -o "$path" -m org.freedesktop.DBus.Properties.Set \
-		org.freedesktop.login1.Session Seat "<('', objectpath '/')>"
+		org.freedesktop.login1.Session Seat "<('', objectpath '/')>" || return 1
+	# As real logind does at login; vaktd reads the new session into its table (one GetAll)
+	# long before a person types sudo. Give it that moment here, where sudo follows at once.
+	login1 -o /org/freedesktop/login1 -m org.freedesktop.DBus.Mock.EmitSignal \
+		org.freedesktop.login1.Manager SessionNew so "[<'$1'>, <objectpath '$path'>]" ||
+		return 1
+	sleep 0.5
 }
 # Another user's session for an audit session that is not ours: must not be picked.
 add_session c1 4000000001 seat0 tty1 ""
@@ -149,16 +155,16 @@ expect "$rec" VAKT_SESSION "(none)"
 ses=$(sudo_in_new_session true)
 t2=$(latency "$ses")
 echo "record latency with a stuck bus daemon: ${t}s, then ${t2}s"
-# Not a speed target: the bug this guards against blocked every lookup for ~60 s; the second
-# record, within the back-off, must not wait the 300 ms lookup budget again.
-if ! below "$t" 10 || ! below "$t2" "$t_bus + 0.25"; then
+# Not a speed target: the bug this guards against blocked every lookup for ~60 s. Records read
+# vaktd's copy of logind's table and never wait for the bus.
+if ! below "$t" "$t_bus + 0.25" || ! below "$t2" "$t_bus + 0.25"; then
 	fail "a stuck bus daemon delayed records (${t}s, ${t2}s)"
 fi
 kill -CONT "$BUS_PID"
-echo "PASS: a stuck bus daemon delays sudo records once, briefly, not per record"
+echo "PASS: a stuck bus daemon does not delay sudo records"
 
-# logind stuck, the bus fine: one short wait, then logind is left alone for a while and found
-# again afterwards.
+# logind stuck, the bus fine: records do not wait for it, and the sessions it announces after it
+# recovers are found.
 stop_vaktd
 start_vaktd
 kill -STOP "$LOGIND_PID"
@@ -168,20 +174,18 @@ t=$(latency "$ses")
 ses=$(sudo_in_new_session true)
 t2=$(latency "$ses")
 echo "record latency with a stuck logind: ${t}s, then ${t2}s"
-# Not a speed target: the bug this guards against blocked every lookup for ~60 s; the second
-# record, within the back-off, must not wait the 300 ms lookup budget again.
-if ! below "$t" 10 || ! below "$t2" "$t_bus + 0.25"; then
+# Not a speed target: the bug this guards against blocked every lookup for ~60 s.
+if ! below "$t" "$t_bus + 0.25" || ! below "$t2" "$t_bus + 0.25"; then
 	fail "a stuck logind delayed records (${t}s, ${t2}s)"
 fi
 kill -CONT "$LOGIND_PID"
-sleep 10.5 # LOGIND_RETRY_USEC
 again_setup() { add_session c9 "$1" seat0 tty4 ""; }
 ses=$(sudo_in_new_session again_setup)
 WAIT_S=15 wait_for have_sudo "$ses" || fail "no privilege.sudo after logind recovered"
 rec=$(sudo_rec "$ses")
 expect "$rec" VAKT_SESSION c9
 expect "$rec" VAKT_TTY tty4
-echo "PASS: a stuck logind delays sudo records once, briefly, and is asked again later"
+echo "PASS: a stuck logind does not delay sudo records, and its later sessions are found"
 
 stop_vaktd
 echo "all audit session checks passed"

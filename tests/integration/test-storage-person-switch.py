@@ -1,8 +1,10 @@
 # Rights follow the person at the seat: when the seat's active session changes, present storage
 # devices are decided again for whoever is there now. alice (read_write_groups) has a stick
 # allowed; her screen locking changes nothing; bob (read_only_groups) switching in makes it
-# read-only; nobody at the seat blocks it (while_locked); alice coming back does not unblock a
-# device blocked by while_locked until it is plugged in again. Needs root (useradd).
+# read-only; nobody at the seat blocks it (while_locked); alice coming back gets it again without
+# a replug (issue 12: a device held back by while_locked is decided again for the person who logs
+# in or unlocks); a stick plugged while her screen is locked is held back and becomes hers when
+# she unlocks. Needs root (useradd).
 import os
 
 import storage_testbed as st
@@ -11,12 +13,12 @@ RW, RO = 'vakt-test-srw', 'vakt-test-sro'
 ALICE, BOB = 'vakt-test-salice', 'vakt-test-sbob'
 
 
-def decision(v, event, dev, **fields):
-    """The decision record (not a per-disk read-only record) for dev."""
+def decision(v, event, dev, since=0, **fields):
+    """The decision record (not a per-disk read-only record) for dev, from record since on."""
     def pred(r):
         return (r.get('VAKT_EVENT') == event and r.get('VAKT_DEVICE_SYSPATH') == dev and
                 'VAKT_FILE' not in r and all(r.get(k) == val for k, val in fields.items()))
-    return v.wait(pred, 5, '%s %s %s' % (event, dev, fields))
+    return v.wait(pred, 5, '%s %s %s' % (event, dev, fields), since)
 
 
 def run():
@@ -36,6 +38,7 @@ def run():
         hub = tb.add_root_hub()
         v = st.Vaktd(tb, text, {'DBUS_SYSTEM_BUS_ADDRESS': bus.address})
         v.ready()
+        v.wait_logind()
         place = lambda key: '%s %s:%d' % (key, v.conf, st.conf_line(text, key + ' ='))
 
         dev = tb.add_device('stick', hub, '1-1')
@@ -77,18 +80,28 @@ def run():
         st.check(r.get('VAKT_RULE') == place('while_locked'), 'rule %r' % r.get('VAKT_RULE'), v)
         st.check(tb.wait_attr(dev, 'authorized', '0'), 'stick still authorised for nobody', v)
 
-        # alice returns: a device blocked by while_locked stays blocked until it is replugged.
+        # alice returns: the device held back for nobody is decided for her, no replug needed.
         n = len(v.records)
         logind.set_active_session('seat0', 'c1')
-        v.settle(0.5)
-        st.check(not [r for r in v.records[n:] if r.get('VAKT_DEVICE_SYSPATH') == dev],
-                 'a while_locked block was lifted by a login', v)
-        st.check(tb.attr(dev, 'authorized') == '0', 'stick authorised without a replug', v)
-        tb.remove(dev)
-        v.wait_event('storage.removed', dev)
-        dev = tb.add_device('stick', hub, '1-1')
-        decision(v, 'storage.allowed', dev, VAKT_USER=ALICE, VAKT_SESSION='c1')
-        st.check(tb.wait_attr(dev, 'authorized', '1'), 'replugged stick not authorised', v)
+        decision(v, 'storage.allowed', dev, n, VAKT_USER=ALICE, VAKT_SESSION='c1')
+        st.check(tb.wait_attr(dev, 'authorized', '1'), 'stick not authorised for alice again', v)
+
+        # Locked: a new stick is held back (while_locked), the present one stays hers.
+        logind.set_locked('c1', True)
+        other = tb.add_device('stick', hub, '1-2')
+        r = decision(v, 'storage.blocked', other, VAKT_USER=ALICE, VAKT_SESSION='c1')
+        st.check(r.get('VAKT_RULE') == place('while_locked'), 'rule %r' % r.get('VAKT_RULE'), v)
+        st.check(r.get('VAKT_REASON') == 'the session at the seat is locked',
+                 'reason %r' % r.get('VAKT_REASON'), v)
+        v.settle(0.3)
+        st.check(tb.attr(other, 'authorized') == '0', 'stick authorised while locked', v)
+        st.check(tb.attr(dev, 'authorized') == '1', 'a lock took the present stick away', v)
+
+        # Unlocked: the held-back stick is decided for alice without a replug.
+        n = len(v.records)
+        logind.set_locked('c1', False)
+        decision(v, 'storage.allowed', other, n, VAKT_USER=ALICE, VAKT_SESSION='c1')
+        st.check(tb.wait_attr(other, 'authorized', '1'), 'stick not authorised after unlock', v)
     finally:
         rc = v.stop() if v else 0
         if logind:

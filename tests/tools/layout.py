@@ -12,8 +12,8 @@ import os
 import re
 import sys
 
-ADAPTERS = {'main.c', 'manager.c', 'manager.h', 'part.h', 'log.c', 'log.h', 'logind.c', 'logind.h',
-            'control.c', 'control.h', 'bus-util.c', 'bus-util.h', 'udev-util.h'}
+ADAPTERS = {'logind-table.c', 'logind-internal.h', 'main.c', 'manager.c', 'manager.h', 'part.h', 'log.c', 'log.h', 'logind.c', 'logind.h',
+            'control.c', 'control.h', 'clock.h', 'udev-util.h'}
 PARTS = ('storage', 'audit', 'idle')
 PREFIX_OF = {'events': 'event'}
 

@@ -104,12 +104,14 @@ static char *alice_groups[] = { (char *)"alice", (char *)"users", NULL };
 static char *staff_groups[] = { (char *)"bob", (char *)"staff", NULL };
 static char *it_groups[] = { (char *)"carol", (char *)"staff", (char *)"it-staff", NULL };
 
-static const struct policy_person alice = { "alice", 1000, alice_groups, true, false };
-static const struct policy_person bob = { "bob", 1001, staff_groups, true, false };
-static const struct policy_person carol = { "carol", 1002, it_groups, true, false };
-static const struct policy_person carol_locked = { "carol", 1002, it_groups, true, true };
-static const struct policy_person unknown_groups = { "dave", 1003, NULL, true, false };
-static const struct policy_person nobody = { NULL, 0, NULL, false, false };
+static const struct policy_person alice = { "alice", 1000, alice_groups, true, false, false, NULL };
+static const struct policy_person bob = { "bob", 1001, staff_groups, true, false, false, NULL };
+static const struct policy_person carol = { "carol", 1002, it_groups, true, false, false, NULL };
+static const struct policy_person carol_locked = {
+	"carol", 1002, it_groups, true, true, false, NULL
+};
+static const struct policy_person unknown_groups = { "dave", 1003, NULL, true, false, false, NULL };
+static const struct policy_person nobody = { NULL, 0, NULL, false, false, false, NULL };
 
 /* Decides the stick (or fixture) for person with config c; fills *v. */
 static void decide(const struct config *c,
@@ -401,33 +403,56 @@ START_TEST(test_policy_while_locked_policy_decides_as_usual)
 }
 END_TEST
 
-START_TEST(test_policy_verdict_follows_seat_except_while_locked)
+static const struct policy_person carol_c1 = { "carol", 1002, it_groups, true, false, false, "c1" };
+static const struct policy_person carol_c1_locked = { "carol", 1002,  it_groups, true,
+						      true,    false, "c1" };
+static const struct policy_person bob_c2 = { "bob", 1001, staff_groups, true, false, false, "c2" };
+static const struct policy_person unknown = { NULL, 0, NULL, false, false, true, NULL };
+
+START_TEST(test_policy_unknown_person_is_nobody_and_says_why)
 {
 	_cleanup_(config_freep) struct config *c = test_config();
 	struct policy_verdict v;
 
-	add_rule(c, "approved-stick", "0951", "1666", STICK_SERIAL, STORAGE_ACTION_ALLOW, 10);
-	/* Granted to a person (rule, group, default): decided again for the next person. */
-	decide(c, "stick-kingston-0951-1666", STICK_SERIAL, &carol, &v);
-	ck_assert_int_eq(v.step, POLICY_STEP_RULE);
-	ck_assert(policy_verdict_follows_seat(&v));
-	decide(c, "stick-kingston-0951-1666", NULL, &carol, &v);
-	ck_assert_int_eq(v.step, POLICY_STEP_READ_WRITE_GROUPS);
-	ck_assert(policy_verdict_follows_seat(&v));
-	decide(c, "stick-kingston-0951-1666", NULL, &bob, &v);
-	ck_assert_int_eq(v.step, POLICY_STEP_READ_ONLY_GROUPS);
-	ck_assert(policy_verdict_follows_seat(&v));
-	decide(c, "stick-kingston-0951-1666", NULL, &alice, &v);
-	ck_assert_int_eq(v.step, POLICY_STEP_DEFAULT);
-	ck_assert(policy_verdict_follows_seat(&v));
-	/* Held back by while_locked: stays blocked until plugged in again. */
-	decide(c, "stick-kingston-0951-1666", STICK_SERIAL, &carol_locked, &v);
-	ck_assert_int_eq(v.step, POLICY_STEP_WHILE_LOCKED);
-	ck_assert(!policy_verdict_follows_seat(&v));
-	/* No storage: nothing to re-decide. */
-	decide(c, "keyboard-dell-413c-2107", NULL, &carol, &v);
-	ck_assert_int_eq(v.step, POLICY_STEP_NON_STORAGE);
-	ck_assert(!policy_verdict_follows_seat(&v));
+	decide(c, "stick-kingston-0951-1666", STICK_SERIAL, &unknown, &v);
+	assert_verdict(&v, STORAGE_ACTION_BLOCK, "while_locked", 6);
+	ck_assert_str_eq(v.reason, "who is at the seat is unknown (logind cannot be reached)");
+	/* Without while_locked: the default decides, and the reason still says why. */
+	c->storage.while_locked = WHILE_LOCKED_POLICY;
+	decide(c, "stick-kingston-0951-1666", STICK_SERIAL, &unknown, &v);
+	assert_verdict(&v, STORAGE_ACTION_BLOCK, "default", 3);
+	ck_assert_ptr_nonnull(strstr(v.reason, "unknown (logind cannot be reached)"));
+}
+END_TEST
+
+START_TEST(test_policy_redecide_on_seat_change)
+{
+	_cleanup_(config_freep) struct config *c = test_config();
+	struct policy_verdict granted, held, keyboard;
+
+	decide(c, "stick-kingston-0951-1666", NULL, &carol_c1, &granted);
+	ck_assert_int_eq(granted.step, POLICY_STEP_READ_WRITE_GROUPS);
+	decide(c, "stick-kingston-0951-1666", NULL, &carol_c1_locked, &held);
+	ck_assert_int_eq(held.step, POLICY_STEP_WHILE_LOCKED);
+	decide(c, "keyboard-dell-413c-2107", NULL, &carol_c1, &keyboard);
+
+	/* Another person, or nobody: decided again, whatever decided before. */
+	ck_assert(policy_redecide_on_seat_change(&granted, &carol_c1, &bob_c2));
+	ck_assert(policy_redecide_on_seat_change(&granted, &carol_c1, &nobody));
+	ck_assert(policy_redecide_on_seat_change(&granted, &carol_c1, NULL));
+	ck_assert(policy_redecide_on_seat_change(&held, &nobody, &carol_c1));
+	ck_assert(policy_redecide_on_seat_change(&held, &unknown, &carol_c1));
+	/* The same session locks: what was granted stays. */
+	ck_assert(!policy_redecide_on_seat_change(&granted, &carol_c1, &carol_c1_locked));
+	ck_assert(!policy_redecide_on_seat_change(&granted, &carol_c1, &carol_c1));
+	/* The same session unlocks: what while_locked held back is decided for the person. */
+	ck_assert(policy_redecide_on_seat_change(&held, &carol_c1_locked, &carol_c1));
+	ck_assert(!policy_redecide_on_seat_change(&held, &carol_c1_locked, &carol_c1_locked));
+	/* logind unreachable: no news. */
+	ck_assert(!policy_redecide_on_seat_change(&granted, &carol_c1, &unknown));
+	ck_assert(!policy_redecide_on_seat_change(&held, &carol_c1_locked, &unknown));
+	/* No storage: never. */
+	ck_assert(!policy_redecide_on_seat_change(&keyboard, &carol_c1, &bob_c2));
 }
 END_TEST
 
@@ -660,7 +685,8 @@ static Suite *policy_suite(void)
 	tcase_add_test(tc, test_policy_named_allow_beats_group);
 	tcase_add_test(tc, test_policy_while_locked_block_overrides_everything);
 	tcase_add_test(tc, test_policy_while_locked_policy_decides_as_usual);
-	tcase_add_test(tc, test_policy_verdict_follows_seat_except_while_locked);
+	tcase_add_test(tc, test_policy_unknown_person_is_nobody_and_says_why);
+	tcase_add_test(tc, test_policy_redecide_on_seat_change);
 	tcase_add_test(tc, test_policy_needs_person_only_when_the_person_can_matter);
 	tcase_add_test(tc, test_policy_unparsable_device_gets_storage_decision);
 	tcase_add_test(tc, test_policy_from_loaded_config);

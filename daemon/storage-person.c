@@ -1,0 +1,118 @@
+/*
+ * The person at a seat, read from logind's table (logind.c): no bus call, so a USB decision
+ * never waits for logind. Only an active session of class "user" is a person: a greeter (the
+ * login screen), a lock screen, a background or manager session is nobody (SPEC.md).
+ */
+
+#include "storage.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "logind.h"
+#include "strv.h"
+
+#define MAX_GROUPS 1024
+
+void storage_person_done(struct storage_person *p)
+{
+	if (!p)
+		return;
+	free(p->user);
+	free(p->session);
+	free(p->seat);
+	free(p->tty);
+	free(p->remote_host);
+	strv_free(p->groups);
+	*p = (struct storage_person){ 0 };
+}
+
+/* Group names of user (primary gid first). Returns 0 and *ret_groups, or -errno. */
+static int user_groups(const char *user, gid_t gid, char ***ret_groups)
+{
+	_cleanup_strv_free_ char **names = NULL;
+	_cleanup_free_ gid_t *gids = NULL;
+	int n = MAX_GROUPS;
+
+	gids = calloc((size_t)n, sizeof(gid_t));
+	if (!gids)
+		return -ENOMEM;
+	if (getgrouplist(user, gid, gids, &n) < 0)
+		return -E2BIG;
+	for (int i = 0; i < n; i++) {
+		const struct group *g = getgrgid(gids[i]);
+		int r;
+
+		if (!g || !g->gr_name || strv_contains(names, g->gr_name))
+			continue;
+		r = strv_extend(&names, g->gr_name);
+		if (r < 0)
+			return r;
+	}
+	if (!names) {
+		names = calloc(1, sizeof(char *));
+		if (!names)
+			return -ENOMEM;
+	}
+	*ret_groups = TAKE_PTR(names);
+	return 0;
+}
+
+static int dup_or_null(const char *s, char **ret)
+{
+	*ret = s && s[0] ? strdup(s) : NULL;
+	return s && s[0] && !*ret ? -ENOMEM : 0;
+}
+
+int storage_person_lookup(struct storage *s, const char *seat_id, struct storage_person *ret_person)
+{
+	struct storage_person p = { 0 };
+	const struct logind_session *session = NULL;
+	const struct passwd *pw;
+	enum logind_seat_answer a;
+
+	if (dup_or_null(seat_id && seat_id[0] ? seat_id : "seat0", &p.seat) < 0)
+		return -ENOMEM;
+	a = logind_seat_active_session(s->logind, p.seat, &session);
+	if (a == LOGIND_SEAT_UNKNOWN)
+		p.unknown = true;
+	/* The login screen is not a person, however it got the seat. */
+	if (a != LOGIND_SEAT_SESSION || !streq(session->class, "user") || !session->user[0]) {
+		*ret_person = p;
+		return 0;
+	}
+	p.present = true;
+	p.locked = session->locked_hint;
+	p.uid = session->uid;
+	if (dup_or_null(session->user, &p.user) < 0 || dup_or_null(session->id, &p.session) < 0 ||
+	    dup_or_null(session->tty, &p.tty) < 0 ||
+	    dup_or_null(session->remote_host, &p.remote_host) < 0) {
+		storage_person_done(&p);
+		return -ENOMEM;
+	}
+	/* Groups decide read-write or read-only: from NSS, as the login would have them. */
+	pw = getpwnam(p.user);
+	if (pw && pw->pw_uid == p.uid && user_groups(p.user, pw->pw_gid, &p.groups) == -ENOMEM) {
+		storage_person_done(&p);
+		return -ENOMEM;
+	}
+	*ret_person = p;
+	return 0;
+}
+
+void storage_person_to_policy(const struct storage_person *p, struct policy_person *ret)
+{
+	*ret = (struct policy_person){
+		.user = p->user,
+		.uid = p->uid,
+		.groups = p->groups,
+		.present = p->present,
+		.locked = p->locked,
+		.unknown = p->unknown,
+		.session = p->session,
+	};
+}
