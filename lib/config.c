@@ -338,6 +338,11 @@ static void config_done(struct config *c)
 	}
 	free(c->storage.rules);
 	strv_free(c->idle.exempt_groups);
+	free(c->idle.lock_after_place.file);
+	free(c->idle.grace_place.file);
+	free(c->idle.on_lock_failure_place.file);
+	free(c->idle.text_sessions_after_place.file);
+	free(c->idle.exempt_groups_place.file);
 	strv_free(c->audit.watch);
 }
 

@@ -80,10 +80,15 @@ struct config {
 	struct {
 		enum config_mode mode;
 		uint64_t lock_after_usec;
+		struct config_place lock_after_place;
 		uint64_t grace_usec;
+		struct config_place grace_place;
 		enum lock_failure on_lock_failure;
+		struct config_place on_lock_failure_place;
 		uint64_t text_sessions_after_usec; /* 0 = never */
+		struct config_place text_sessions_after_place;
 		char **exempt_groups;
+		struct config_place exempt_groups_place;
 	} idle;
 
 	struct {
