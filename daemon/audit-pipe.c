@@ -21,6 +21,7 @@
 #include "config.h"
 #include "events.h"
 #include "log.h"
+#include "parse.h"
 #include "ratelimit.h"
 
 #define BURST_MAX_ACCOUNTS	4096
@@ -134,17 +135,6 @@ void auditpipe_on_rules_changed(struct auditpipe *p, auditpipe_rules_changed_fn 
 {
 	p->rules_changed = fn;
 	p->userdata = userdata;
-}
-
-/* "1h", "5min", "90s": the failed_auth_burst window for messages. */
-static void format_window(uint64_t usec, char *buf, size_t n)
-{
-	if (usec % USEC_PER_HOUR == 0)
-		(void)snprintf(buf, n, "%" PRIu64 "h", usec / USEC_PER_HOUR);
-	else if (usec % USEC_PER_MINUTE == 0)
-		(void)snprintf(buf, n, "%" PRIu64 "min", usec / USEC_PER_MINUTE);
-	else
-		(void)snprintf(buf, n, "%" PRIu64 "s", usec / USEC_PER_SEC);
 }
 
 /* Who did it, for fields and the message: the person (audit uid), else the unit, else the
@@ -353,7 +343,8 @@ static void emit_burst(struct auditpipe *p, const struct auditclass_facts *f)
 	r = authburst_add(p->burst, or_unknown(f->target_user), f->time_usec, &failures);
 	if (r <= 0)
 		return;
-	format_window(p->config->audit.failed_auth_burst_window_usec, window, sizeof(window));
+	parse_duration_format(
+		p->config->audit.failed_auth_burst_window_usec, window, sizeof(window));
 	log_event_begin(&e, EVENT_AUTH_BURST);
 	add_action_fields(p, f, &e, &a, where);
 	log_event_addf(&e, "VAKT_FAILURES", "%u", failures);

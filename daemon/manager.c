@@ -31,6 +31,7 @@
 /* The parts, in start order (stopped in reverse); NULL-terminated. */
 static const struct part_ops *const parts_all[] = {
 	&storage_part,
+	&idle_part,
 	&audit_part,
 	NULL,
 };
@@ -253,9 +254,6 @@ static void log_policy_loaded(struct manager *m, bool reload)
 			  files ? files : "?",
 			  parts ? parts : "?");
 	log_event_end(&e);
-	if (m->config->idle.mode != CONFIG_MODE_OFF)
-		log_warning("[idle] is parsed but idle-session enforcement is not part of this "
-			    "version; screens are not locked by vaktd.");
 }
 
 static void log_policy_invalid(char **errors)

@@ -28,4 +28,5 @@ struct part_ops {
 };
 
 extern const struct part_ops storage_part; /* storage-part.c */
+extern const struct part_ops idle_part;	   /* idle-part.c */
 extern const struct part_ops audit_part;   /* audit-part.c */

@@ -7,16 +7,13 @@
 #include "storage.h"
 
 #include <errno.h>
-#include <grp.h>
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "logind.h"
+#include "nss.h"
 #include "strv.h"
-
-#define MAX_GROUPS 1024
 
 void storage_person_done(struct storage_person *p)
 {
@@ -31,37 +28,6 @@ void storage_person_done(struct storage_person *p)
 	*p = (struct storage_person){ 0 };
 }
 
-/* Group names of user (primary gid first). Returns 0 and *ret_groups, or -errno. */
-static int user_groups(const char *user, gid_t gid, char ***ret_groups)
-{
-	_cleanup_strv_free_ char **names = NULL;
-	_cleanup_free_ gid_t *gids = NULL;
-	int n = MAX_GROUPS;
-
-	gids = calloc((size_t)n, sizeof(gid_t));
-	if (!gids)
-		return -ENOMEM;
-	if (getgrouplist(user, gid, gids, &n) < 0)
-		return -E2BIG;
-	for (int i = 0; i < n; i++) {
-		const struct group *g = getgrgid(gids[i]);
-		int r;
-
-		if (!g || !g->gr_name || strv_contains(names, g->gr_name))
-			continue;
-		r = strv_extend(&names, g->gr_name);
-		if (r < 0)
-			return r;
-	}
-	if (!names) {
-		names = calloc(1, sizeof(char *));
-		if (!names)
-			return -ENOMEM;
-	}
-	*ret_groups = TAKE_PTR(names);
-	return 0;
-}
-
 static int dup_or_null(const char *s, char **ret)
 {
 	*ret = s && s[0] ? strdup(s) : NULL;
@@ -72,7 +38,6 @@ int storage_person_lookup(struct storage *s, const char *seat_id, struct storage
 {
 	struct storage_person p = { 0 };
 	const struct logind_session *session = NULL;
-	const struct passwd *pw;
 	enum logind_seat_answer a;
 
 	if (dup_or_null(seat_id && seat_id[0] ? seat_id : "seat0", &p.seat) < 0)
@@ -95,8 +60,7 @@ int storage_person_lookup(struct storage *s, const char *seat_id, struct storage
 		return -ENOMEM;
 	}
 	/* Groups decide read-write or read-only: from NSS, as the login would have them. */
-	pw = getpwnam(p.user);
-	if (pw && pw->pw_uid == p.uid && user_groups(p.user, pw->pw_gid, &p.groups) == -ENOMEM) {
+	if (nss_user_groups(p.user, p.uid, &p.groups) == -ENOMEM) {
 		storage_person_done(&p);
 		return -ENOMEM;
 	}

@@ -1,7 +1,9 @@
 #include "parse.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -251,4 +253,44 @@ int parse_rate(const char *s, unsigned *ret_count, uint64_t *ret_usec, const cha
 invalid:
 	*reterr_why = why;
 	return -EINVAL;
+}
+
+const char *parse_duration_format(uint64_t usec, char *buf, size_t n)
+{
+	static const struct {
+		uint64_t usec;
+		const char *unit;
+	} units[] = {
+		{ USEC_PER_DAY, "d" },
+		{ USEC_PER_HOUR, "h" },
+		{ USEC_PER_MINUTE, "min" },
+		{ USEC_PER_SEC, "s" },
+	};
+	size_t used = 0;
+
+	if (n == 0)
+		return buf;
+	buf[0] = '\0';
+	for (size_t i = 0; i < ELEMENTSOF(units); i++) {
+		uint64_t k = usec / units[i].usec;
+		int w;
+
+		if (k == 0)
+			continue;
+		usec -= k * units[i].usec;
+		w = snprintf(buf + used,
+			     n - used,
+			     "%s%" PRIu64 "%s",
+			     used > 0 ? " " : "",
+			     k,
+			     units[i].unit);
+		if (w < 0 || (size_t)w >= n - used) {
+			buf[used] = '\0'; /* whole units only */
+			return buf;
+		}
+		used += (size_t)w;
+	}
+	if (used == 0)
+		(void)snprintf(buf, n, "0");
+	return buf;
 }

@@ -5,10 +5,16 @@
  * such as 90s, 10min, 2h or 1d"). */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* "0", "90s", "10min", "2h", "1d", combinations like "1h 30min"; plain number = seconds. */
 int parse_duration(const char *s, uint64_t *ret_usec, const char **reterr_why);
+
+/* The other way round, for messages: usec (whole seconds; less is rounded down) in the units
+ * vakt.conf takes, largest first, e.g. "1h 30min", "10min", "45s", "0". Writes into buf of size
+ * n (truncated to fit) and returns buf. */
+const char *parse_duration_format(uint64_t usec, char *buf, size_t n);
 
 /* Comma-separated list; items trimmed; empty string = empty list; empty items are an error. */
 int parse_list(const char *s, char ***ret_list, const char **reterr_why);

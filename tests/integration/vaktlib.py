@@ -314,11 +314,24 @@ class Logind:
     def add_session(self, sid, seat, uid, user, active=True, **props):
         """A session as real logind announces it: SessionNew after the object exists. props
         (Class, Type, TTY, Remote, RemoteHost, Audit, IdleHint, ...) are set before."""
-        if not self.has_object('%s/seat/%s' % (LOGIN1_PATH, seat)):
+        seatless = not seat
+        seat = seat or 'seat0'  # the template wants a seat: taken away again below
+        seat_path = '%s/seat/%s' % (LOGIN1_PATH, seat)
+        if not self.has_object(seat_path):
             self.add_seat(seat)
-        path = self.mock().AddSession(sid, seat, self.dbus.UInt32(uid), user, active)
+        before = self.obj(seat_path).Get(SEAT_IFACE, 'ActiveSession',
+                                         dbus_interface=self.dbus.PROPERTIES_IFACE)
+        path = self.mock().AddSession(sid, seat, self.dbus.UInt32(uid), user,
+                                      active and not seatless)
         if props:
             self.update(path, SESSION_IFACE, props)
+        if seatless:
+            # A remote session: no seat, and not the seat's active session.
+            self.dbus.Interface(self.obj(path), self.dbus.PROPERTIES_IFACE).Set(
+                SESSION_IFACE, 'Seat', self.dbus.Struct(('', self.dbus.ObjectPath('/')),
+                                                        signature='so'))
+            self.dbus.Interface(self.obj(seat_path), self.dbus.PROPERTIES_IFACE).Set(
+                SEAT_IFACE, 'ActiveSession', self.dbus.Struct(before, signature='so'))
         self.mock().EmitSignal('org.freedesktop.login1.Manager', 'SessionNew', 'so',
                                [sid, self.dbus.ObjectPath(path)])
         return path
@@ -352,6 +365,61 @@ class Logind:
 
     def calls(self, method):
         return self.mock().GetMethodCalls(method)
+
+    def call_log(self, methods=('LockSession', 'TerminateSession', 'Inhibit')):
+        """[(method, first argument)] of the Manager calls named in methods, in call order."""
+        return [(str(m), str(a[0]) if len(a) else None)
+                for _, m, a in self.mock().GetCalls() if m in methods]
+
+    def session_path(self, sid):
+        return '%s/session/%s' % (LOGIN1_PATH, sid)
+
+    def install_session_behaviour(self):
+        """LockSession and TerminateSession that act like logind and a desktop's locker, per
+        session as set_lock_behaviour() says: 'lock' (the locker answers Lock with
+        SetLockedHint(true): the default), 'ignore' (no locker), 'fail' (logind refuses).
+        TerminateSession ends the session (SessionRemoved). SetSilently changes a session
+        property without a signal, as logind's idle time of a terminal changes."""
+        m = self.mock()
+        m.AddMethod('', 'SetLockBehaviour', 'ss', '',
+                    'self.lock_behaviour = getattr(self, "lock_behaviour", {}); '
+                    'self.lock_behaviour[args[0]] = args[1]')
+        m.AddMethod('', 'LockSession', 's', '',
+                    'b = getattr(self, "lock_behaviour", {}).get(args[0], "lock")\n'
+                    'if b == "fail":\n'
+                    '    raise dbus.exceptions.DBusException("Access denied", '
+                    'name="org.freedesktop.DBus.Error.AccessDenied")\n'
+                    'if b == "lock":\n'
+                    '    objects["/org/freedesktop/login1/session/" + args[0]].UpdateProperties('
+                    '"org.freedesktop.login1.Session", {"LockedHint": dbus.Boolean(True)})')
+        m.AddMethod('', 'TerminateSession', 's', '',
+                    'p = "/org/freedesktop/login1/session/" + args[0]\n'
+                    'self.RemoveObject(p)\n'
+                    'self.EmitSignal("org.freedesktop.login1.Manager", "SessionRemoved", "so", '
+                    '[args[0], dbus.ObjectPath(p)])')
+
+    def set_lock_behaviour(self, sid, behaviour):
+        self.dbus.Interface(self.obj(), 'org.freedesktop.login1.Manager').SetLockBehaviour(
+            sid, behaviour)
+
+    def set_silently(self, sid, name, value):
+        """Changes property name of session sid without PropertiesChanged."""
+        mock = self.mock(self.session_path(sid))
+        try:
+            mock.AddMethod('org.vakt.Test', 'SetSilently', 'sv', '',
+                           'self.props["org.freedesktop.login1.Session"][args[0]] = args[1]')
+        except self.dbus.exceptions.DBusException:
+            pass
+        self.dbus.Interface(self.obj(self.session_path(sid)), 'org.vakt.Test').SetSilently(
+            name, value)
+
+    def emit_manager_signal(self, name, signature, args):
+        self.mock().EmitSignal('org.freedesktop.login1.Manager', name, signature, args)
+
+    def inhibitors(self):
+        """[(what, who, why, mode)] of the held inhibitors."""
+        return [tuple(str(x) for x in i[:4]) for i in self.obj().ListInhibitors(
+            dbus_interface='org.freedesktop.login1.Manager')]
 
     def stop(self):
         if self.proc.poll() is None:

@@ -231,6 +231,36 @@ START_TEST(test_uint_checks_range)
 }
 END_TEST
 
+START_TEST(test_duration_format_largest_units_first)
+{
+	static const struct {
+		uint64_t usec;
+		const char *text;
+	} cases[] = {
+		{ 0, "0" },
+		{ 999999, "0" },
+		{ 45 * USEC_PER_SEC, "45s" },
+		{ 10 * USEC_PER_MINUTE, "10min" },
+		{ 5 * USEC_PER_MINUTE + 1500000, "5min 1s" },
+		{ 90 * USEC_PER_MINUTE, "1h 30min" },
+		{ USEC_PER_DAY + USEC_PER_SEC, "1d 1s" },
+	};
+	char buf[64], small[4];
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		uint64_t back = 0;
+		const char *why = NULL;
+
+		ck_assert_str_eq(parse_duration_format(cases[i].usec, buf, sizeof(buf)),
+				 cases[i].text);
+		/* What it writes, vakt.conf reads back (whole seconds). */
+		ck_assert_int_eq(parse_duration(buf, &back, &why), 0);
+		ck_assert_uint_eq(back, cases[i].usec / USEC_PER_SEC * USEC_PER_SEC);
+	}
+	ck_assert_str_eq(parse_duration_format(90 * USEC_PER_MINUTE, small, sizeof(small)), "1h");
+}
+END_TEST
+
 static Suite *parse_suite(void)
 {
 	Suite *s = suite_create("parse");
@@ -248,6 +278,7 @@ static Suite *parse_suite(void)
 	ADD_TABLE(test_duration_accepts_units_and_combinations, good_durations);
 	ADD_TABLE(test_duration_rejects_malformed_text, bad_durations);
 	ADD_TABLE(test_duration_overflow_is_erange, huge_durations);
+	ADD(test_duration_format_largest_units_first);
 	ADD(test_list_splits_on_commas_and_trims_items);
 	ADD(test_list_empty_text_is_empty_list);
 	ADD_TABLE(test_list_rejects_empty_items, bad_lists);

@@ -1,0 +1,942 @@
+/*
+ * The idle part: sessions left unattended are locked, checked, and escalated; text sessions are
+ * warned and ended. lib/idle decides (lib/idle.h has the rules); this file feeds it logind's
+ * table (logind.h) with the monotonic clock, sleeps until its next deadline, and carries out
+ * what is due: LockSession and TerminateSession through logind (asynchronous: nothing here waits
+ * for logind), a warning written to the session's terminal, and one record per outcome
+ * (session.locked, session.lock_failed, session.terminated).
+ *
+ * Why from root and verified: logind's own IdleAction=lock only emits the Lock signal, which a
+ * session's locker may ignore or may have been killed by the user; vaktd asks, then checks that
+ * LockedHint became true, and escalates when it did not.
+ *
+ * Before the machine sleeps (PrepareForSleep), every graphical session is locked. vaktd holds a
+ * "delay" sleep inhibitor for that, and releases it when the sessions report locked or after
+ * SLEEP_LOCK_WAIT_USEC (logind itself waits at most InhibitDelayMaxSec, 5 s by default).
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-event.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "config.h"
+#include "idle.h"
+#include "log.h"
+#include "logind.h"
+#include "manager.h"
+#include "nss.h"
+#include "parse.h"
+#include "part.h"
+#include "strv.h"
+
+#define TIMER_ACCURACY_USEC  USEC_PER_MSEC
+#define SLEEP_LOCK_WAIT_USEC (3 * USEC_PER_SEC)
+#define TERMINAL_WRITE_MAX   1024
+
+struct idle_state;
+
+/* One call to logind in flight, and what the record of its outcome needs. The call's userdata:
+ * logind_cancel() with it cancels exactly this call. */
+struct idle_call {
+	struct idle_call *next;
+	struct idle_state *part;
+	struct idle_action action;
+	char *user;
+	uid_t uid;
+	char *seat;
+	char *tty;
+	char *remote_host;
+	char *type;
+};
+
+/* The last failure of a call for a session, for its lock_failed record. */
+struct idle_note {
+	struct idle_note *next;
+	char id[IDLE_ID_MAX];
+	char *error;
+};
+
+struct idle_state {
+	struct manager *manager;
+	struct logind *logind;
+	struct idle_tracker *tracker;
+	sd_event_source *timer;
+	struct idle_call *calls;
+	struct idle_note *notes;
+	int inhibitor;		      /* the sleep delay lock, -1 when not held */
+	bool inhibit_pending;	      /* Inhibit asked, not answered */
+	sd_event_source *sleep_timer; /* releases the inhibitor at the latest */
+	bool preparing_sleep;
+};
+
+static uint64_t now_usec(struct idle_state *p)
+{
+	uint64_t now = 0;
+
+	if (sd_event_now(manager_event(p->manager), CLOCK_MONOTONIC, &now) < 0)
+		now = monotonic_usec();
+	return now;
+}
+
+static bool observe(struct idle_state *p)
+{
+	return manager_config(p->manager)->idle.mode == CONFIG_MODE_OBSERVE;
+}
+
+/* ---- notes and calls ------------------------------------------------------------------------ */
+
+static struct idle_note **note_find(struct idle_state *p, const char *id)
+{
+	struct idle_note **n;
+
+	for (n = &p->notes; *n; n = &(*n)->next)
+		if (streq((*n)->id, id))
+			break;
+	return n;
+}
+
+static void note_set(struct idle_state *p, const char *id, const char *error)
+{
+	struct idle_note **n = note_find(p, id);
+	char *copy = strdup(error);
+
+	if (!copy)
+		return;
+	if (!*n) {
+		*n = calloc(1, sizeof(**n));
+		if (!*n) {
+			free(copy);
+			return;
+		}
+		(void)snprintf((*n)->id, sizeof((*n)->id), "%s", id);
+	}
+	free((*n)->error);
+	(*n)->error = copy;
+}
+
+static void note_drop(struct idle_state *p, const char *id)
+{
+	struct idle_note **n = note_find(p, id), *gone = *n;
+
+	if (!gone)
+		return;
+	*n = gone->next;
+	free(gone->error);
+	free(gone);
+}
+
+static struct idle_call *call_free(struct idle_call *c)
+{
+	if (!c)
+		return NULL;
+	free(c->user);
+	free(c->seat);
+	free(c->tty);
+	free(c->remote_host);
+	free(c->type);
+	free(c);
+	return NULL;
+}
+
+/* A call for action on session (copied: it may be gone when the answer comes). */
+static struct idle_call *
+call_new(struct idle_state *p, const struct idle_action *a, const struct logind_session *session)
+{
+	struct idle_call *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->part = p;
+	c->action = *a;
+	c->uid = session->uid;
+	c->user = strdup(session->user);
+	c->seat = strdup(session->seat);
+	c->tty = strdup(session->tty);
+	c->remote_host = strdup(session->remote_host);
+	c->type = strdup(session->type);
+	if (!c->user || !c->seat || !c->tty || !c->remote_host || !c->type)
+		return call_free(c);
+	c->next = p->calls;
+	p->calls = c;
+	return c;
+}
+
+/* Unlinks c from p's calls and frees it. */
+static void call_done(struct idle_state *p, struct idle_call *c)
+{
+	for (struct idle_call **i = &p->calls; *i; i = &(*i)->next)
+		if (*i == c) {
+			*i = c->next;
+			break;
+		}
+	call_free(c);
+}
+
+/* Cancels and forgets the calls for session id (NULL: all). A TerminateSession for a session
+ * that ends is kept: logind announces the end before it answers, and the answer makes the
+ * record. */
+static void calls_cancel(struct idle_state *p, const char *id)
+{
+	struct idle_call *c = p->calls, *next;
+
+	for (; c; c = next) {
+		next = c->next;
+		if (id && (!streq(c->action.id, id) || c->action.kind == IDLE_ACTION_TERMINATE))
+			continue;
+		(void)logind_cancel(p->logind, c);
+		call_done(p, c);
+	}
+}
+
+/* ---- records -------------------------------------------------------------------------------- */
+
+/* What a record says about the session: taken from a pending call, or from the table. */
+struct who {
+	const char *user;
+	uid_t uid;
+	const char *seat;
+	const char *tty;
+	const char *remote_host;
+	const char *type;
+};
+
+static struct who who_of_call(const struct idle_call *c)
+{
+	return (struct who){ c->user, c->uid, c->seat, c->tty, c->remote_host, c->type };
+}
+
+static struct who who_of_session(const struct logind_session *s)
+{
+	return (struct who){ s->user, s->uid, s->seat, s->tty, s->remote_host, s->type };
+}
+
+/* " on pts/0 from 'host'" or " at seat0". */
+static const char *where(const struct who *w, char *buf, size_t n)
+{
+	if (w->tty[0])
+		(void)snprintf(buf,
+			       n,
+			       " on %s%s%s%s",
+			       w->tty,
+			       w->remote_host[0] ? " from '" : "",
+			       w->remote_host,
+			       w->remote_host[0] ? "'" : "");
+	else if (w->seat[0])
+		(void)snprintf(buf, n, " at %s", w->seat);
+	else
+		buf[0] = '\0';
+	return buf;
+}
+
+static void begin_record(struct idle_state *p,
+			 enum event_id id,
+			 const struct idle_action *a,
+			 const struct who *w,
+			 struct log_event *e)
+{
+	char place[512], idle[64];
+
+	log_event_begin(e, id);
+	log_event_add(e, "VAKT_USER", w->user);
+	log_event_addf(e, "VAKT_UID", "%u", (unsigned)w->uid);
+	log_event_add(e, "VAKT_SESSION", a->id);
+	log_event_add(e, "VAKT_SEAT", w->seat);
+	log_event_add(e, "VAKT_TTY", w->tty);
+	log_event_add(e, "VAKT_REMOTE_HOST", w->remote_host);
+	log_event_add(e, "VAKT_SESSION_TYPE", w->type);
+	log_event_addf(
+		e, "VAKT_IDLE_SEC", "%llu", (unsigned long long)(a->idle_usec / USEC_PER_SEC));
+	log_event_add(e, "VAKT_IDLE", parse_duration_format(a->idle_usec, idle, sizeof(idle)));
+	if (!a->idle_since_known)
+		log_event_add(e,
+			      "VAKT_IDLE_NOTE",
+			      "logind gave no idle time: counted from when vaktd saw the session "
+			      "idle");
+	log_event_addf(e,
+		       "VAKT_RULE",
+		       "%s %s",
+		       a->rule,
+		       config_place_format(a->place, place, sizeof(place)));
+	log_event_add(e, "VAKT_MODE", observe(p) ? "observe" : "enforce");
+}
+
+static void log_locked(struct idle_state *p, const struct idle_action *a, const struct who *w)
+{
+	struct log_event e;
+	char place[512], idle[64], at[320];
+
+	parse_duration_format(a->idle_usec, idle, sizeof(idle));
+	config_place_format(a->place, place, sizeof(place));
+	where(w, at, sizeof(at));
+	begin_record(p, EVENT_SESSION_LOCKED, a, w, &e);
+	log_event_add(&e, "VAKT_DECISION", "lock");
+	log_event_add(
+		&e,
+		"VAKT_REASON",
+		a->reason == IDLE_REASON_SLEEP
+			? "the computer was about to sleep"
+			: "the session was idle for lock_after; LockedHint confirmed the lock");
+	log_event_add(&e, "VAKT_RESULT", a->observe ? "observe" : "success");
+	if (a->observe)
+		log_event_message(
+			&e,
+			"Observe mode, nothing changed: the session %s of '%s'%s would have "
+			"been locked %s (lock_after, %s).",
+			a->id,
+			w->user,
+			at,
+			a->reason == IDLE_REASON_SLEEP ? "before the computer went to sleep"
+						       : "after being idle",
+			place);
+	else if (a->reason == IDLE_REASON_SLEEP)
+		log_event_message(&e,
+				  "The session %s of '%s'%s was locked before the computer went to "
+				  "sleep.",
+				  a->id,
+				  w->user,
+				  at);
+	else
+		log_event_message(&e,
+				  "The session %s of '%s'%s was locked after %s without use, as "
+				  "lock_after (%s) requires.",
+				  a->id,
+				  w->user,
+				  at,
+				  idle,
+				  place);
+	log_event_end(&e);
+}
+
+static void log_lock_failed(struct idle_state *p, const struct idle_action *a, const struct who *w)
+{
+	const struct config *c = manager_config(p->manager);
+	struct idle_note **note = note_find(p, a->id);
+	bool terminate = a->decision == LOCK_FAILURE_TERMINATE;
+	char place[512], grace[64], at[320], reason[512];
+	struct log_event e;
+
+	parse_duration_format(c->idle.grace_usec, grace, sizeof(grace));
+	config_place_format(a->place, place, sizeof(place));
+	where(w, at, sizeof(at));
+	if (*note)
+		(void)snprintf(
+			reason, sizeof(reason), "logind refused to lock it: %s", (*note)->error);
+	else
+		(void)snprintf(reason,
+			       sizeof(reason),
+			       "LockedHint was not set within %s after each of two lock requests",
+			       grace);
+	begin_record(p, EVENT_SESSION_LOCK_FAILED, a, w, &e);
+	log_event_add(&e, "VAKT_DECISION", terminate ? "terminate" : "log");
+	log_event_add(&e, "VAKT_RESULT", "failure");
+	log_event_add(&e, "VAKT_REASON", reason);
+	log_event_message(&e,
+			  "The idle session %s of '%s'%s could not be locked (%s); %s "
+			  "(on_lock_failure, %s).",
+			  a->id,
+			  w->user,
+			  at,
+			  reason,
+			  terminate ? "it is ended now" : "this is only recorded",
+			  place);
+	log_event_end(&e);
+	note_drop(p, a->id);
+}
+
+static void log_terminated(struct idle_state *p,
+			   const struct idle_action *a,
+			   const struct who *w,
+			   const char *error)
+{
+	struct log_event e;
+	char place[512], idle[64], at[320];
+	const char *result = a->observe ? "observe" : error ? "failure" : "success";
+
+	parse_duration_format(a->idle_usec, idle, sizeof(idle));
+	config_place_format(a->place, place, sizeof(place));
+	where(w, at, sizeof(at));
+	begin_record(p, EVENT_SESSION_TERMINATED, a, w, &e);
+	log_event_add(&e, "VAKT_DECISION", "terminate");
+	log_event_add(&e,
+		      "VAKT_REASON",
+		      a->reason == IDLE_REASON_LOCK_FAILURE
+			      ? "the session did not lock (on_lock_failure = terminate)"
+			      : "a text session cannot lock and was idle for text_sessions_after");
+	log_event_add(&e, "VAKT_RESULT", result);
+	if (error)
+		log_event_add(&e, "VAKT_ERROR", error);
+	if (a->reason == IDLE_REASON_LOCK_FAILURE)
+		log_event_message(&e,
+				  "%sThe session %s of '%s'%s %s because it did not lock "
+				  "(on_lock_failure, %s)%s%s.",
+				  a->observe ? "Observe mode, nothing changed: " : "",
+				  a->id,
+				  w->user,
+				  at,
+				  a->observe ? "would have been ended"
+				  : error    ? "could not be ended"
+					     : "was ended",
+				  place,
+				  error ? ": " : "",
+				  error ? error : "");
+	else
+		log_event_message(&e,
+				  "%sThe session %s of '%s'%s %s after %s without use "
+				  "(text_sessions_after, %s)%s%s.",
+				  a->observe ? "Observe mode, nothing changed: " : "",
+				  a->id,
+				  w->user,
+				  at,
+				  a->observe ? "would have been ended"
+				  : error    ? "could not be ended"
+					     : "was ended",
+				  idle,
+				  place,
+				  error ? ": " : "",
+				  error ? error : "");
+	log_event_end(&e);
+}
+
+/* ---- the terminal warning ------------------------------------------------------------------- */
+
+/* Whether tty is a plain name under /dev ("pts/3", "tty2", "hvc0"): no "..", no leading '/'. */
+static bool tty_name_ok(const char *tty)
+{
+	if (!tty[0] || tty[0] == '/' || strstr(tty, ".."))
+		return false;
+	for (const char *c = tty; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		      (*c >= '0' && *c <= '9') || *c == '/' || *c == '-' || *c == '_'))
+			return false;
+	return true;
+}
+
+/* Writes text to /dev/TTY without blocking (a stuck terminal costs nothing). Returns 0 or
+ * -errno. */
+static int write_terminal(const char *tty, const char *text)
+{
+	_cleanup_close_ int fd = -1;
+	char path[128];
+	size_t len = strlen(text);
+	ssize_t k;
+
+	if (!tty_name_ok(tty))
+		return -EINVAL;
+	(void)snprintf(path, sizeof(path), "/dev/%s", tty);
+	fd = open(path, O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	k = write(fd, text, len);
+	if (k < 0)
+		return -errno;
+	return (size_t)k == len ? 0 : -EAGAIN;
+}
+
+static void warn_session(struct idle_state *p,
+			 const struct idle_action *a,
+			 const struct logind_session *session)
+{
+	const struct config *c = manager_config(p->manager);
+	char text[TERMINAL_WRITE_MAX], left[64], place[512];
+	uint64_t remaining = c->idle.text_sessions_after_usec > a->idle_usec
+				     ? c->idle.text_sessions_after_usec - a->idle_usec
+				     : 0;
+	int r;
+
+	parse_duration_format(remaining, left, sizeof(left));
+	config_place_format(a->place, place, sizeof(place));
+	if (a->observe) {
+		log_notice("Observe mode, nothing changed: the idle session %s of '%s' on %s would "
+			   "have been warned that it ends in %s.",
+			   a->id,
+			   session->user,
+			   session->tty,
+			   left);
+		return;
+	}
+	(void)snprintf(text,
+		       sizeof(text),
+		       "\r\n\a*** vakt: this session has not been used for a while and will be "
+		       "ended in %s (security policy: unattended sessions are closed). Press a key "
+		       "or type a command to keep it. ***\r\n",
+		       left);
+	r = write_terminal(session->tty, text);
+	if (r < 0)
+		log_warning_errno(
+			r,
+			"Cannot warn the idle session %s of '%s' on %s that it ends in %s, "
+			"ending it anyway (%s): %m",
+			a->id,
+			session->user,
+			session->tty,
+			left,
+			place);
+	else
+		log_notice("Warned the idle session %s of '%s' on %s: it ends in %s (%s).",
+			   a->id,
+			   session->user,
+			   session->tty,
+			   left,
+			   place);
+}
+
+/* ---- carrying out actions ------------------------------------------------------------------- */
+
+static void run_due(struct idle_state *p);
+
+static const char *error_text(int error, const sd_bus_error *e, char *buf, size_t n)
+{
+	if (e && sd_bus_error_is_set(e))
+		(void)snprintf(buf, n, "%s", e->message ? e->message : e->name);
+	else
+		(void)snprintf(buf, n, "%s", strerror(-error));
+	return buf;
+}
+
+static void on_lock_reply(int error, const sd_bus_error *e, void *userdata)
+{
+	struct idle_call *c = userdata;
+	struct idle_state *p = c->part;
+	char text[256];
+
+	if (error < 0) {
+		error_text(error, e, text, sizeof(text));
+		log_warning("logind did not lock the idle session %s of '%s': %s",
+			    c->action.id,
+			    c->user,
+			    text);
+		note_set(p, c->action.id, text);
+		idle_tracker_call_failed(p->tracker, c->action.id, now_usec(p));
+	}
+	call_done(p, c);
+	run_due(p);
+}
+
+static void on_terminate_reply(int error, const sd_bus_error *e, void *userdata)
+{
+	struct idle_call *c = userdata;
+	struct idle_state *p = c->part;
+	struct who w = who_of_call(c);
+	char text[256];
+
+	log_terminated(
+		p, &c->action, &w, error < 0 ? error_text(error, e, text, sizeof(text)) : NULL);
+	call_done(p, c);
+	run_due(p);
+}
+
+static void feed(struct idle_state *p, const struct logind_session *s, uint64_t now);
+
+static void on_refresh_reply(int error, const sd_bus_error *e, void *userdata)
+{
+	struct idle_call *c = userdata;
+	struct idle_state *p = c->part;
+	const struct logind_session *s;
+	char text[256];
+
+	if (error < 0) {
+		log_debug("Cannot read session %s from logind again: %s",
+			  c->action.id,
+			  error_text(error, e, text, sizeof(text)));
+		idle_tracker_call_failed(p->tracker, c->action.id, now_usec(p));
+	} else {
+		/* Fed even when nothing changed: the facts are now fresh. */
+		s = logind_get_session(p->logind, c->action.id);
+		if (s)
+			feed(p, s, now_usec(p));
+	}
+	call_done(p, c);
+	run_due(p);
+}
+
+/* Sends the call for a (LOCK, TERMINATE, REFRESH) about session. */
+static void
+send_call(struct idle_state *p, const struct idle_action *a, const struct logind_session *session)
+{
+	struct idle_call *c = call_new(p, a, session);
+	int r;
+
+	if (!c) {
+		log_error_errno(-ENOMEM, "Cannot act on idle session %s: %m", a->id);
+		idle_tracker_call_failed(p->tracker, a->id, now_usec(p));
+		return;
+	}
+	switch (a->kind) {
+	case IDLE_ACTION_LOCK:
+		log_info("Locking the idle session %s of '%s' (request %u).",
+			 a->id,
+			 session->user,
+			 a->attempt);
+		r = logind_lock_session(p->logind, a->id, on_lock_reply, c);
+		break;
+	case IDLE_ACTION_TERMINATE:
+		r = logind_terminate_session(p->logind, a->id, on_terminate_reply, c);
+		break;
+	default:
+		r = logind_refresh_session(p->logind, a->id, on_refresh_reply, c);
+		break;
+	}
+	if (r >= 0)
+		return;
+	/* Not sent (logind away): the same as a failed call. */
+	if (a->kind == IDLE_ACTION_TERMINATE) {
+		struct who w = who_of_call(c);
+		char text[256];
+
+		log_terminated(p, a, &w, error_text(r, NULL, text, sizeof(text)));
+	} else {
+		if (a->kind == IDLE_ACTION_LOCK)
+			note_set(p, a->id, strerror(-r));
+		idle_tracker_call_failed(p->tracker, a->id, now_usec(p));
+	}
+	call_done(p, c);
+}
+
+static void act(struct idle_state *p, const struct idle_action *a)
+{
+	const struct logind_session *session = logind_get_session(p->logind, a->id);
+	struct who w;
+
+	if (!session)
+		return; /* gone: its SESSION_REMOVED forgets it */
+	w = who_of_session(session);
+	switch (a->kind) {
+	case IDLE_ACTION_LOCK:
+		if (a->observe)
+			log_locked(p, a, &w);
+		else
+			send_call(p, a, session);
+		break;
+	case IDLE_ACTION_LOCKED:
+		log_locked(p, a, &w);
+		break;
+	case IDLE_ACTION_LOCK_FAILED:
+		log_lock_failed(p, a, &w);
+		break;
+	case IDLE_ACTION_TERMINATE:
+		if (a->observe)
+			log_terminated(p, a, &w, NULL);
+		else
+			send_call(p, a, session);
+		break;
+	case IDLE_ACTION_WARN:
+		warn_session(p, a, session);
+		break;
+	case IDLE_ACTION_REFRESH:
+		send_call(p, a, session);
+		break;
+	case _IDLE_ACTION_KIND_MAX:
+		break;
+	}
+}
+
+/* Carries out what is due now, then sleeps until the next deadline (or for good). */
+static void run_due(struct idle_state *p)
+{
+	struct idle_action a;
+	uint64_t next, now = now_usec(p);
+
+	while (idle_tracker_next(p->tracker, now, &a) > 0)
+		act(p, &a);
+	next = idle_tracker_next_deadline(p->tracker);
+	if (next == UINT64_MAX) {
+		(void)sd_event_source_set_enabled(p->timer, SD_EVENT_OFF);
+		return;
+	}
+	if (sd_event_source_set_time(p->timer, next) < 0 ||
+	    sd_event_source_set_enabled(p->timer, SD_EVENT_ONESHOT) < 0)
+		log_warning("Cannot schedule the next idle check, ignoring.");
+}
+
+static int on_timer(sd_event_source *source, uint64_t usec, void *userdata)
+{
+	(void)source;
+	(void)usec;
+	run_due(userdata);
+	return 0;
+}
+
+/* ---- logind's table in, lock before sleep --------------------------------------------------- */
+
+static void feed(struct idle_state *p, const struct logind_session *s, uint64_t now)
+{
+	const struct config *c = manager_config(p->manager);
+	_cleanup_strv_free_ char **groups = NULL;
+	struct idle_session_facts f = {
+		.id = s->id,
+		.user = s->user,
+		.uid = s->uid,
+		.class = s->class,
+		.type = s->type,
+		.tty = s->tty,
+		.remote = s->remote,
+		.state = s->state,
+		.idle_hint = s->idle_hint,
+		.idle_since_usec = s->idle_since_monotonic_usec,
+		.locked_hint = s->locked_hint,
+	};
+	int r;
+
+	/* Groups matter only for exemptions; unknown groups are no exemption. */
+	if (strv_length(c->idle.exempt_groups) > 0 &&
+	    nss_user_groups(s->user, s->uid, &groups) >= 0)
+		f.groups = groups;
+	r = idle_tracker_update(p->tracker, &f, now);
+	if (r < 0)
+		log_warning_errno(
+			r, "Cannot follow the idle time of session '%s', ignoring: %m", s->id);
+}
+
+static void feed_all(struct idle_state *p)
+{
+	uint64_t now = now_usec(p);
+
+	for (const struct logind_session *s = logind_sessions_next(p->logind, NULL); s;
+	     s = logind_sessions_next(p->logind, s))
+		feed(p, s, now);
+}
+
+static void release_inhibitor(struct idle_state *p)
+{
+	p->sleep_timer = sd_event_source_disable_unref(p->sleep_timer);
+	if (p->inhibitor >= 0) {
+		(void)close(p->inhibitor);
+		p->inhibitor = -1;
+	}
+}
+
+static void on_inhibitor(int error, const sd_bus_error *e, int fd, void *userdata)
+{
+	struct idle_state *p = userdata;
+	char text[256];
+
+	p->inhibit_pending = false;
+	if (error < 0) {
+		log_warning(
+			"Cannot delay sleep to lock the screens first (%s); sessions are locked "
+			"when the machine goes to sleep, without waiting for them.",
+			error_text(error, e, text, sizeof(text)));
+		return;
+	}
+	if (p->inhibitor >= 0)
+		(void)close(p->inhibitor);
+	p->inhibitor = fd;
+}
+
+static void take_inhibitor(struct idle_state *p)
+{
+	if (p->inhibitor >= 0 || p->inhibit_pending || observe(p))
+		return;
+	if (logind_inhibit_sleep(p->logind,
+				 "vaktd",
+				 "Lock every screen before the computer sleeps (security policy)",
+				 on_inhibitor,
+				 p) >= 0)
+		p->inhibit_pending = true;
+}
+
+/* Whether every graphical session that must lock has reported locked. */
+static bool all_locked(struct idle_state *p)
+{
+	const struct config *c = manager_config(p->manager);
+
+	for (const struct logind_session *s = logind_sessions_next(p->logind, NULL); s;
+	     s = logind_sessions_next(p->logind, s)) {
+		struct idle_session_facts f = {
+			.class = s->class,
+			.type = s->type,
+			.tty = s->tty,
+			.remote = s->remote,
+			.state = s->state,
+		};
+
+		/* Exemptions are left out here: this only decides how long sleep waits. */
+		if (idle_classify(c, &f) == IDLE_SESSION_GRAPHICAL && !s->locked_hint)
+			return false;
+	}
+	return true;
+}
+
+static int on_sleep_timer(sd_event_source *source, uint64_t usec, void *userdata)
+{
+	struct idle_state *p = userdata;
+
+	(void)source;
+	(void)usec;
+	log_warning("Not every screen reported locked within %llu s; letting the computer sleep.",
+		    (unsigned long long)(SLEEP_LOCK_WAIT_USEC / USEC_PER_SEC));
+	release_inhibitor(p);
+	return 0;
+}
+
+static void prepare_sleep(struct idle_state *p)
+{
+	int n;
+
+	p->preparing_sleep = true;
+	n = idle_tracker_lock_all(p->tracker, now_usec(p));
+	run_due(p);
+	if (n == 0 || all_locked(p)) {
+		release_inhibitor(p);
+		return;
+	}
+	if (p->inhibitor >= 0 && !p->sleep_timer &&
+	    sd_event_add_time_relative(manager_event(p->manager),
+				       &p->sleep_timer,
+				       CLOCK_MONOTONIC,
+				       SLEEP_LOCK_WAIT_USEC,
+				       0,
+				       on_sleep_timer,
+				       p) < 0)
+		release_inhibitor(p);
+}
+
+static void on_logind(struct logind *l, enum logind_change what, const char *id, void *userdata)
+{
+	struct idle_state *p = userdata;
+	const struct logind_session *s;
+
+	(void)l;
+	switch (what) {
+	case LOGIND_SESSION_NEW:
+	case LOGIND_SESSION_CHANGED:
+		s = logind_get_session(p->logind, id);
+		if (s)
+			feed(p, s, now_usec(p));
+		if (p->preparing_sleep && p->inhibitor >= 0 && all_locked(p))
+			release_inhibitor(p);
+		break;
+	case LOGIND_SESSION_REMOVED:
+		calls_cancel(p, id);
+		note_drop(p, id);
+		idle_tracker_remove(p->tracker, id);
+		break;
+	case LOGIND_KNOWN:
+		idle_tracker_clear(p->tracker);
+		feed_all(p);
+		take_inhibitor(p);
+		break;
+	case LOGIND_UNKNOWN:
+		/* Nothing can be asked or checked: start over when logind is back. The inhibitor
+		 * belongs to the logind that went away: a new one is taken then. */
+		calls_cancel(p, NULL);
+		idle_tracker_clear(p->tracker);
+		release_inhibitor(p);
+		p->inhibit_pending = false;
+		break;
+	case LOGIND_PREPARE_SLEEP:
+		prepare_sleep(p);
+		break;
+	case LOGIND_RESUME:
+		p->preparing_sleep = false;
+		release_inhibitor(p);
+		take_inhibitor(p);
+		break;
+	case LOGIND_SEAT_CHANGED:
+		return;
+	}
+	run_due(p);
+}
+
+/* ---- the part ------------------------------------------------------------------------------- */
+
+static void idle_stop(void *state)
+{
+	struct idle_state *p = state;
+
+	if (!p)
+		return;
+	if (p->logind) {
+		(void)logind_unsubscribe(p->logind, on_logind, p);
+		(void)logind_cancel(p->logind, p);
+		calls_cancel(p, NULL);
+	}
+	while (p->notes)
+		note_drop(p, p->notes->id);
+	p->timer = sd_event_source_disable_unref(p->timer);
+	release_inhibitor(p);
+	p->tracker = idle_tracker_free(p->tracker);
+	free(p);
+}
+
+DEFINE_FREEP(struct idle_state, idle_stop)
+
+static int idle_start(struct manager *m, void **ret_state)
+{
+	_cleanup_(idle_stopp) struct idle_state *p = NULL;
+	int r;
+
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return log_error_errno(-ENOMEM, "Out of memory.");
+	p->manager = m;
+	p->inhibitor = -1;
+	p->logind = manager_logind(m);
+	p->tracker = idle_tracker_new(manager_config(m));
+	if (!p->tracker)
+		return log_error_errno(-ENOMEM, "Out of memory.");
+	r = sd_event_add_time(manager_event(m),
+			      &p->timer,
+			      CLOCK_MONOTONIC,
+			      UINT64_MAX,
+			      TIMER_ACCURACY_USEC,
+			      on_timer,
+			      p);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(p->timer, SD_EVENT_OFF);
+	if (r >= 0)
+		r = logind_subscribe(p->logind, on_logind, p);
+	if (r < 0)
+		return log_error_errno(r, "Cannot start the idle part: %m");
+	if (logind_is_known(p->logind)) {
+		feed_all(p);
+		take_inhibitor(p);
+		run_due(p);
+	}
+	*ret_state = TAKE_PTR(p);
+	return 0;
+}
+
+static int idle_reload(struct manager *m, void *state, const struct config *old)
+{
+	struct idle_state *p = state;
+
+	(void)old;
+	idle_tracker_set_config(p->tracker, manager_config(m));
+	/* Exemptions may depend on groups now: feed everything again. */
+	feed_all(p);
+	if (observe(p))
+		release_inhibitor(p);
+	else
+		take_inhibitor(p);
+	run_due(p);
+	return 0;
+}
+
+static bool idle_enabled(const struct config *c)
+{
+	return c->idle.mode != CONFIG_MODE_OFF;
+}
+
+static int idle_capabilities(const struct config *c, cap_value_t ret_caps[8])
+{
+	/* logind grants LockSession and TerminateSession to uid 0; terminals are written through
+	 * the tty group (SupplementaryGroups= in the unit). */
+	(void)c;
+	(void)ret_caps;
+	return 0;
+}
+
+const struct part_ops idle_part = {
+	.name = "idle",
+	.enabled = idle_enabled,
+	.capabilities = idle_capabilities,
+	.start = idle_start,
+	.reload = idle_reload,
+	.stop = idle_stop,
+};

@@ -1,0 +1,13 @@
+#pragma once
+
+/* Users and groups from NSS, as a login would see them: shared by the parts that decide by group
+ * (storage: read_write_groups; idle: exempt_groups). */
+
+#include <sys/types.h>
+
+/*
+ * The group names of user (primary group first) into *ret_groups (strv, caller frees), when NSS
+ * knows user with uid uid. Returns 0, -ENOENT when NSS does not know user or gives another uid,
+ * -E2BIG beyond 1024 groups, -ENOMEM.
+ */
+int nss_user_groups(const char *user, uid_t uid, char ***ret_groups);
