@@ -25,6 +25,7 @@
 
 #include "clock.h"
 #include "config.h"
+#include "idle-records.h"
 #include "idle.h"
 #include "log.h"
 #include "logind.h"
@@ -36,7 +37,6 @@
 
 #define TIMER_ACCURACY_USEC  USEC_PER_MSEC
 #define SLEEP_LOCK_WAIT_USEC (3 * USEC_PER_SEC)
-#define TERMINAL_WRITE_MAX   1024
 
 struct idle_state;
 
@@ -57,7 +57,7 @@ struct idle_call {
 /* The last failure of a call for a session, for its lock_failed record. */
 struct idle_note {
 	struct idle_note *next;
-	char id[IDLE_ID_MAX];
+	char id[IDLE_SESSION_ID_MAX];
 	char *error;
 };
 
@@ -186,306 +186,34 @@ static void calls_cancel(struct idle_state *p, const char *id)
 
 	for (; c; c = next) {
 		next = c->next;
-		if (id && (!streq(c->action.id, id) || c->action.kind == IDLE_ACTION_TERMINATE))
+		if (id &&
+		    (!streq(c->action.session, id) || c->action.kind == IDLE_ACTION_TERMINATE))
 			continue;
 		(void)logind_cancel(p->logind, c);
 		call_done(p, c);
 	}
 }
 
-/* ---- records -------------------------------------------------------------------------------- */
-
-/* What a record says about the session: taken from a pending call, or from the table. */
-struct who {
-	const char *user;
-	uid_t uid;
-	const char *seat;
-	const char *tty;
-	const char *remote_host;
-	const char *type;
-};
-
-static struct who who_of_call(const struct idle_call *c)
-{
-	return (struct who){ c->user, c->uid, c->seat, c->tty, c->remote_host, c->type };
-}
-
-static struct who who_of_session(const struct logind_session *s)
-{
-	return (struct who){ s->user, s->uid, s->seat, s->tty, s->remote_host, s->type };
-}
-
-/* " on pts/0 from 'host'" or " at seat0". */
-static const char *where(const struct who *w, char *buf, size_t n)
-{
-	if (w->tty[0])
-		(void)snprintf(buf,
-			       n,
-			       " on %s%s%s%s",
-			       w->tty,
-			       w->remote_host[0] ? " from '" : "",
-			       w->remote_host,
-			       w->remote_host[0] ? "'" : "");
-	else if (w->seat[0])
-		(void)snprintf(buf, n, " at %s", w->seat);
-	else
-		buf[0] = '\0';
-	return buf;
-}
-
-static void begin_record(struct idle_state *p,
-			 enum event_id id,
-			 const struct idle_action *a,
-			 const struct who *w,
-			 struct log_event *e)
-{
-	char place[512], idle[64];
-
-	log_event_begin(e, id);
-	log_event_add(e, "VAKT_USER", w->user);
-	log_event_addf(e, "VAKT_UID", "%u", (unsigned)w->uid);
-	log_event_add(e, "VAKT_SESSION", a->id);
-	log_event_add(e, "VAKT_SEAT", w->seat);
-	log_event_add(e, "VAKT_TTY", w->tty);
-	log_event_add(e, "VAKT_REMOTE_HOST", w->remote_host);
-	log_event_add(e, "VAKT_SESSION_TYPE", w->type);
-	log_event_addf(
-		e, "VAKT_IDLE_SEC", "%llu", (unsigned long long)(a->idle_usec / USEC_PER_SEC));
-	log_event_add(e, "VAKT_IDLE", parse_duration_format(a->idle_usec, idle, sizeof(idle)));
-	if (!a->idle_since_known)
-		log_event_add(e,
-			      "VAKT_IDLE_NOTE",
-			      "logind gave no idle time: counted from when vaktd saw the session "
-			      "idle");
-	log_event_addf(e,
-		       "VAKT_RULE",
-		       "%s %s",
-		       a->rule,
-		       config_place_format(a->place, place, sizeof(place)));
-	log_event_add(e, "VAKT_MODE", observe(p) ? "observe" : "enforce");
-}
-
-static void log_locked(struct idle_state *p, const struct idle_action *a, const struct who *w)
-{
-	struct log_event e;
-	char place[512], idle[64], at[320];
-
-	parse_duration_format(a->idle_usec, idle, sizeof(idle));
-	config_place_format(a->place, place, sizeof(place));
-	where(w, at, sizeof(at));
-	begin_record(p, EVENT_SESSION_LOCKED, a, w, &e);
-	log_event_add(&e, "VAKT_DECISION", "lock");
-	log_event_add(
-		&e,
-		"VAKT_REASON",
-		a->reason == IDLE_REASON_SLEEP
-			? "the computer was about to sleep"
-			: "the session was idle for lock_after; LockedHint confirmed the lock");
-	log_event_add(&e, "VAKT_RESULT", a->observe ? "observe" : "success");
-	if (a->observe)
-		log_event_message(
-			&e,
-			"Observe mode, nothing changed: the session %s of '%s'%s would have "
-			"been locked %s (lock_after, %s).",
-			a->id,
-			w->user,
-			at,
-			a->reason == IDLE_REASON_SLEEP ? "before the computer went to sleep"
-						       : "after being idle",
-			place);
-	else if (a->reason == IDLE_REASON_SLEEP)
-		log_event_message(&e,
-				  "The session %s of '%s'%s was locked before the computer went to "
-				  "sleep.",
-				  a->id,
-				  w->user,
-				  at);
-	else
-		log_event_message(&e,
-				  "The session %s of '%s'%s was locked after %s without use, as "
-				  "lock_after (%s) requires.",
-				  a->id,
-				  w->user,
-				  at,
-				  idle,
-				  place);
-	log_event_end(&e);
-}
-
-static void log_lock_failed(struct idle_state *p, const struct idle_action *a, const struct who *w)
-{
-	const struct config *c = manager_config(p->manager);
-	struct idle_note **note = note_find(p, a->id);
-	bool terminate = a->decision == LOCK_FAILURE_TERMINATE;
-	char place[512], grace[64], at[320], reason[512];
-	struct log_event e;
-
-	parse_duration_format(c->idle.grace_usec, grace, sizeof(grace));
-	config_place_format(a->place, place, sizeof(place));
-	where(w, at, sizeof(at));
-	if (*note)
-		(void)snprintf(
-			reason, sizeof(reason), "logind refused to lock it: %s", (*note)->error);
-	else
-		(void)snprintf(reason,
-			       sizeof(reason),
-			       "LockedHint was not set within %s after each of two lock requests",
-			       grace);
-	begin_record(p, EVENT_SESSION_LOCK_FAILED, a, w, &e);
-	log_event_add(&e, "VAKT_DECISION", terminate ? "terminate" : "log");
-	log_event_add(&e, "VAKT_RESULT", "failure");
-	log_event_add(&e, "VAKT_REASON", reason);
-	log_event_message(&e,
-			  "The idle session %s of '%s'%s could not be locked (%s); %s "
-			  "(on_lock_failure, %s).",
-			  a->id,
-			  w->user,
-			  at,
-			  reason,
-			  terminate ? "it is ended now" : "this is only recorded",
-			  place);
-	log_event_end(&e);
-	note_drop(p, a->id);
-}
-
-static void log_terminated(struct idle_state *p,
-			   const struct idle_action *a,
-			   const struct who *w,
-			   const char *error)
-{
-	struct log_event e;
-	char place[512], idle[64], at[320];
-	const char *result = a->observe ? "observe" : error ? "failure" : "success";
-
-	parse_duration_format(a->idle_usec, idle, sizeof(idle));
-	config_place_format(a->place, place, sizeof(place));
-	where(w, at, sizeof(at));
-	begin_record(p, EVENT_SESSION_TERMINATED, a, w, &e);
-	log_event_add(&e, "VAKT_DECISION", "terminate");
-	log_event_add(&e,
-		      "VAKT_REASON",
-		      a->reason == IDLE_REASON_LOCK_FAILURE
-			      ? "the session did not lock (on_lock_failure = terminate)"
-			      : "a text session cannot lock and was idle for text_sessions_after");
-	log_event_add(&e, "VAKT_RESULT", result);
-	if (error)
-		log_event_add(&e, "VAKT_ERROR", error);
-	if (a->reason == IDLE_REASON_LOCK_FAILURE)
-		log_event_message(&e,
-				  "%sThe session %s of '%s'%s %s because it did not lock "
-				  "(on_lock_failure, %s)%s%s.",
-				  a->observe ? "Observe mode, nothing changed: " : "",
-				  a->id,
-				  w->user,
-				  at,
-				  a->observe ? "would have been ended"
-				  : error    ? "could not be ended"
-					     : "was ended",
-				  place,
-				  error ? ": " : "",
-				  error ? error : "");
-	else
-		log_event_message(&e,
-				  "%sThe session %s of '%s'%s %s after %s without use "
-				  "(text_sessions_after, %s)%s%s.",
-				  a->observe ? "Observe mode, nothing changed: " : "",
-				  a->id,
-				  w->user,
-				  at,
-				  a->observe ? "would have been ended"
-				  : error    ? "could not be ended"
-					     : "was ended",
-				  idle,
-				  place,
-				  error ? ": " : "",
-				  error ? error : "");
-	log_event_end(&e);
-}
-
-/* ---- the terminal warning ------------------------------------------------------------------- */
-
-/* Whether tty is a plain name under /dev ("pts/3", "tty2", "hvc0"): no "..", no leading '/'. */
-static bool tty_name_ok(const char *tty)
-{
-	if (!tty[0] || tty[0] == '/' || strstr(tty, ".."))
-		return false;
-	for (const char *c = tty; *c; c++)
-		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-		      (*c >= '0' && *c <= '9') || *c == '/' || *c == '-' || *c == '_'))
-			return false;
-	return true;
-}
-
-/* Writes text to /dev/TTY without blocking (a stuck terminal costs nothing). Returns 0 or
- * -errno. */
-static int write_terminal(const char *tty, const char *text)
-{
-	_cleanup_close_ int fd = -1;
-	char path[128];
-	size_t len = strlen(text);
-	ssize_t k;
-
-	if (!tty_name_ok(tty))
-		return -EINVAL;
-	(void)snprintf(path, sizeof(path), "/dev/%s", tty);
-	fd = open(path, O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	k = write(fd, text, len);
-	if (k < 0)
-		return -errno;
-	return (size_t)k == len ? 0 : -EAGAIN;
-}
-
-static void warn_session(struct idle_state *p,
-			 const struct idle_action *a,
-			 const struct logind_session *session)
-{
-	const struct config *c = manager_config(p->manager);
-	char text[TERMINAL_WRITE_MAX], left[64], place[512];
-	uint64_t remaining = c->idle.text_sessions_after_usec > a->idle_usec
-				     ? c->idle.text_sessions_after_usec - a->idle_usec
-				     : 0;
-	int r;
-
-	parse_duration_format(remaining, left, sizeof(left));
-	config_place_format(a->place, place, sizeof(place));
-	if (a->observe) {
-		log_notice("Observe mode, nothing changed: the idle session %s of '%s' on %s would "
-			   "have been warned that it ends in %s.",
-			   a->id,
-			   session->user,
-			   session->tty,
-			   left);
-		return;
-	}
-	(void)snprintf(text,
-		       sizeof(text),
-		       "\r\n\a*** vakt: this session has not been used for a while and will be "
-		       "ended in %s (security policy: unattended sessions are closed). Press a key "
-		       "or type a command to keep it. ***\r\n",
-		       left);
-	r = write_terminal(session->tty, text);
-	if (r < 0)
-		log_warning_errno(
-			r,
-			"Cannot warn the idle session %s of '%s' on %s that it ends in %s, "
-			"ending it anyway (%s): %m",
-			a->id,
-			session->user,
-			session->tty,
-			left,
-			place);
-	else
-		log_notice("Warned the idle session %s of '%s' on %s: it ends in %s (%s).",
-			   a->id,
-			   session->user,
-			   session->tty,
-			   left,
-			   place);
-}
-
 /* ---- carrying out actions ------------------------------------------------------------------- */
+
+static struct idle_who who_of_call(const struct idle_call *c)
+{
+	return (struct idle_who){ c->user, c->uid, c->seat, c->tty, c->remote_host, c->type };
+}
+
+static struct idle_who who_of_session(const struct logind_session *s)
+{
+	return (struct idle_who){ s->user, s->uid, s->seat, s->tty, s->remote_host, s->type };
+}
+
+static void lock_failed(struct idle_state *p, const struct idle_action *a, const struct idle_who *w)
+{
+	struct idle_note **note = note_find(p, a->session);
+
+	idle_record_lock_failed(
+		a, w, manager_config(p->manager)->idle.grace_usec, *note ? (*note)->error : NULL);
+	note_drop(p, a->session);
+}
 
 static void run_due(struct idle_state *p);
 
@@ -502,16 +230,16 @@ static void on_lock_reply(int error, const sd_bus_error *e, void *userdata)
 {
 	struct idle_call *c = userdata;
 	struct idle_state *p = c->part;
-	char text[256];
-
 	if (error < 0) {
+		char text[256];
+
 		error_text(error, e, text, sizeof(text));
 		log_warning("logind did not lock the idle session %s of '%s': %s",
-			    c->action.id,
+			    c->action.session,
 			    c->user,
 			    text);
-		note_set(p, c->action.id, text);
-		idle_tracker_call_failed(p->tracker, c->action.id, now_usec(p));
+		note_set(p, c->action.session, text);
+		idle_tracker_call_failed(p->tracker, c->action.session, now_usec(p));
 	}
 	call_done(p, c);
 	run_due(p);
@@ -521,11 +249,11 @@ static void on_terminate_reply(int error, const sd_bus_error *e, void *userdata)
 {
 	struct idle_call *c = userdata;
 	struct idle_state *p = c->part;
-	struct who w = who_of_call(c);
+	struct idle_who w = who_of_call(c);
 	char text[256];
 
-	log_terminated(
-		p, &c->action, &w, error < 0 ? error_text(error, e, text, sizeof(text)) : NULL);
+	idle_record_terminated(
+		&c->action, &w, false, error < 0 ? error_text(error, e, text, sizeof(text)) : NULL);
 	call_done(p, c);
 	run_due(p);
 }
@@ -536,17 +264,18 @@ static void on_refresh_reply(int error, const sd_bus_error *e, void *userdata)
 {
 	struct idle_call *c = userdata;
 	struct idle_state *p = c->part;
-	const struct logind_session *s;
-	char text[256];
 
 	if (error < 0) {
+		char text[256];
+
 		log_debug("Cannot read session %s from logind again: %s",
-			  c->action.id,
+			  c->action.session,
 			  error_text(error, e, text, sizeof(text)));
-		idle_tracker_call_failed(p->tracker, c->action.id, now_usec(p));
+		idle_tracker_call_failed(p->tracker, c->action.session, now_usec(p));
 	} else {
 		/* Fed even when nothing changed: the facts are now fresh. */
-		s = logind_get_session(p->logind, c->action.id);
+		const struct logind_session *s = logind_get_session(p->logind, c->action.session);
+
 		if (s)
 			feed(p, s, now_usec(p));
 	}
@@ -562,45 +291,45 @@ send_call(struct idle_state *p, const struct idle_action *a, const struct logind
 	int r;
 
 	if (!c) {
-		log_error_errno(-ENOMEM, "Cannot act on idle session %s: %m", a->id);
-		idle_tracker_call_failed(p->tracker, a->id, now_usec(p));
+		log_error_errno(-ENOMEM, "Cannot act on idle session %s: %m", a->session);
+		idle_tracker_call_failed(p->tracker, a->session, now_usec(p));
 		return;
 	}
 	switch (a->kind) {
 	case IDLE_ACTION_LOCK:
 		log_info("Locking the idle session %s of '%s' (request %u).",
-			 a->id,
+			 a->session,
 			 session->user,
 			 a->attempt);
-		r = logind_lock_session(p->logind, a->id, on_lock_reply, c);
+		r = logind_lock_session(p->logind, a->session, on_lock_reply, c);
 		break;
 	case IDLE_ACTION_TERMINATE:
-		r = logind_terminate_session(p->logind, a->id, on_terminate_reply, c);
+		r = logind_terminate_session(p->logind, a->session, on_terminate_reply, c);
 		break;
 	default:
-		r = logind_refresh_session(p->logind, a->id, on_refresh_reply, c);
+		r = logind_refresh_session(p->logind, a->session, on_refresh_reply, c);
 		break;
 	}
 	if (r >= 0)
 		return;
 	/* Not sent (logind away): the same as a failed call. */
 	if (a->kind == IDLE_ACTION_TERMINATE) {
-		struct who w = who_of_call(c);
+		struct idle_who w = who_of_call(c);
 		char text[256];
 
-		log_terminated(p, a, &w, error_text(r, NULL, text, sizeof(text)));
+		idle_record_terminated(a, &w, false, error_text(r, NULL, text, sizeof(text)));
 	} else {
 		if (a->kind == IDLE_ACTION_LOCK)
-			note_set(p, a->id, strerror(-r));
-		idle_tracker_call_failed(p->tracker, a->id, now_usec(p));
+			note_set(p, a->session, strerror(-r));
+		idle_tracker_call_failed(p->tracker, a->session, now_usec(p));
 	}
 	call_done(p, c);
 }
 
 static void act(struct idle_state *p, const struct idle_action *a)
 {
-	const struct logind_session *session = logind_get_session(p->logind, a->id);
-	struct who w;
+	const struct logind_session *session = logind_get_session(p->logind, a->session);
+	struct idle_who w;
 
 	if (!session)
 		return; /* gone: its SESSION_REMOVED forgets it */
@@ -608,24 +337,24 @@ static void act(struct idle_state *p, const struct idle_action *a)
 	switch (a->kind) {
 	case IDLE_ACTION_LOCK:
 		if (a->observe)
-			log_locked(p, a, &w);
+			idle_record_locked(a, &w, observe(p));
 		else
 			send_call(p, a, session);
 		break;
 	case IDLE_ACTION_LOCKED:
-		log_locked(p, a, &w);
+		idle_record_locked(a, &w, observe(p));
 		break;
 	case IDLE_ACTION_LOCK_FAILED:
-		log_lock_failed(p, a, &w);
+		lock_failed(p, a, &w);
 		break;
 	case IDLE_ACTION_TERMINATE:
 		if (a->observe)
-			log_terminated(p, a, &w, NULL);
+			idle_record_terminated(a, &w, true, NULL);
 		else
 			send_call(p, a, session);
 		break;
 	case IDLE_ACTION_WARN:
-		warn_session(p, a, session);
+		idle_record_warn(a, &w, manager_config(p->manager)->idle.text_sessions_after_usec);
 		break;
 	case IDLE_ACTION_REFRESH:
 		send_call(p, a, session);
@@ -692,6 +421,19 @@ static void feed(struct idle_state *p, const struct logind_session *s, uint64_t 
 			r, "Cannot follow the idle time of session '%s', ignoring: %m", s->id);
 }
 
+/* Forgets every session (logind's table is unknown, or about to be read again in full). */
+static void reset_tracker(struct idle_state *p)
+{
+	struct idle_tracker *t = idle_tracker_new(manager_config(p->manager));
+
+	if (!t) {
+		log_error_errno(-ENOMEM, "Cannot follow idle sessions, keeping the old state: %m");
+		return;
+	}
+	idle_tracker_free(p->tracker);
+	p->tracker = t;
+}
+
 static void feed_all(struct idle_state *p)
 {
 	uint64_t now = now_usec(p);
@@ -713,10 +455,11 @@ static void release_inhibitor(struct idle_state *p)
 static void on_inhibitor(int error, const sd_bus_error *e, int fd, void *userdata)
 {
 	struct idle_state *p = userdata;
-	char text[256];
 
 	p->inhibit_pending = false;
 	if (error < 0) {
+		char text[256];
+
 		log_warning(
 			"Cannot delay sleep to lock the screens first (%s); sessions are locked "
 			"when the machine goes to sleep, without waiting for them.",
@@ -776,7 +519,7 @@ static int on_sleep_timer(sd_event_source *source, uint64_t usec, void *userdata
 
 static void prepare_sleep(struct idle_state *p)
 {
-	int n;
+	unsigned n;
 
 	p->preparing_sleep = true;
 	n = idle_tracker_lock_all(p->tracker, now_usec(p));
@@ -817,7 +560,7 @@ static void on_logind(struct logind *l, enum logind_change what, const char *id,
 		idle_tracker_remove(p->tracker, id);
 		break;
 	case LOGIND_KNOWN:
-		idle_tracker_clear(p->tracker);
+		reset_tracker(p);
 		feed_all(p);
 		take_inhibitor(p);
 		break;
@@ -825,7 +568,7 @@ static void on_logind(struct logind *l, enum logind_change what, const char *id,
 		/* Nothing can be asked or checked: start over when logind is back. The inhibitor
 		 * belongs to the logind that went away: a new one is taken then. */
 		calls_cancel(p, NULL);
-		idle_tracker_clear(p->tracker);
+		reset_tracker(p);
 		release_inhibitor(p);
 		p->inhibit_pending = false;
 		break;
@@ -879,6 +622,7 @@ static int idle_start(struct manager *m, void **ret_state)
 	p->logind = manager_logind(m);
 	p->tracker = idle_tracker_new(manager_config(m));
 	if (!p->tracker)
+		/* cppcheck-suppress memleak ; p is freed by its _cleanup_(idle_stopp) */
 		return log_error_errno(-ENOMEM, "Out of memory.");
 	r = sd_event_add_time(manager_event(m),
 			      &p->timer,
@@ -923,6 +667,7 @@ static bool idle_enabled(const struct config *c)
 	return c->idle.mode != CONFIG_MODE_OFF;
 }
 
+/* NOLINTNEXTLINE(readability-non-const-parameter): the part_ops signature; nothing to write. */
 static int idle_capabilities(const struct config *c, cap_value_t ret_caps[8])
 {
 	/* logind grants LockSession and TerminateSession to uid 0; terminals are written through

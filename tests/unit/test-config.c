@@ -333,6 +333,27 @@ START_TEST(test_places_record_file_and_line_or_builtin_default)
 }
 END_TEST
 
+START_TEST(test_idle_places_record_file_and_line_or_builtin_default)
+{
+	_cleanup_(config_freep) struct config *c = load_ok("[idle]\n"
+							   "lock_after = 5min\n"
+							   "grace = 10s\n"
+							   "on_lock_failure = log\n"
+							   "exempt_groups = lab\n");
+	char buf[64];
+
+	ck_assert_str_eq(config_place_format(&c->idle.lock_after_place, buf, sizeof(buf)),
+			 NAME ":2");
+	ck_assert_str_eq(config_place_format(&c->idle.grace_place, buf, sizeof(buf)), NAME ":3");
+	ck_assert_str_eq(config_place_format(&c->idle.on_lock_failure_place, buf, sizeof(buf)),
+			 NAME ":4");
+	ck_assert_str_eq(config_place_format(&c->idle.exempt_groups_place, buf, sizeof(buf)),
+			 NAME ":5");
+	ck_assert_str_eq(config_place_format(&c->idle.text_sessions_after_place, buf, sizeof(buf)),
+			 "built-in default");
+}
+END_TEST
+
 START_TEST(test_inline_comments_are_stripped)
 {
 	_cleanup_(config_freep) struct config *c =
@@ -1029,6 +1050,7 @@ static Suite *config_suite(void)
 	ADD(test_rule_with_only_serial_is_valid);
 	ADD(test_rule_remembers_its_header_line);
 	ADD(test_places_record_file_and_line_or_builtin_default);
+	ADD(test_idle_places_record_file_and_line_or_builtin_default);
 	ADD(test_inline_comments_are_stripped);
 	ADD(test_whole_line_comments_blank_lines_and_indentation_are_ignored);
 	ADD(test_crlf_bom_and_missing_final_newline_are_accepted);
