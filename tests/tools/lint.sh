@@ -26,6 +26,12 @@ fi
 step "layout: daemon/ files named by part, one prefix per lib/ header"
 /usr/bin/python3 tests/tools/layout.py || rc=1
 
+step "no blocking D-Bus call in daemon/ (the event loop never waits for a peer)"
+if grep -nE '\b(sd_bus_call|sd_bus_call_method|sd_bus_get_property[a-z_]*|sd_bus_set_property|sd_bus_wait|sd_bus_flush)\(' daemon/*.c daemon/*/*.c 2>/dev/null | grep -vE '^[^:]+:[0-9]+: *(\*|/\*)'; then
+	echo "use the *_async variants (STYLE.md: never block the event loop)"
+	rc=1
+fi
+
 step "no test includes a .c file (unit tests link libvakt.a and the objects they test)"
 if grep -nE '#include *"[^"]*\.c"' tests/unit/*.c tests/fuzz/*.c; then
 	rc=1
