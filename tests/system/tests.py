@@ -154,6 +154,108 @@ def stays(cond, seconds):
     return cond()
 
 
+# ---- logind sessions for the idle tests ----------------------------------------------------
+# Graphical sessions: nothing in the guest draws a screen, but logind does not need one. A
+# transient service with PAMName=login opens a real pam_systemd session for the user; the
+# XDG_SESSION_TYPE/CLASS (and XDG_SEAT/XDG_VTNR) variables it passes reach pam_systemd, which
+# registers Type=x11 Class=user (on seat0, VT N). Its one process is the stand-in locker
+# (tests/system/fake-locker.sh), moved into the session's scope like any session leader.
+# Text sessions: agetty autologins the user on the virtconsole hvc2, which has no getty of its
+# own: login(1), the login PAM stack, Type=tty TTY=hvc2. Everything written to hvc2 (a warning)
+# is in vm.consoles["hvc2"] and hvc2.log; console_run("hvc2", ...) types into the shell.
+LOCKER = "/usr/local/bin/fake-locker"
+_units = [0]
+
+
+def _unit(prefix, user):
+    _units[0] += 1
+    return "vakt-test-%s-%s-%d" % (prefix, user, _units[0])
+
+
+def session_props(vm, sid, *props):
+    """logind's properties of session sid as a dict of strings; {} when logind has no such session."""
+    rc, out, _ = vm.guest_exec("loginctl show-session %s %s" % (sid, " ".join("-p " + p for p in props)))
+    if rc != 0:
+        return {}
+    return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+
+
+def session_gone(vm, sid):
+    """True when logind no longer has session sid, or only as closing."""
+    st = session_props(vm, sid, "State")
+    return not st or st.get("State") == "closing"
+
+
+def guest_usec(vm):
+    """The guest's CLOCK_REALTIME in microseconds (the unit of IdleSinceHint)."""
+    return int(sh(vm, "date +%s%6N"))
+
+
+def locker_log(vm, sid):
+    """What the stand-in locker of session sid said (its stdout lines, from the journal)."""
+    return sh(vm, "journalctl -o cat --no-pager SYSLOG_IDENTIFIER=fake-locker _SYSTEMD_SESSION=%s" % sid).splitlines()
+
+
+def start_graphical_session(vm, user, locker="answer", vt=None):
+    """A Type=x11 Class=user logind session for user whose only process is the stand-in locker
+    in mode locker ("answer" or "ignore"); with vt, on seat0 at that VT (activate it with
+    activate_session). Returns (session id, unit) once the locker listens for Lock and has set
+    IdleHint=yes, or (None, unit)."""
+    unit = _unit("x11", user)
+    env = "-E XDG_SESSION_TYPE=x11 -E XDG_SESSION_CLASS=user"
+    if vt:
+        env += " -E XDG_SEAT=seat0 -E XDG_VTNR=%d" % vt
+    rc, _, err = vm.guest_exec("systemd-run --quiet --unit=%s -p PAMName=login -p User=%s %s %s %s"
+                               % (unit, user, env, LOCKER, locker))
+    if rc != 0:
+        print("note: %s: %s" % (unit, err.strip()))
+        return None, unit
+    # The service's main process is the locker, moved into session-ID.scope by pam_systemd.
+    sid = wait_for(lambda: sh(vm, "pid=$(systemctl show -p MainPID --value %s); "
+                                  "sed -n 's/.*session-\\(.*\\)\\.scope$/\\1/p' /proc/$pid/cgroup" % unit), 20, 0.5)
+    if not sid or not wait_for(lambda: "fake-locker: SetIdleHint true" in locker_log(vm, sid), 20, 0.5):
+        print("note: %s: session %s, locker said %s" % (unit, sid, locker_log(vm, sid) if sid else "-"))
+        return None, unit
+    return sid, unit
+
+
+def start_text_session(vm, user="erin", console="hvc2"):
+    """An autologin text session (agetty, login, bash) for user on a virtconsole without a getty.
+    Returns (session id, unit) once the shell answers (which types on the tty: its atime, and so
+    the session's IdleSinceHint, is then "now"), or (None, unit)."""
+    unit = _unit("tty", user)
+    rc, _, err = vm.guest_exec(
+        "systemd-run --quiet --unit=%s -p TTYPath=/dev/%s -p TTYReset=yes -p TTYVHangup=yes "
+        "-p UtmpIdentifier=%s -p SendSIGHUP=yes /sbin/agetty --autologin %s --noclear "
+        "--keep-baud 115200,57600,38400,9600 %s vt220" % (unit, console, console, user, console))
+    if rc != 0 or not vm.console_ready(console, 60):
+        print("note: %s: %s %s" % (unit, err.strip(), vm.consoles[console].text()[-300:]))
+        return None, unit
+    out, rc = vm.console_run(console, "echo SESSION=$XDG_SESSION_ID")
+    sid = out.rsplit("SESSION=", 1)[-1].strip() if rc == 0 else ""
+    return (sid or None), unit
+
+
+def lock_session(vm, sid, lock=True):
+    """Root asks logind to lock (unlock) session sid, as vaktd does: logind emits the session's
+    Lock (Unlock) signal, and the session's locker answers or not."""
+    return vm.guest_exec("busctl call org.freedesktop.login1 /org/freedesktop/login1 "
+                         "org.freedesktop.login1.Manager %s s %s" % ("LockSession" if lock else "UnlockSession", sid))[0] == 0
+
+
+def activate_session(vm, sid):
+    """Makes sid the active session of its seat (logind switches to its VT)."""
+    return vm.guest_exec("loginctl activate %s" % sid)[0] == 0
+
+
+def terminate_session(vm, sid):
+    return vm.guest_exec("loginctl terminate-session %s" % sid)[0] == 0
+
+
+def seat0_active(vm):
+    return sh(vm, "loginctl show-seat seat0 -p ActiveSession --value")
+
+
 # ---- install vaktd the way `make install` does ---------------------------------------------
 def install(vm):
     def src(rel):
@@ -184,6 +286,7 @@ def install(vm):
         vm.file_write("/usr/lib/systemd/catalog/vakt.catalog", cat, 0o644)
         vm.guest_exec("journalctl --update-catalog")
     vm.guest_exec("systemctl daemon-reload", check=True)
+    vm.file_write(LOCKER, open(os.path.join(HERE, "fake-locker.sh"), "rb").read(), 0o755)
 
 
 # ---- the tests -----------------------------------------------------------------------------
