@@ -121,11 +121,19 @@ inchroot systemd-machine-id-setup >/dev/null
 
 # Users: alice (uid 1000) is an ordinary user, not an administrator; bob (uid 1001) is in group
 # sudo with a NOPASSWD rule. Both have no password (locked), they only log in automatically.
-inchroot useradd -m -u 1000 -s /bin/bash alice
-inchroot useradd -m -u 1001 -s /bin/bash -G sudo bob
+# carol (1002) and dave (1003) get graphical (Type=x11) sessions and erin (1004) an idle text
+# session, each started by the idle tests (tests.py) when they need it, never automatically.
+# alice and bob, whose autologin sessions every other test uses, are in group idle-exempt: idle
+# tests with short durations name it in exempt_groups so those sessions are left alone.
+inchroot groupadd idle-exempt
+inchroot useradd -m -u 1000 -s /bin/bash -G idle-exempt alice
+inchroot useradd -m -u 1001 -s /bin/bash -G sudo,idle-exempt bob
+inchroot useradd -m -u 1002 -s /bin/bash carol
+inchroot useradd -m -u 1003 -s /bin/bash dave
+inchroot useradd -m -u 1004 -s /bin/bash erin
 echo 'bob ALL=(ALL:ALL) NOPASSWD: ALL' >"$root/etc/sudoers.d/vakt-test-bob"
 chmod 0440 "$root/etc/sudoers.d/vakt-test-bob"
-for u in alice bob; do
+for u in alice bob erin; do
 	# A plain prompt; no bracketed paste (it wraps typed lines in escape codes).
 	printf 'PS1="%s\\$ "\nbind "set enable-bracketed-paste off" 2>/dev/null\nunset HISTFILE\n' "$u" \
 		>>"$root/home/$u/.bashrc"
@@ -147,6 +155,10 @@ for u in apt-daily.timer apt-daily-upgrade.timer man-db.timer e2scrub_all.timer 
 	fstrim.timer systemd-timesyncd.service; do
 	inchroot systemctl mask "$u" >/dev/null 2>&1 || true
 done
+# logind: a tty session's IdleHint turns yes IdleActionSec after the tty's last input (its
+# IdleSinceHint follows the tty's atime whatever this is). IdleAction stays "ignore".
+mkdir -p "$root/etc/systemd/logind.conf.d"
+printf '[Login]\nIdleAction=ignore\nIdleActionSec=15s\n' >"$root/etc/systemd/logind.conf.d/vakt-test.conf"
 mkdir -p "$root/etc/systemd/journald.conf.d"
 printf '[Journal]\nRateLimitIntervalSec=0\nRateLimitBurst=0\n' >"$root/etc/systemd/journald.conf.d/vakt-test.conf"
 

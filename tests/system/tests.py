@@ -154,6 +154,108 @@ def stays(cond, seconds):
     return cond()
 
 
+# ---- logind sessions for the idle tests ----------------------------------------------------
+# Graphical sessions: nothing in the guest draws a screen, but logind does not need one. A
+# transient service with PAMName=login opens a real pam_systemd session for the user; the
+# XDG_SESSION_TYPE/CLASS (and XDG_SEAT/XDG_VTNR) variables it passes reach pam_systemd, which
+# registers Type=x11 Class=user (on seat0, VT N). Its one process is the stand-in locker
+# (tests/system/fake-locker.sh), moved into the session's scope like any session leader.
+# Text sessions: agetty autologins the user on the virtconsole hvc2, which has no getty of its
+# own: login(1), the login PAM stack, Type=tty TTY=hvc2. Everything written to hvc2 (a warning)
+# is in vm.consoles["hvc2"] and hvc2.log; console_run("hvc2", ...) types into the shell.
+LOCKER = "/usr/local/bin/fake-locker"
+_units = [0]
+
+
+def _unit(prefix, user):
+    _units[0] += 1
+    return "vakt-test-%s-%s-%d" % (prefix, user, _units[0])
+
+
+def session_props(vm, sid, *props):
+    """logind's properties of session sid as a dict of strings; {} when logind has no such session."""
+    rc, out, _ = vm.guest_exec("loginctl show-session %s %s" % (sid, " ".join("-p " + p for p in props)))
+    if rc != 0:
+        return {}
+    return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+
+
+def session_gone(vm, sid):
+    """True when logind no longer has session sid, or only as closing."""
+    st = session_props(vm, sid, "State")
+    return not st or st.get("State") == "closing"
+
+
+def guest_usec(vm):
+    """The guest's CLOCK_REALTIME in microseconds (the unit of IdleSinceHint)."""
+    return int(sh(vm, "date +%s%6N"))
+
+
+def locker_log(vm, sid):
+    """What the stand-in locker of session sid said (its stdout lines, from the journal)."""
+    return sh(vm, "journalctl -o cat --no-pager SYSLOG_IDENTIFIER=fake-locker _SYSTEMD_SESSION=%s" % sid).splitlines()
+
+
+def start_graphical_session(vm, user, locker="answer", vt=None):
+    """A Type=x11 Class=user logind session for user whose only process is the stand-in locker
+    in mode locker ("answer" or "ignore"); with vt, on seat0 at that VT (activate it with
+    activate_session). Returns (session id, unit) once the locker listens for Lock and has set
+    IdleHint=yes, or (None, unit)."""
+    unit = _unit("x11", user)
+    env = "-E XDG_SESSION_TYPE=x11 -E XDG_SESSION_CLASS=user"
+    if vt:
+        env += " -E XDG_SEAT=seat0 -E XDG_VTNR=%d" % vt
+    rc, _, err = vm.guest_exec("systemd-run --quiet --unit=%s -p PAMName=login -p User=%s %s %s %s"
+                               % (unit, user, env, LOCKER, locker))
+    if rc != 0:
+        print("note: %s: %s" % (unit, err.strip()))
+        return None, unit
+    # The service's main process is the locker, moved into session-ID.scope by pam_systemd.
+    sid = wait_for(lambda: sh(vm, "pid=$(systemctl show -p MainPID --value %s); "
+                                  "sed -n 's/.*session-\\(.*\\)\\.scope$/\\1/p' /proc/$pid/cgroup" % unit), 20, 0.5)
+    if not sid or not wait_for(lambda: "fake-locker: SetIdleHint true" in locker_log(vm, sid), 20, 0.5):
+        print("note: %s: session %s, locker said %s" % (unit, sid, locker_log(vm, sid) if sid else "-"))
+        return None, unit
+    return sid, unit
+
+
+def start_text_session(vm, user="erin", console="hvc2"):
+    """An autologin text session (agetty, login, bash) for user on a virtconsole without a getty.
+    Returns (session id, unit) once the shell answers (which types on the tty: its atime, and so
+    the session's IdleSinceHint, is then "now"), or (None, unit)."""
+    unit = _unit("tty", user)
+    rc, _, err = vm.guest_exec(
+        "systemd-run --quiet --unit=%s -p TTYPath=/dev/%s -p TTYReset=yes -p TTYVHangup=yes "
+        "-p UtmpIdentifier=%s -p SendSIGHUP=yes /sbin/agetty --autologin %s --noclear "
+        "--keep-baud 115200,57600,38400,9600 %s vt220" % (unit, console, console, user, console))
+    if rc != 0 or not vm.console_ready(console, 60):
+        print("note: %s: %s %s" % (unit, err.strip(), vm.consoles[console].text()[-300:]))
+        return None, unit
+    out, rc = vm.console_run(console, "echo SESSION=$XDG_SESSION_ID")
+    sid = out.rsplit("SESSION=", 1)[-1].strip() if rc == 0 else ""
+    return (sid or None), unit
+
+
+def lock_session(vm, sid, lock=True):
+    """Root asks logind to lock (unlock) session sid, as vaktd does: logind emits the session's
+    Lock (Unlock) signal, and the session's locker answers or not."""
+    return vm.guest_exec("busctl call org.freedesktop.login1 /org/freedesktop/login1 "
+                         "org.freedesktop.login1.Manager %s s %s" % ("LockSession" if lock else "UnlockSession", sid))[0] == 0
+
+
+def activate_session(vm, sid):
+    """Makes sid the active session of its seat (logind switches to its VT)."""
+    return vm.guest_exec("loginctl activate %s" % sid)[0] == 0
+
+
+def terminate_session(vm, sid):
+    return vm.guest_exec("loginctl terminate-session %s" % sid)[0] == 0
+
+
+def seat0_active(vm):
+    return sh(vm, "loginctl show-seat seat0 -p ActiveSession --value")
+
+
 # ---- install vaktd the way `make install` does ---------------------------------------------
 def install(vm):
     def src(rel):
@@ -184,6 +286,7 @@ def install(vm):
         vm.file_write("/usr/lib/systemd/catalog/vakt.catalog", cat, 0o644)
         vm.guest_exec("journalctl --update-catalog")
     vm.guest_exec("systemctl daemon-reload", check=True)
+    vm.file_write(LOCKER, open(os.path.join(HERE, "fake-locker.sh"), "rb").read(), 0o755)
 
 
 # ---- the tests -----------------------------------------------------------------------------
@@ -370,6 +473,115 @@ def test_fail_closed(vm):
     s.unplug()
 
 
+def test_idle_groundwork(vm):
+    """What the idle tests stand on, checked against the real logind without vaktd's idle part:
+    graphical sessions with a stand-in locker that answers logind's Lock or ignores it, a locked
+    session at seat0 while a stick arrives, and an idle text session whose terminal the test
+    reads. The idle tests proper (vaktd locking, warning, terminating) go next to this."""
+    t0 = time.monotonic()
+    # The text session first: its idle clock runs while the graphical checks go on.
+    tty_sid, tty_unit = start_text_session(vm, "erin", "hvc2")
+    if check("(idle) text session for erin on hvc2 (agetty autologin)", bool(tty_sid), tty_unit):
+        p = session_props(vm, tty_sid, "Type", "Class", "TTY", "Name", "IdleSinceHint")
+        check("(idle) erin's session is Type=tty Class=user TTY=hvc2",
+              (p.get("Type"), p.get("Class"), p.get("TTY"), p.get("Name")) == ("tty", "user", "hvc2", "erin"), str(p))
+        tty_since = int(p.get("IdleSinceHint") or 0)
+        check("(idle) erin's IdleSinceHint is her last typed line (the tty's atime), not older",
+              abs(guest_usec(vm) - tty_since) < 15 * 10**6, "IdleSinceHint=%s now=%d" % (tty_since, guest_usec(vm)))
+
+    # carol: graphical, on seat0 VT 7, her locker answers Lock.
+    before = guest_usec(vm)
+    carol, unit = start_graphical_session(vm, "carol", "answer", vt=7)
+    if check("(idle) graphical session for carol with the answering locker", bool(carol), unit):
+        p = session_props(vm, carol, "Type", "Class", "Seat", "VTNr", "IdleHint", "IdleSinceHint", "LockedHint")
+        check("(idle) carol's session is Type=x11 Class=user on seat0 VT 7",
+              (p.get("Type"), p.get("Class"), p.get("Seat"), p.get("VTNr")) == ("x11", "user", "seat0", "7"), str(p))
+        since = int(p.get("IdleSinceHint") or 0)
+        check("(idle) the locker made it idle: IdleHint=yes, IdleSinceHint set by logind just now",
+              p.get("IdleHint") == "yes" and before <= since <= guest_usec(vm), "%s (started at %d)" % (p, before))
+        check("(idle) the locker runs inside the session (logind found its session by its pid)",
+              any(l.startswith("fake-locker: mode answer, session %s " % carol) for l in locker_log(vm, carol)),
+              str(locker_log(vm, carol)))
+        activate_session(vm, carol)
+        check("(idle) carol's x11 session can be seat0's active session (loginctl activate)",
+              wait_for(lambda: seat0_active(vm) == carol, 10, 0.5), "seat0 active: %s" % seat0_active(vm))
+        lock_session(vm, carol)
+        ok = wait_for(lambda: session_props(vm, carol, "LockedHint").get("LockedHint") == "yes", 10, 0.5)
+        check("(idle) LockSession: the answering locker sets LockedHint=yes", ok, str(locker_log(vm, carol)))
+        if ok and sh(vm, "systemctl is-active vaktd") == "active":
+            s = Stick(vm, ALLOW_SERIAL)
+            s.plug()
+            path = s.syspath()
+            rec = wait_record(vm, VAKT_EVENT="storage.blocked", VAKT_DEVICE_SERIAL=s.serial, VAKT_USER="carol")
+            check("(idle) a stick (allowlisted) plugged while seat0's session is locked: storage.blocked, "
+                  "VAKT_RULE while_locked, VAKT_USER=carol",
+                  rec is not None and "while_locked" in rec.get("VAKT_RULE", ""),
+                  "records for this serial: %s" % [brief(r) for r in records(vm, VAKT_DEVICE_SERIAL=s.serial)][-2:])
+            check("(idle) and it stays unauthorised while locked", bool(path) and stays(lambda: s.authorized(path) == "0", 2),
+                  "authorized=%s" % (s.authorized(path) if path else "?"))
+        else:
+            s = None
+        lock_session(vm, carol, False)
+        ok = wait_for(lambda: session_props(vm, carol, "LockedHint").get("LockedHint") == "no", 10, 0.5)
+        check("(idle) UnlockSession: the answering locker sets LockedHint=no", ok, str(locker_log(vm, carol)))
+        if s:
+            # vaktd today keeps a device held by while_locked blocked until it is plugged in again
+            # (storage.c); issue 12 item 8 wants it authorised after unlock: the idle tests decide.
+            time.sleep(3)
+            print("note: after unlock the stick held by while_locked has authorized=%s"
+                  % (s.authorized(path) if path else "?"), flush=True)
+            s.unplug()
+        alice_tty1 = sh(vm, "loginctl list-sessions --no-legend | awk '$3 == \"alice\" && $NF == \"tty1\" {print $1}'")
+        activate_session(vm, alice_tty1)
+        check("(idle) seat0 is alice's tty1 session again", wait_for(lambda: seat0_active(vm) == alice_tty1, 10, 0.5),
+              "seat0 active: %s, alice tty1: %s" % (seat0_active(vm), alice_tty1))
+        terminate_session(vm, carol)
+        check("(idle) terminate-session ends carol's session and its unit",
+              wait_for(lambda: session_gone(vm, carol) and sh(vm, "systemctl is-active %s" % unit) != "active", 15, 0.5),
+              "%s; unit %s" % (session_props(vm, carol, "State"), sh(vm, "systemctl is-active %s" % unit)))
+
+    # dave: graphical, no seat, his locker never answers.
+    dave, unit = start_graphical_session(vm, "dave", "ignore")
+    if check("(idle) graphical session for dave with the ignoring locker", bool(dave), unit):
+        p = session_props(vm, dave, "Type", "Class", "IdleHint")
+        check("(idle) dave's session is Type=x11 Class=user, IdleHint=yes",
+              (p.get("Type"), p.get("Class"), p.get("IdleHint")) == ("x11", "user", "yes"), str(p))
+        lock_session(vm, dave)
+        heard = wait_for(lambda: "fake-locker: Lock" in locker_log(vm, dave), 10, 0.5)
+        check("(idle) LockSession reaches dave's locker, which ignores it: LockedHint stays no",
+              heard and stays(lambda: session_props(vm, dave, "LockedHint").get("LockedHint") == "no", 3),
+              "%s; %s" % (locker_log(vm, dave), session_props(vm, dave, "LockedHint")))
+        terminate_session(vm, dave)
+        check("(idle) terminate-session ends dave's session and its unit",
+              wait_for(lambda: session_gone(vm, dave) and sh(vm, "systemctl is-active %s" % unit) != "active", 15, 0.5),
+              "%s; unit %s" % (session_props(vm, dave, "State"), sh(vm, "systemctl is-active %s" % unit)))
+
+    if tty_sid:
+        # logind: IdleHint of a tty session = its tty's atime + IdleActionSec (15 s in the image)
+        # has passed; IdleSinceHint = that atime (the kernel updates it on input, at most every 8 s).
+        idle = wait_for(lambda: session_props(vm, tty_sid, "IdleHint").get("IdleHint") == "yes", 30, 1)
+        p = session_props(vm, tty_sid, "IdleHint", "IdleSinceHint")
+        check("(idle) untouched, erin's session turns IdleHint=yes and IdleSinceHint stays",
+              idle and int(p.get("IdleSinceHint") or 0) == tty_since, "%s (was %d)" % (p, tty_since))
+        con = vm.consoles["hvc2"]
+        start = con.pos()
+        vm.guest_exec("echo 'vakt system test: a line for erin' >/dev/hvc2")
+        check("(idle) a line root writes to /dev/hvc2 is read back from the console",
+              wait_for(lambda: "a line for erin" in con.text(start), 10, 0.2), repr(con.text(start)))
+        p = session_props(vm, tty_sid, "IdleSinceHint")
+        check("(idle) writing to her terminal does not make erin active (IdleSinceHint stays)",
+              int(p.get("IdleSinceHint") or 0) == tty_since, "%s (was %d)" % (p, tty_since))
+        vm.console_run("hvc2", "true")
+        p = session_props(vm, tty_sid, "IdleHint", "IdleSinceHint")
+        check("(idle) a typed line makes erin active: IdleSinceHint advances, IdleHint=no",
+              int(p.get("IdleSinceHint") or 0) > tty_since and p.get("IdleHint") == "no", "%s (was %d)" % (p, tty_since))
+        terminate_session(vm, tty_sid)
+        check("(idle) terminate-session ends erin's text session; the getty stays down",
+              wait_for(lambda: session_gone(vm, tty_sid) and sh(vm, "systemctl is-active %s" % tty_unit) != "active", 15, 0.5),
+              "%s; unit %s" % (session_props(vm, tty_sid, "State"), sh(vm, "systemctl is-active %s" % tty_unit)))
+    print("note: idle groundwork took %.0f s" % (time.monotonic() - t0), flush=True)
+
+
 def main():
     if not os.path.exists(VAKTD):
         print("FAIL %s does not exist (make first)" % VAKTD)
@@ -385,7 +597,7 @@ def main():
             check("guest boots", False, str(e))
             return 1
         print("guest booted in %.1f s (%s)" % (boot, WORK), flush=True)
-        ready = all(vm.console_ready(c, 120) for c in vm.CONSOLES)
+        ready = all(vm.console_ready(c, 120) for c in ("hvc0", "hvc1"))
         check("autologin shells answer on hvc0 (alice) and hvc1 (bob)", ready)
         seat = sh(vm, "loginctl show-seat seat0 -p ActiveSession --value")
         user = sh(vm, "loginctl show-session %s -p Name --value" % seat) if seat else ""
@@ -395,7 +607,7 @@ def main():
         if not running:
             print("note: vaktd is not running; the tests below will mostly fail")
         for t in (test_block, test_keyboard, test_reload, test_allow, test_read_only, test_sudo,
-                  test_stable, test_fail_closed):
+                  test_stable, test_fail_closed, test_idle_groundwork):
             try:
                 t(vm)
             except VMError as e:
@@ -415,7 +627,7 @@ def main():
             if os.environ.get("VAKT_SYSTEM_KEEP"):
                 input("guest kept running (%s); Enter ends it " % WORK)
         vm.shutdown()
-        print("logs: %s/{journal.txt,vaktd.json,serial.log,hvc0.log,hvc1.log,qemu.log}; %.0f s in the guest"
+        print("logs: %s/{journal.txt,vaktd.json,serial.log,hvc0.log,hvc1.log,hvc2.log,qemu.log}; %.0f s in the guest"
               % (WORK, time.monotonic() - t0))
         print("system: %d passed, %d failed" % (passed, failed), flush=True)
     return 1 if failed else 0

@@ -144,7 +144,9 @@ class _Console:
 
 
 class VM:
-    CONSOLES = ("hvc0", "hvc1")  # virtconsoles in order: alice's and bob's autologin sessions
+    # virtconsoles in order: alice's and bob's autologin sessions; hvc2 has no getty, the idle
+    # tests start a text session on it (start_text_session) and read what is written to it.
+    CONSOLES = ("hvc0", "hvc1", "hvc2")
 
     def __init__(self, cache, work, mem="2G", smp=2, accel=None, verbose=False):
         self.cache = cache
@@ -174,7 +176,7 @@ class VM:
     def boot(self, timeout=600):
         t0 = time.monotonic()
         overlay = self.path("overlay.qcow2")
-        for f in ("overlay.qcow2", "qmp.sock", "qga.sock", "hvc0.sock", "hvc1.sock", "serial.log"):
+        for f in ("overlay.qcow2", "qmp.sock", "qga.sock", "serial.log", *(c + ".sock" for c in self.CONSOLES)):
             try:
                 os.unlink(self.path(f))
             except FileNotFoundError:
