@@ -392,6 +392,19 @@ static int on_timer(sd_event_source *source, uint64_t usec, void *userdata)
 
 /* ---- logind's table in, lock before sleep --------------------------------------------------- */
 
+/*
+ * When the session became idle, on CLOCK_MONOTONIC; 0 when logind does not know. A terminal's
+ * last access can be older than the session on it (a console nobody typed on since boot), and
+ * logind reports that: a session is never idle since before it began.
+ */
+static uint64_t idle_since(const struct logind_session *s)
+{
+	uint64_t since = s->idle_since_monotonic_usec;
+
+	return since > 0 && since < s->timestamp_monotonic_usec ? s->timestamp_monotonic_usec
+								: since;
+}
+
 static void feed(struct idle_state *p, const struct logind_session *s, uint64_t now)
 {
 	const struct config *c = manager_config(p->manager);
@@ -406,7 +419,7 @@ static void feed(struct idle_state *p, const struct logind_session *s, uint64_t 
 		.remote = s->remote,
 		.state = s->state,
 		.idle_hint = s->idle_hint,
-		.idle_since_usec = s->idle_since_monotonic_usec,
+		.idle_since_usec = idle_since(s),
 		.locked_hint = s->locked_hint,
 	};
 	int r;
@@ -667,14 +680,15 @@ static bool idle_enabled(const struct config *c)
 	return c->idle.mode != CONFIG_MODE_OFF;
 }
 
-/* NOLINTNEXTLINE(readability-non-const-parameter): the part_ops signature; nothing to write. */
 static int idle_capabilities(const struct config *c, cap_value_t ret_caps[8])
 {
-	/* logind grants LockSession and TerminateSession to uid 0; terminals are written through
-	 * the tty group (SupplementaryGroups= in the unit). */
-	(void)c;
-	(void)ret_caps;
-	return 0;
+	/* LockSession and TerminateSession need none: logind grants them to uid 0. The warning on a
+	 * text session's terminal does: login makes a terminal 0600 user:tty (Debian's TTYPERM),
+	 * which root may write only with CAP_DAC_OVERRIDE. */
+	if (c->idle.mode != CONFIG_MODE_ENFORCE || c->idle.text_sessions_after_usec == 0)
+		return 0;
+	ret_caps[0] = CAP_DAC_OVERRIDE;
+	return 1;
 }
 
 const struct part_ops idle_part = {

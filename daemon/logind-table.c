@@ -62,6 +62,8 @@ static const struct prop session_props[] = {
 		     idle_since_monotonic_usec,
 		     LOGIND_FIELD_IDLE_SINCE),
 	SESSION_PROP("LockedHint", "b", PROP_BOOL, locked_hint, LOGIND_FIELD_LOCKED_HINT),
+	SESSION_PROP(
+		"TimestampMonotonic", "t", PROP_U64, timestamp_monotonic_usec, LOGIND_FIELD_OTHER),
 	SESSION_PROP("State", "s", PROP_STRING, state, LOGIND_FIELD_STATE),
 };
 

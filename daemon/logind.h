@@ -74,6 +74,8 @@ struct logind_session {
 	uint64_t idle_since_usec;	    /* IdleSinceHint, CLOCK_REALTIME, 0 when not idle */
 	uint64_t idle_since_monotonic_usec; /* IdleSinceHintMonotonic, CLOCK_MONOTONIC */
 	bool locked_hint;
+	uint64_t timestamp_monotonic_usec; /* TimestampMonotonic: when the session began, 0 unknown
+					    */
 	char *state; /* State: "online", "active", "closing"; logind sends no change signal for it,
 		      * so it may be stale: logind_refresh_session() reads it again */
 	/* During LOGIND_SESSION_CHANGED: the LOGIND_FIELD_* bits that changed; else 0. */
