@@ -36,14 +36,25 @@ static const char *where(const struct idle_who *w, char *buf, size_t n)
 	return buf;
 }
 
+/* The pieces every message of the part uses: where the rule is set, how long the session was
+ * idle, where the session is. */
+struct texts {
+	char place[512];
+	char idle[64];
+	char at[320];
+};
+
+/* Begins record id with the fields every session record carries, and fills *t. */
 static void begin_record(enum event_id id,
 			 const struct idle_action *a,
 			 const struct idle_who *w,
 			 bool observe,
-			 struct log_event *e)
+			 struct log_event *e,
+			 struct texts *t)
 {
-	char place[512], idle[64];
-
+	config_place_format(&a->place, t->place, sizeof(t->place));
+	parse_duration_format(a->idle_usec, t->idle, sizeof(t->idle));
+	where(w, t->at, sizeof(t->at));
 	log_event_begin(e, id);
 	log_event_add(e, "VAKT_USER", w->user);
 	log_event_addf(e, "VAKT_UID", "%u", (unsigned)w->uid);
@@ -54,29 +65,22 @@ static void begin_record(enum event_id id,
 	log_event_add(e, "VAKT_SESSION_TYPE", w->type);
 	log_event_addf(
 		e, "VAKT_IDLE_SEC", "%llu", (unsigned long long)(a->idle_usec / USEC_PER_SEC));
-	log_event_add(e, "VAKT_IDLE", parse_duration_format(a->idle_usec, idle, sizeof(idle)));
+	log_event_add(e, "VAKT_IDLE", t->idle);
 	if (!a->idle_since_known)
 		log_event_add(e,
 			      "VAKT_IDLE_NOTE",
 			      "logind gave no idle time: counted from when vaktd saw the session "
 			      "idle");
-	log_event_addf(e,
-		       "VAKT_RULE",
-		       "%s %s",
-		       a->rule,
-		       config_place_format(&a->place, place, sizeof(place)));
+	log_event_addf(e, "VAKT_RULE", "%s %s", a->rule, t->place);
 	log_event_add(e, "VAKT_MODE", observe ? "observe" : "enforce");
 }
 
 void idle_record_locked(const struct idle_action *a, const struct idle_who *w, bool observe)
 {
 	struct log_event e;
-	char place[512], idle[64], at[320];
+	struct texts t;
 
-	parse_duration_format(a->idle_usec, idle, sizeof(idle));
-	config_place_format(&a->place, place, sizeof(place));
-	where(w, at, sizeof(at));
-	begin_record(EVENT_SESSION_LOCKED, a, w, observe, &e);
+	begin_record(EVENT_SESSION_LOCKED, a, w, observe, &e, &t);
 	log_event_add(&e, "VAKT_DECISION", "lock");
 	log_event_add(
 		&e,
@@ -92,26 +96,26 @@ void idle_record_locked(const struct idle_action *a, const struct idle_who *w, b
 			"been locked %s (lock_after, %s).",
 			a->session,
 			w->user,
-			at,
+			t.at,
 			a->reason == IDLE_REASON_SLEEP ? "before the computer went to sleep"
 						       : "after being idle",
-			place);
+			t.place);
 	else if (a->reason == IDLE_REASON_SLEEP)
 		log_event_message(&e,
 				  "The session %s of '%s'%s was locked before the computer went to "
 				  "sleep.",
 				  a->session,
 				  w->user,
-				  at);
+				  t.at);
 	else
 		log_event_message(&e,
 				  "The session %s of '%s'%s was locked after %s without use, as "
 				  "lock_after (%s) requires.",
 				  a->session,
 				  w->user,
-				  at,
-				  idle,
-				  place);
+				  t.at,
+				  t.idle,
+				  t.place);
 	log_event_end(&e);
 }
 
@@ -121,12 +125,11 @@ void idle_record_lock_failed(const struct idle_action *a,
 			     const char *refusal)
 {
 	bool terminate = a->decision == LOCK_FAILURE_TERMINATE;
-	char place[512], grace[64], at[320], reason[512];
+	char grace[64], reason[512];
 	struct log_event e;
+	struct texts t;
 
 	parse_duration_format(grace_usec, grace, sizeof(grace));
-	config_place_format(&a->place, place, sizeof(place));
-	where(w, at, sizeof(at));
 	if (refusal)
 		(void)snprintf(reason, sizeof(reason), "logind refused to lock it: %s", refusal);
 	else
@@ -134,7 +137,7 @@ void idle_record_lock_failed(const struct idle_action *a,
 			       sizeof(reason),
 			       "LockedHint was not set within %s after each of two lock requests",
 			       grace);
-	begin_record(EVENT_SESSION_LOCK_FAILED, a, w, false, &e);
+	begin_record(EVENT_SESSION_LOCK_FAILED, a, w, false, &e, &t);
 	log_event_add(&e, "VAKT_DECISION", terminate ? "terminate" : "log");
 	log_event_add(&e, "VAKT_RESULT", "failure");
 	log_event_add(&e, "VAKT_REASON", reason);
@@ -143,10 +146,10 @@ void idle_record_lock_failed(const struct idle_action *a,
 			  "(on_lock_failure, %s).",
 			  a->session,
 			  w->user,
-			  at,
+			  t.at,
 			  reason,
 			  terminate ? "it is ended now" : "this is only recorded",
-			  place);
+			  t.place);
 	log_event_end(&e);
 }
 
@@ -156,13 +159,10 @@ void idle_record_terminated(const struct idle_action *a,
 			    const char *error)
 {
 	struct log_event e;
-	char place[512], idle[64], at[320];
+	struct texts t;
 	const char *result = a->observe ? "observe" : error ? "failure" : "success";
 
-	parse_duration_format(a->idle_usec, idle, sizeof(idle));
-	config_place_format(&a->place, place, sizeof(place));
-	where(w, at, sizeof(at));
-	begin_record(EVENT_SESSION_TERMINATED, a, w, observe, &e);
+	begin_record(EVENT_SESSION_TERMINATED, a, w, observe, &e, &t);
 	log_event_add(&e, "VAKT_DECISION", "terminate");
 	log_event_add(&e,
 		      "VAKT_REASON",
@@ -179,11 +179,11 @@ void idle_record_terminated(const struct idle_action *a,
 				  a->observe ? "Observe mode, nothing changed: " : "",
 				  a->session,
 				  w->user,
-				  at,
+				  t.at,
 				  a->observe ? "would have been ended"
 				  : error    ? "could not be ended"
 					     : "was ended",
-				  place,
+				  t.place,
 				  error ? ": " : "",
 				  error ? error : "");
 	else
@@ -193,12 +193,12 @@ void idle_record_terminated(const struct idle_action *a,
 				  a->observe ? "Observe mode, nothing changed: " : "",
 				  a->session,
 				  w->user,
-				  at,
+				  t.at,
 				  a->observe ? "would have been ended"
 				  : error    ? "could not be ended"
 					     : "was ended",
-				  idle,
-				  place,
+				  t.idle,
+				  t.place,
 				  error ? ": " : "",
 				  error ? error : "");
 	log_event_end(&e);
