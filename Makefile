@@ -68,8 +68,9 @@ $(B)/tests/%: tests/unit/%.c $(B)/libvakt.a $$(UNIT_OBJ_$$*)
 		-DSOURCE_DIR='"$(CURDIR)"' -o $@ $< $(UNIT_OBJ_$*) $(B)/libvakt.a \
 		$(PKG_LIBS) $(CHECK_LIBS)
 
+# Each target installs only what it needs (tests/tools/deps.sh says what and why).
 deps:
-	@bash tests/tools/deps.sh
+	@bash tests/tools/deps.sh build check
 
 unit: $(UNIT_BIN)
 	@bash tests/tools/run-unit.sh $(UNIT_BIN)
@@ -90,19 +91,27 @@ sanitize:
 	$(MAKE) B=build-san OPT="-O1 -g -fno-omit-frame-pointer" \
 		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" all unit integration
 
-lint: deps
+lint:
+	@bash tests/tools/deps.sh build lint
 	@bash tests/tools/lint.sh
 
-fuzz: deps
+fuzz:
+	@bash tests/tools/deps.sh build fuzz
 	@bash tests/tools/fuzz.sh $(FUZZ_SRC)
 
-bench: deps all
+bench:
+	@bash tests/tools/deps.sh build bench
+	$(MAKE) all
 	@bash tests/bench/run.sh
 
-system-test: deps all
+system-test:
+	@bash tests/tools/deps.sh build
+	$(MAKE) all
 	@bash tests/system/run.sh
 
-run: deps all
+run:
+	@bash tests/tools/deps.sh build
+	$(MAKE) all
 	./$(B)/vaktd --config conf/vakt.conf --log-target console
 
 demo: run
