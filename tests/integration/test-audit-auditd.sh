@@ -83,7 +83,7 @@ sudo_in_new_session() {
 }
 sudo_rec() {
 	jq -c --arg s "$1" 'select(.VAKT_EVENT == "privilege.sudo" and .VAKT_AUDIT_SESSION == $s)' \
-		"$T/out.json" | head -1
+		"$T/out.json" | sed -n 1p
 }
 have_sudo() { [ -n "$(sudo_rec "$1")" ]; }
 

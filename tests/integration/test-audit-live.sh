@@ -58,7 +58,9 @@ kill -0 $pid 2>/dev/null || { cat "$T/err" >&2; fail "vaktd did not start"; }
 	printf 'Other-pw-1\nOther-pw-1\n' | passwd "$other" >/dev/null 2>&1
 ) || fail "the user's actions failed"
 
-ev() { jq -c --arg e "$1" 'select(.VAKT_EVENT == $e)' "$T/out.json"; }
+# Records of event $1 attributed to the test user: the multicast stream carries every process's
+# audit records, other tests' and people's too.
+ev() { jq -c --arg e "$1" --arg u "$uid" 'select(.VAKT_EVENT == $e and .VAKT_UID == $u)' "$T/out.json"; }
 have() { [ -n "$(ev "$1" | jq -c "select($2)")" ]; }
 WAIT_S=10 wait_for have privilege.sudo ".VAKT_COMMAND == \"/usr/bin/id -u\" or .VAKT_COMMAND == \"/usr/bin/id\"" ||
 	{ cat "$T/out.json" "$T/err" >&2; fail "no privilege.sudo record"; }
@@ -68,7 +70,7 @@ WAIT_S=10 wait_for have file.changed '.VAKT_FILE != null' ||
 	{ cat "$T/out.json" >&2; fail "no file.changed"; }
 sleep 2.5 # let events without EOE and the held sudo records come out
 
-sudo_ok=$(ev privilege.sudo | jq -c 'select(.VAKT_RESULT == "success")' | head -1)
+sudo_ok=$(ev privilege.sudo | jq -c 'select(.VAKT_RESULT == "success")' | sed -n 1p)
 echo "sudo: $sudo_ok"
 [ "$(jq -r .VAKT_USER <<<"$sudo_ok")" = "$user" ] || fail "sudo not attributed to $user"
 [ "$(jq -r .VAKT_UID <<<"$sudo_ok")" = "$uid" ] || fail "sudo VAKT_UID"
@@ -77,7 +79,7 @@ id=$(jq -r .VAKT_AUDIT_ID <<<"$sudo_ok")
 [[ "$id" =~ ^[0-9]+\.[0-9]{3}:[0-9]+$ ]] || fail "VAKT_AUDIT_ID '$id'"
 jq -r .MESSAGE <<<"$sudo_ok" | grep -q "$user" || fail "message does not name the user"
 
-sudo_bad=$(ev privilege.sudo | jq -c 'select(.VAKT_RESULT == "failure")' | head -1)
+sudo_bad=$(ev privilege.sudo | jq -c 'select(.VAKT_RESULT == "failure")' | sed -n 1p)
 echo "refused: $sudo_bad"
 [ "$(jq -r .VAKT_USER <<<"$sudo_bad")" = "$user" ] || fail "refused sudo not attributed"
 
@@ -85,7 +87,7 @@ n_fail=$(ev auth.failed | jq -c "select(.VAKT_USER == \"$user\")" | wc -l)
 echo "auth.failed records: $n_fail"
 [ "$n_fail" -eq 1 ] || { ev auth.failed >&2; fail "one wrong password gave $n_fail auth.failed"; }
 
-su_rec=$(ev privilege.su | jq -c "select(.VAKT_TARGET_USER == \"$user\")" | head -1)
+su_rec=$(ev privilege.su | jq -c "select(.VAKT_TARGET_USER == \"$user\")" | sed -n 1p)
 [ -n "$su_rec" ] || fail "no privilege.su"
 [ "$(jq -r .VAKT_USER <<<"$su_rec")" = "$user" ] || fail "su not attributed to the login uid"
 
@@ -93,7 +95,7 @@ acct=$(ev account.changed | jq -c "select(.VAKT_TARGET_USER == \"$other\")")
 echo "account: $acct"
 [ "$(jq -r .VAKT_USER <<<"$acct" | sort -u)" = "$user" ] || fail "account changes not attributed"
 
-file=$(ev file.changed | head -1)
+file=$(ev file.changed | sed -n 1p)
 echo "file: $file"
 [ "$(jq -r .VAKT_USER <<<"$file")" = "$user" ] || fail "file change not attributed"
 jq -r .VAKT_FILE <<<"$file" | grep -q "^$T/watched" || fail "VAKT_FILE"

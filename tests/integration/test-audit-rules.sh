@@ -74,7 +74,7 @@ mod=$(printf '%s\n' "${lines[@]}" | grep -m1 'vakt-module')
 )
 WAIT_S=10 wait_for have audit.rules_changed ".VAKT_AUDIT_KEY == \"vakt-module\" and .VAKT_USER == \"$user\"" ||
 	{ cat "$T/out.json" >&2; fail "no attributed audit.rules_changed"; }
-ev audit.rules_changed | grep vakt-module | head -1
+ev audit.rules_changed | grep vakt-module | sed -n 1p
 WAIT_S=10 wait_for loaded || fail "the deleted rule was not restored"
 echo "deleted rule restored"
 
