@@ -103,7 +103,7 @@ system-test: deps all
 	@bash tests/system/run.sh
 
 run: deps all
-	./$(B)/vaktd --config conf/vakt.conf --log-target console
+	./$(B)/vaktd --config conf/vakt.conf --log-target console --state-dir $(B)/state
 
 demo: run
 
