@@ -397,6 +397,11 @@ static int apply_parts(struct manager *m, const struct config *old)
 			p->stop(m->part_state[i]);
 			m->part_state[i] = NULL;
 			m->part_running[i] = false;
+			if (p->off)
+				p->off(m, false);
+		} else if (!m->part_running[i] && !want && !old) {
+			if (p->off)
+				p->off(m, true);
 		} else if (!m->part_running[i] && want) {
 			r = p->start(m, &m->part_state[i]);
 			if (r < 0)

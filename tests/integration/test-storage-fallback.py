@@ -115,6 +115,7 @@ def builtin_default_when_nothing_was_saved(bed, work):
 
         st.check(tb.attr(hub, 'authorized_default') == '0', 'door open', v)
         st.check(tb.attr(hub, 'interface_authorized_default') == '0', 'interface door open', v)
+        st.check(usbcore_param(bed) == '0', 'controllers added later are not born closed', v)
         stick = bed.stick('SAVEDOK')
         r = v.wait_event('storage.blocked', stick)
         st.check('built-in default' in r.get('VAKT_RULE', ''), 'rule %s' % r, v)
