@@ -141,7 +141,6 @@ static int check_config(const char *path)
 
 static int run(const struct args *a)
 {
-	_cleanup_(config_freep) struct config *c = NULL;
 	_cleanup_(manager_freep) struct manager *m = NULL;
 	struct manager_options o = {
 		.config_path = a->config_path,
@@ -149,13 +148,18 @@ static int run(const struct args *a)
 		.runtime_dir = a->runtime_dir,
 	};
 
-	if (load_config(a->config_path, &c) < 0)
-		return EXIT_INVALID;
+	if (a->mode == RUN_REPLAY_AUDIT) {
+		_cleanup_(config_freep) struct config *c = NULL;
 
-	if (a->mode == RUN_REPLAY_AUDIT)
+		/* Replay only reads: an invalid policy is an error, as for --check-config. */
+		if (load_config(a->config_path, &c) < 0)
+			return EXIT_INVALID;
 		return audit_replay(c, a->replay_path);
+	}
 
-	if (manager_new(&o, TAKE_PTR(c), &m) < 0)
+	/* The daemon runs whatever the policy: an invalid one is reported and replaced by the last
+	 * valid one or the built-in default (manager.c). */
+	if (manager_new(&o, &m) < 0)
 		return EXIT_RUNTIME;
 	return manager_run(m);
 }

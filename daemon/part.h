@@ -25,6 +25,10 @@ struct part_ops {
 	int (*reload)(struct manager *m, void *state, const struct config *old);
 	/* Frees the state and its sources; accepts NULL. */
 	void (*stop)(void *state);
+	/* Optional. The part is off under the policy now in force: at start (at_start), or after a
+	 * reload stopped it. Undoes what vakt set up before vaktd ran (the storage part opens the
+	 * USB door the boot-time rule closed), so that the machine behaves as without the part. */
+	void (*off)(struct manager *m, bool at_start);
 };
 
 extern const struct part_ops storage_part; /* storage-part.c */

@@ -1,9 +1,9 @@
 #pragma once
 
 /*
- * Internal to the storage part: storage-part.c (the part, the udev monitor, the USB door and the
- * enumeration of devices), storage-device.c (the decision for one device, its interfaces and
- * block devices, and the records), storage-usbsys.c (the kernel's switches) and
+ * Internal to the storage part: storage-part.c (the part, the udev monitor and the enumeration of
+ * devices), storage-door.c (the USB door), storage-device.c (the decision for one device, its
+ * interfaces and block devices, and the records), storage-usbsys.c (the kernel's switches) and
  * storage-person.c (the person at the seat, from logind's table).
  */
 
@@ -120,3 +120,26 @@ void storage_seat_changed(struct storage *s);
 
 /* Removes every read-only marker (at start: stale ones from an earlier run). */
 void storage_markers_clear(struct storage *s);
+
+/* ---- the USB door (storage-door.c) ---- */
+
+/* Whether dev is a root hub (usbN): a controller, never decided as a device. */
+bool storage_is_root_hub(struct udev_device *dev);
+
+/*
+ * Closes the door: usbcore's default for controllers added later, and every present root hub;
+ * removes the marker that tells the udev rule to leave new root hubs open. Returns 0, or the first
+ * -errno of a root hub that could not be closed (logged).
+ */
+int storage_door_close(struct storage *s);
+
+/* Closes the door of d when it is a root hub (a controller that appeared). Returns 0 or -errno
+ * (logged). */
+int storage_door_close_one(struct storage *s, struct udev_device *d);
+
+/*
+ * Opens the door when storage is not enforced (observe, off): usbcore's default, every root hub,
+ * and the marker for the udev rule. With authorize_waiting_devices (at start), also authorises the
+ * devices and interfaces held at the door. s needs only its manager and udev. Logs its errors.
+ */
+void storage_door_open(struct storage *s, bool authorize_waiting_devices);

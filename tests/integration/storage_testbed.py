@@ -163,12 +163,12 @@ class Testbed:
 class Vaktd(vaktlib.Vaktd):
     """The real vaktd in the umockdev test bed tb."""
 
-    def __init__(self, tb, conf_text, extra_env=None):
+    def __init__(self, tb, conf_text, extra_env=None, **kwargs):
         self.tb = tb
         env = dict(os.environ)
         env['UMOCKDEV_DIR'] = tb.root
         env['LD_PRELOAD'] = 'libumockdev-preload.so.0'
-        super().__init__(conf_text, extra_env, base_env=env)
+        super().__init__(conf_text, extra_env, base_env=env, **kwargs)
 
 
 def conf(mode='enforce', default='block', while_locked='policy', rw='', ro='', rules=''):

@@ -22,7 +22,7 @@ make_sudo_user d
 write_audit_only_conf "$T/vakt.conf"
 # No system bus: this test is about the audit stream only.
 DBUS_SYSTEM_BUS_ADDRESS="unix:path=$T/no-bus-here" \
-	"$VAKTD" --config "$T/vakt.conf" --log-target json >"$T/out.json" 2>"$T/err" &
+	"$VAKTD" --config "$T/vakt.conf" --state-dir "$T/state" --runtime-dir "$T/run" --log-target json >"$T/out.json" 2>"$T/err" &
 pid=$!
 at_exit "stop_pid $pid"
 sleep 1

@@ -50,7 +50,7 @@ stop_vaktd() {
 	wait "$pid" || { rc=$?; cat "$T/err" >&2; fail "vaktd exited with $rc"; }
 }
 start_vaktd() {
-	"$VAKTD" --config "$T/vakt.conf" --log-target json >"$T/out.json" 2>>"$T/err" &
+	"$VAKTD" --config "$T/vakt.conf" --state-dir "$T/state" --runtime-dir "$T/run" --log-target json >"$T/out.json" 2>>"$T/err" &
 	pid=$!
 	at_exit "stop_pid $pid"
 	sleep 1

@@ -263,7 +263,7 @@ def install(vm):
         return open(p, "rb").read() if os.path.exists(p) else None
 
     vm.guest_exec("mkdir -p /etc/vakt/vakt.conf.d /usr/lib/systemd/system /usr/lib/systemd/catalog "
-                  "/etc/audit/rules.d", check=True)
+                  "/etc/audit/rules.d /usr/lib/udev/rules.d /usr/lib/vakt", check=True)
     vm.file_write("/usr/sbin/vaktd", open(VAKTD, "rb").read(), 0o755)
     conf = src("conf/vakt.conf")
     if conf is None:
@@ -281,6 +281,16 @@ def install(vm):
         unit = (b"[Service]\nType=notify\nExecStart=/usr/sbin/vaktd\n"
                 b"ExecReload=/bin/kill -HUP $MAINPID\nRuntimeDirectory=vakt\nStateDirectory=vakt\n")
     vm.file_write("/usr/lib/systemd/system/vaktd.service", unit, 0o644)
+    # The USB door before vaktd: udev rules, the boot-time script and its unit.
+    for rel, dest, mode in (("conf/udev/59-vakt-door.rules", "/usr/lib/udev/rules.d/59-vakt-door.rules", 0o644),
+                            ("conf/udev/60-vakt-read-only.rules",
+                             "/usr/lib/udev/rules.d/60-vakt-read-only.rules", 0o644),
+                            ("systemd/vakt-door", "/usr/lib/vakt/vakt-door", 0o755),
+                            ("systemd/vakt-door.service", "/usr/lib/systemd/system/vakt-door.service", 0o644)):
+        data = src(rel)
+        if data is not None:
+            vm.file_write(dest, data, mode)
+    vm.guest_exec("udevadm control --reload")
     cat = src("systemd/vakt.catalog")
     if cat is not None:
         vm.file_write("/usr/lib/systemd/catalog/vakt.catalog", cat, 0o644)
@@ -372,6 +382,9 @@ def test_allow(vm):
               "system-test-stick" in rec.get("VAKT_RULE", "") and "50-system-test.conf:" in rec.get("VAKT_RULE", ""),
               brief(rec))
     dev = s.block(path, 20) if ok else ""
+    driver = sh(vm, "basename $(readlink %s/*:1.0/driver) 2>/dev/null" % path)
+    check("(b) its interface is authorised and bound through drivers_probe (driver usb-storage)",
+          driver in ("usb-storage", "uas"), "driver=%r" % driver)
     if check("(b) allowed stick gets a block device", bool(dev)):
         ro = sh(vm, "blockdev --getro /dev/%s" % dev)
         check("(b) allowed stick is writable (blockdev --getro = 0)", ro == "0", "getro=%s" % ro)
@@ -444,6 +457,42 @@ def test_sudo(vm):
           rec is not None, "events for alice: %s" % sorted({r.get("VAKT_EVENT") for r in records(vm, VAKT_USER="alice")}))
     if rec and rec.get("VAKT_EVENT") == "privilege.sudo":
         check("(d) alice's privilege.sudo says VAKT_RESULT=failure", rec.get("VAKT_RESULT") == "failure", brief(rec))
+
+
+def test_sandbox(vm):
+    """ProtectKernelTunables=yes: in vaktd's mount namespace /sys and /proc/sys are read-only but
+    for exactly what the storage part writes."""
+    pid = sh(vm, "systemctl show -p MainPID --value vaktd")
+    mounts = {}
+    for line in sh(vm, "cat /proc/%s/mountinfo" % pid).splitlines():
+        f = line.split()
+        if len(f) > 5:
+            mounts[f[4]] = f[5].split(",")
+    expect = {"/sys": "ro", "/sys/devices": "rw", "/sys/bus/usb/drivers_probe": "rw",
+              "/sys/module/usbcore/parameters/authorized_default": "rw"}
+    got = {k: ("rw" if "rw" in mounts.get(k, []) else "ro" if "ro" in mounts.get(k, []) else None)
+           for k in expect}
+    check("sandbox: /sys read-only, /sys/devices, drivers_probe and usbcore's authorized_default "
+          "writable in vaktd's namespace", got == expect, "%s" % got)
+    # ProcSubset=pid hides /proc/sys altogether; where it shows, it is read-only.
+    rc, _, _ = vm.guest_exec("nsenter -t %s -m test -e /proc/sys/kernel" % pid)
+    check("sandbox: /proc/sys is absent or read-only for vaktd",
+          rc != 0 or "ro" in mounts.get("/proc/sys", []), "mount: %s" % mounts.get("/proc/sys"))
+    # Writing back the value it has: harmless, and refused.
+    rc, _, err = vm.guest_exec("nsenter -t %s -m sh -c 'v=$(cat /sys/module/usbcore/parameters/"
+                               "autosuspend); echo $v > /sys/module/usbcore/parameters/autosuspend'"
+                               % pid)
+    check("sandbox: another /sys/module file is not writable for vaktd", rc != 0 and
+          "Read-only" in err, "exit %d %s" % (rc, err.strip()))
+
+
+def test_udev_rule(vm):
+    out = sh(vm, "udevadm test --action=add /sys/bus/usb/devices/usb1 2>&1 | grep 59-vakt-door")
+    check("udev door rule: udevadm test on a root hub writes its authorized_default, "
+          "interface_authorized_default and usbcore's authorized_default",
+          "usb1/authorized_default' writing '0'" in out
+          and "usb1/interface_authorized_default' writing '0'" in out
+          and "parameters/authorized_default' writing '0'" in out, out)
 
 
 def test_stable(vm):
@@ -582,6 +631,129 @@ def test_idle_groundwork(vm):
     print("note: idle groundwork took %.0f s" % (time.monotonic() - t0), flush=True)
 
 
+BROKEN = "/etc/vakt/vakt.conf.d/90-broken.conf"
+
+
+def hubs_closed(vm):
+    """[(root hub, authorized_default, interface_authorized_default)] and usbcore's parameter."""
+    hubs = sh(vm, "for h in /sys/bus/usb/devices/usb*; do echo ${h##*/} $(cat $h/authorized_default "
+                  "$h/interface_authorized_default); done")
+    param = sh(vm, "cat /sys/module/usbcore/parameters/authorized_default")
+    rows = [line.split() for line in hubs.splitlines()]
+    ok = bool(rows) and all(r[1:] == ["0", "0"] for r in rows) and param == "0"
+    return ok, "%s; usbcore authorized_default=%s" % (rows, param)
+
+
+def test_door_at_boot(vm):
+    """An invalid policy at boot: the door is closed before vaktd runs (vakt-door.service, the
+    udev rule), vaktd starts anyway with the last valid policy it saved, and says so."""
+    rc, _, err = vm.guest_exec("systemctl enable vaktd", timeout=60)
+    enabled = sh(vm, "systemctl is-enabled vakt-door")
+    check("(g) systemctl enable vaktd also enables vakt-door.service (Also=)",
+          rc == 0 and enabled == "enabled", "%s %s" % (enabled, err.strip()))
+    vm.file_write(BROKEN, "# written by tests/system/tests.py\n[storage]\nmode = sometimes\n", 0o644)
+    try:
+        seconds = vm.reboot()
+    except VMError as e:
+        check("(g) the guest reboots with an invalid drop-in", False, str(e))
+        return
+    print("guest rebooted in %.1f s" % seconds, flush=True)
+    ok, detail = hubs_closed(vm)
+    check("(g) after boot every root hub and usbcore's default are closed", ok, detail)
+    door_done = sh(vm, "systemctl show -p ExecMainExitTimestampMonotonic --value vakt-door")
+    trigger = sh(vm, "systemctl show -p ExecMainStartTimestampMonotonic --value systemd-udev-trigger")
+    state = sh(vm, "systemctl show -p ActiveState -p Result --value vakt-door").split()
+    check("(g) vakt-door.service ran and finished before udev's coldplug",
+          sorted(state) == ["active", "success"] and door_done.isdigit() and trigger.isdigit()
+          and int(door_done) <= int(trigger), "%s exit=%s trigger=%s" % (state, door_done, trigger))
+
+    active = sh(vm, "systemctl is-active vaktd")
+    check("(g) vaktd is active although the policy is invalid", active == "active",
+          sh(vm, "journalctl -b -u vaktd -n 20 --no-pager -o cat"))
+    pre = sh(vm, "journalctl -b -u vaktd --no-pager -o cat | grep -m1 '90-broken.conf:3:'")
+    check("(g) ExecStartPre's --check-config reported the problem with FILE:LINE", bool(pre), pre)
+    rec = wait_record(vm, VAKT_EVENT="policy.invalid", VAKT_POLICY_IN_FORCE="saved")
+    check("(g) policy.invalid: the last valid (saved) policy runs instead", rec is not None
+          and "90-broken.conf:3:" in rec.get("VAKT_CONFIG_ERRORS", ""), brief(rec))
+    status = sh(vm, "systemctl show -p StatusText --value vaktd")
+    check("(g) systemctl status shows it (STATUS=)",
+          "INVALID" in status and "last valid policy" in status, status)
+
+    s = Stick(vm, "VAKTBOOT0001")
+    s.plug()
+    path = s.syspath()
+    if check("(g) an unknown stick plugged after boot appears", bool(path)):
+        check("(g) it stays unauthorised", stays(lambda: s.authorized(path) == "0", 3),
+              "authorized=%s" % s.authorized(path))
+        rec = wait_record(vm, VAKT_EVENT="storage.blocked", VAKT_DEVICE_SERIAL=s.serial)
+        check("(g) storage.blocked by the saved policy's default",
+              rec is not None and "/var/lib/vakt/policy/vakt.conf:" in rec.get("VAKT_RULE", ""),
+              brief(rec))
+    allowed = Stick(vm, ALLOW_SERIAL)
+    allowed.plug()
+    apath = allowed.syspath()
+    rec = wait_record(vm, VAKT_EVENT="storage.allowed", VAKT_DEVICE_SERIAL=ALLOW_SERIAL,
+                      VAKT_RULE="system-test-stick /var/lib/vakt/policy/vakt.conf.d/50-system-test.conf:2")
+    check("(g) a rule of the saved policy still decides; VAKT_RULE names the copy's FILE:LINE",
+          rec is not None and bool(apath) and wait_for(lambda: allowed.authorized(apath) == "1", 10, 0.5),
+          "records: %s" % events_for_serial(vm, ALLOW_SERIAL))
+
+    # A dock while vaktd is stopped: its controller is born closed (usbcore's default) and the
+    # udev rule closes its interface-level door; a stick plugged into it waits.
+    vm.guest_exec("systemctl stop vaktd", timeout=60)
+    dock = Stick(vm, "VAKTDOCK0001")
+    vm.qmp("blockdev-add", driver="raw", **{"node-name": dock.id},
+           file={"driver": "file", "filename": dock.image})
+    vm.qmp("device_add", driver="qemu-xhci", bus="dock", id="xhci-dock")
+    vm.qmp("device_add", driver="usb-storage", bus="xhci-dock.0", drive=dock.id, serial=dock.serial,
+           id=dock.id, removable=True)
+    dock.plugged = True
+    dpath = dock.syspath(30)
+    ok = wait_for(lambda: hubs_closed(vm)[0] and len(sh(vm, "ls -d /sys/bus/usb/devices/usb*").split()) == 4,
+                  20, 0.5)
+    check("(g) a controller added later (a dock) is closed while vaktd is stopped", bool(ok),
+          hubs_closed(vm)[1])
+    if check("(g) a stick already in the dock appears", bool(dpath)):
+        check("(g) and stays unauthorised with vaktd stopped",
+              stays(lambda: dock.authorized(dpath) == "0", 5), "authorized=%s" % dock.authorized(dpath))
+
+    # No saved policy either: the built-in default, which blocks even the allowlisted stick.
+    vm.guest_exec("rm -rf /var/lib/vakt/policy /var/lib/vakt/policy.*", check=True)
+    rc, _, err = vm.guest_exec("systemctl start vaktd", timeout=90)
+    rec = wait_record(vm, VAKT_EVENT="policy.invalid", VAKT_POLICY_IN_FORCE="built-in")
+    check("(g) without a saved copy vaktd starts with the built-in default (policy.invalid says so)",
+          rc == 0 and rec is not None, "%s %s" % (err.strip(), brief(rec)))
+    status = sh(vm, "systemctl show -p StatusText --value vaktd")
+    check("(g) STATUS= names the built-in default", "built-in default" in status, status)
+    if dpath:
+        rec = wait_record(vm, VAKT_EVENT="storage.blocked", VAKT_DEVICE_SERIAL=dock.serial)
+        check("(g) the dock's stick is decided at coldplug: blocked, still unauthorised",
+              rec is not None and dock.authorized(dpath) == "0", brief(rec))
+    if apath:
+        ok = wait_for(lambda: allowed.authorized(apath) == "0", 15, 0.5)
+        check("(g) the built-in default takes the allowlisted stick away (authorized=0)", bool(ok),
+              "authorized=%s" % allowed.authorized(apath))
+
+    # Fixed: a reload brings the policy from /etc back, and it is saved again.
+    vm.guest_exec("rm -f %s" % BROKEN)
+    vm.guest_exec("systemctl reload vaktd", timeout=60)
+    ok = wait_for(lambda: sh(vm, "systemctl show -p StatusText --value vaktd") == "Enforcing", 15, 1)
+    saved = sh(vm, "ls /var/lib/vakt/policy/vakt.conf.d/ 2>&1")
+    check("(g) after fixing and reloading: STATUS=Enforcing, the policy is saved again",
+          bool(ok) and "50-system-test.conf" in saved, "status=%s saved=%s" %
+          (sh(vm, "systemctl show -p StatusText --value vaktd"), saved))
+    for st in (s, allowed, dock):
+        try:
+            st.unplug()
+        except VMError:
+            pass
+    try:
+        vm.qmp("device_del", id="xhci-dock")
+        vm.qmp_wait_event("DEVICE_DELETED", 30, lambda d: d.get("device") == "xhci-dock")
+    except VMError:
+        pass
+
+
 def main():
     if not os.path.exists(VAKTD):
         print("FAIL %s does not exist (make first)" % VAKTD)
@@ -606,8 +778,10 @@ def main():
         running = test_start(vm)
         if not running:
             print("note: vaktd is not running; the tests below will mostly fail")
-        for t in (test_block, test_keyboard, test_reload, test_allow, test_read_only, test_sudo,
-                  test_stable, test_fail_closed, test_idle_groundwork):
+        # test_door_at_boot reboots the guest: last.
+        for t in (test_sandbox, test_udev_rule, test_block, test_keyboard, test_reload, test_allow,
+                  test_read_only, test_sudo, test_stable, test_fail_closed, test_idle_groundwork,
+                  test_door_at_boot):
             try:
                 t(vm)
             except VMError as e:

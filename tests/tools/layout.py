@@ -13,7 +13,7 @@ import re
 import sys
 
 ADAPTERS = {'logind-table.c', 'logind-internal.h', 'main.c', 'manager.c', 'nss.c', 'nss.h', 'manager.h', 'part.h', 'log.c', 'log.h', 'logind.c', 'logind.h',
-            'control.c', 'control.h', 'clock.h', 'udev-util.h'}
+            'control.c', 'control.h', 'clock.h', 'udev-util.h', 'saved-policy.c', 'saved-policy.h'}
 PARTS = ('storage', 'audit', 'idle')
 PREFIX_OF = {'events': 'event'}
 
