@@ -413,6 +413,12 @@ int devid_sanitize_string(const char *raw, size_t len, char **ret_string)
 	return 0;
 }
 
+/* A class that gets the storage policy: anything not in harmless_classes. */
+static bool storage_class(const struct config *c, uint8_t cls)
+{
+	return !config_harmless_class(c, cls);
+}
+
 bool devid_interface_is_storage(const struct devid *id,
 				const struct config *c,
 				uint8_t config_value,
@@ -434,7 +440,7 @@ bool devid_interface_is_storage(const struct devid *id,
 		if (config_value != 0 && intf->config_value != config_value)
 			continue;
 		found = true;
-		if (config_storage_class(c, intf->class))
+		if (storage_class(c, intf->class))
 			return true;
 	}
 	return !found;
@@ -442,15 +448,18 @@ bool devid_interface_is_storage(const struct devid *id,
 
 bool devid_is_storage(const struct devid *id, const struct config *c)
 {
+	uint8_t dc;
+
 	assert(id);
 	assert(c);
 
 	if (!id->descriptors_valid)
 		return true;
-	if (config_storage_class(c, id->desc.device_class))
+	dc = id->desc.device_class;
+	if (dc != DEVID_CLASS_PER_INTERFACE && dc != DEVID_CLASS_MISC && storage_class(c, dc))
 		return true;
 	for (size_t i = 0; i < id->desc.n_interfaces && i < DEVID_MAX_INTERFACES; i++)
-		if (config_storage_class(c, id->desc.interfaces[i].class))
+		if (storage_class(c, id->desc.interfaces[i].class))
 			return true;
 	return false;
 }

@@ -32,6 +32,7 @@ struct config;
 #define DEVID_CLASS_PER_INTERFACE 0x00
 #define DEVID_CLASS_STORAGE	  0x08
 #define DEVID_CLASS_HUB		  0x09
+#define DEVID_CLASS_MISC	  0xef /* miscellaneous: interface association descriptors */
 
 struct devid_endpoint {
 	uint8_t address;    /* bEndpointAddress: bit 7 = IN */
@@ -142,9 +143,18 @@ int devid_parse_hex4(const char *s, char dst[static 5]);
 int devid_sanitize_string(const char *raw, size_t len, char **ret_string);
 
 /*
+ * Storage is what can store. A class gets the storage policy unless config_harmless_class() says
+ * it is harmless ([storage] harmless_classes): vendor-specific ff (Android MTP, Apple usbmux,
+ * Realtek card readers), still image 06, mass storage 08, and every class not listed all do.
+ * bDeviceClass 00 (per interface) and ef (miscellaneous, used with interface association
+ * descriptors) say nothing themselves: the interfaces decide. Any other bDeviceClass counts like
+ * an interface's, since a driver may bind to a vendor-specific device as a whole.
+ */
+
+/*
  * Whether interface number (of configuration config_value; 0 = any configuration) gets the
- * storage policy: any of its alternate settings has a class for which config_storage_class() is
- * true. True also when the descriptors are not valid or the interface is not in them (fail closed).
+ * storage policy: any of its alternate settings has a class that is not harmless. True also when
+ * the descriptors are not valid or the interface is not in them (fail closed).
  */
 bool devid_interface_is_storage(const struct devid *id,
 				const struct config *c,
@@ -153,7 +163,8 @@ bool devid_interface_is_storage(const struct devid *id,
 
 /*
  * Whether the device gets the storage policy: any interface (any configuration, any alternate)
- * or bDeviceClass has a storage class, or the descriptors are not valid (fail closed).
+ * or its bDeviceClass (other than 00 and ef) is not harmless, or the descriptors are not valid
+ * (fail closed).
  */
 bool devid_is_storage(const struct devid *id, const struct config *c);
 

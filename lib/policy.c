@@ -297,27 +297,23 @@ static void decide_grants(const struct policy *p,
 		};
 }
 
-int policy_decide(const struct policy *p,
-		  const struct devid *id,
-		  const struct policy_person *person,
-		  struct policy_verdict *ret_verdict)
+/* The storage decision: the precedence of policy.h. */
+static void decide_storage(const struct policy *p,
+			   const struct devid *id,
+			   const struct policy_person *person,
+			   struct policy_verdict *ret_verdict)
 {
-	const struct config *c;
+	const struct config *c = p->config;
 	bool nobody;
 
-	assert(p);
-	assert(id);
-	assert(ret_verdict);
-
-	c = p->config;
 	if (!devid_is_storage(id, c)) {
 		*ret_verdict = (struct policy_verdict){
 			.action = STORAGE_ACTION_ALLOW,
 			.step = POLICY_STEP_NON_STORAGE,
 			.rule_name = "non-storage",
-			.reason = "the device has no storage interface",
+			.reason = "every function of the device is of a harmless class",
 		};
-		return 0;
+		return;
 	}
 
 	nobody = !person || !person->present;
@@ -334,7 +330,7 @@ int policy_decide(const struct policy *p,
 				: nobody ? "nobody is logged in at the seat"
 					 : "the session at the seat is locked",
 		};
-		return 0;
+		return;
 	}
 
 	decide_grants(p, id, person, ret_verdict);
@@ -344,6 +340,18 @@ int policy_decide(const struct policy *p,
 		ret_verdict->reason =
 			"who is at the seat is unknown (logind cannot be reached), so "
 			"no group can grant more than the default";
+}
+
+int policy_decide(const struct policy *p,
+		  const struct devid *id,
+		  const struct policy_person *person,
+		  struct policy_verdict *ret_verdict)
+{
+	assert(p);
+	assert(id);
+	assert(ret_verdict);
+
+	decide_storage(p, id, person, ret_verdict);
 	return 0;
 }
 

@@ -3,11 +3,13 @@
 /*
  * The storage decision: what happens to a USB device given the policy and the person at its seat.
  *
- * Only interfaces whose class is a storage class (config_storage_class(); mass storage 08 and
- * whatever else [storage] storage_classes names) get the storage decision. Every other interface
- * (keyboard, mouse, hub, audio, printer, ...) is authorised: policy_interface_action() says ALLOW
- * for it, so a composite keyboard+storage device keeps its keyboard. A device whose descriptors
- * could not be parsed is treated as storage as a whole (fail closed).
+ * Storage is what can store. Every function whose USB class is not harmless ([storage]
+ * harmless_classes, see devid.h) gets the storage decision: mass storage, still image (PTP, MTP),
+ * vendor-specific (Android MTP, Apple usbmux, card readers), and every class not listed. A
+ * function of a harmless class (keyboard, mouse, hub, audio, printer, smart card, ...) is
+ * authorised: policy_interface_action() says ALLOW for it, so a composite keyboard+storage device
+ * keeps its keyboard. A device whose descriptors could not be parsed is treated as storage as a
+ * whole (fail closed).
  *
  * Precedence for a storage device, first applicable step decides:
  *
@@ -15,7 +17,7 @@
  *      BLOCK (rule "while_locked", place of the while_locked key). Nothing overrides it, not even
  *      a named rule: vendor, product and serial are claims the device makes about itself and are
  *      trivially forged, and a locked or empty seat means no person is there to be authorised,
- *      so this is the moment such a forgery would be used. Keyboards and mice are still
+ *      so this is the moment such a forgery would be used. Harmless functions are still
  *      authorised (one must be able to unlock). while_locked = policy skips this step.
  *   2. Otherwise every applicable grant is collected and the most permissive one wins
  *      (ALLOW > READ_ONLY > BLOCK):

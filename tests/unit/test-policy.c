@@ -104,14 +104,20 @@ static char *alice_groups[] = { (char *)"alice", (char *)"users", NULL };
 static char *staff_groups[] = { (char *)"bob", (char *)"staff", NULL };
 static char *it_groups[] = { (char *)"carol", (char *)"staff", (char *)"it-staff", NULL };
 
-static const struct policy_person alice = { "alice", 1000, alice_groups, true, false, false, NULL };
-static const struct policy_person bob = { "bob", 1001, staff_groups, true, false, false, NULL };
-static const struct policy_person carol = { "carol", 1002, it_groups, true, false, false, NULL };
-static const struct policy_person carol_locked = {
-	"carol", 1002, it_groups, true, true, false, NULL
+static const struct policy_person alice = {
+	.user = "alice", .uid = 1000, .groups = alice_groups, .present = true
 };
-static const struct policy_person unknown_groups = { "dave", 1003, NULL, true, false, false, NULL };
-static const struct policy_person nobody = { NULL, 0, NULL, false, false, false, NULL };
+static const struct policy_person bob = {
+	.user = "bob", .uid = 1001, .groups = staff_groups, .present = true
+};
+static const struct policy_person carol = {
+	.user = "carol", .uid = 1002, .groups = it_groups, .present = true
+};
+static const struct policy_person carol_locked = {
+	.user = "carol", .uid = 1002, .groups = it_groups, .present = true, .locked = true
+};
+static const struct policy_person unknown_groups = { .user = "dave", .uid = 1003, .present = true };
+static const struct policy_person nobody = { .present = false };
 
 /* Decides the stick (or fixture) for person with config c; fills *v. */
 static void decide(const struct config *c,
@@ -403,11 +409,19 @@ START_TEST(test_policy_while_locked_policy_decides_as_usual)
 }
 END_TEST
 
-static const struct policy_person carol_c1 = { "carol", 1002, it_groups, true, false, false, "c1" };
-static const struct policy_person carol_c1_locked = { "carol", 1002,  it_groups, true,
-						      true,    false, "c1" };
-static const struct policy_person bob_c2 = { "bob", 1001, staff_groups, true, false, false, "c2" };
-static const struct policy_person unknown = { NULL, 0, NULL, false, false, true, NULL };
+static const struct policy_person carol_c1 = {
+	.user = "carol", .uid = 1002, .groups = it_groups, .present = true, .session = "c1"
+};
+static const struct policy_person carol_c1_locked = { .user = "carol",
+						      .uid = 1002,
+						      .groups = it_groups,
+						      .present = true,
+						      .locked = true,
+						      .session = "c1" };
+static const struct policy_person bob_c2 = {
+	.user = "bob", .uid = 1001, .groups = staff_groups, .present = true, .session = "c2"
+};
+static const struct policy_person unknown = { .unknown = true };
 
 START_TEST(test_policy_unknown_person_is_nobody_and_says_why)
 {
@@ -542,27 +556,124 @@ START_TEST(test_policy_non_storage_interfaces_allowed)
 }
 END_TEST
 
-START_TEST(test_policy_storage_classes_honoured)
+START_TEST(test_policy_harmless_classes_honoured)
 {
-	/* a PTP camera: interface 06/01/01 (still image) */
+	/* a PTP camera 06/01/01 and a WiFi dongle ff/ff/ff */
 	_cleanup_(config_freep) struct config *c = test_config();
 	_cleanup_(policy_freep) struct policy *p = NULL;
 	struct policy_verdict v;
-	struct devid id;
+	struct devid camera, wifi;
 
-	load_device("camera-ptp-04b0-045a", NULL, &id);
+	load_device("camera-ptp-04b0-045a", NULL, &camera);
+	load_device("wifi-rtl8188eus-0bda-8179", NULL, &wifi);
 	p = policy_new(c);
 	ck_assert_ptr_nonnull(p);
 
-	c->storage.storage_classes[0] = UINT64_C(1) << 0x08 | UINT64_C(1) << 0x06;
-	ck_assert_int_eq(policy_decide(p, &id, &alice, &v), 0);
+	ck_assert_int_eq(policy_decide(p, &camera, &alice, &v), 0);
 	assert_verdict(&v, STORAGE_ACTION_BLOCK, "default", 3);
-	ck_assert_int_eq(policy_interface_action(p, &id, &v, 1, 0), STORAGE_ACTION_BLOCK);
+	ck_assert_int_eq(policy_interface_action(p, &camera, &v, 1, 0), STORAGE_ACTION_BLOCK);
+	ck_assert_int_eq(policy_decide(p, &wifi, &alice, &v), 0);
+	assert_verdict(&v, STORAGE_ACTION_BLOCK, "default", 3);
 
-	c->storage.storage_classes[0] = UINT64_C(1) << 0x08;
-	ck_assert_int_eq(policy_decide(p, &id, &alice, &v), 0);
+	/* listing ff as harmless lets the dongle in, never still image (refused at load) */
+	c->storage.harmless_classes[0xff / 64] |= UINT64_C(1) << (0xff % 64);
+	ck_assert_int_eq(policy_decide(p, &wifi, &alice, &v), 0);
 	assert_verdict(&v, STORAGE_ACTION_ALLOW, "non-storage", 0);
+	ck_assert_int_eq(policy_decide(p, &camera, &alice, &v), 0);
+	assert_verdict(&v, STORAGE_ACTION_BLOCK, "default", 3);
+	devid_done(&camera);
+	devid_done(&wifi);
+}
+END_TEST
+
+/* The bypasses of issue 16: functions that carry files behind vendor-specific classes. */
+START_TEST(test_policy_vendor_specific_storage_is_blocked_by_default)
+{
+	static const char *const fixtures[] = {
+		"cardreader-rts5129-0bda-0129", /* rtsx_usb: mmcblk disks */
+		"phone-mtp-adb-18d1-4ee2",	/* Android MTP as ff/ff/00 */
+		"iphone-05ac-12a8",		/* usbmux ff/fe/02 */
+		"phone-ptp-18d1-4ee1",		/* MTP as 06/01/01 */
+		"wifi-rtl8188eus-0bda-8179",	/* cannot be told apart from the above */
+	};
+	_cleanup_(config_freep) struct config *c = test_config();
+	_cleanup_(policy_freep) struct policy *p = policy_new(c);
+	struct policy_verdict v;
+
+	ck_assert_ptr_nonnull(p);
+	for (size_t i = 0; i < ELEMENTSOF(fixtures); i++) {
+		struct devid id;
+
+		load_device(fixtures[i], NULL, &id);
+		ck_assert_int_eq(policy_decide(p, &id, &alice, &v), 0);
+		ck_assert_msg(v.storage, "%s", fixtures[i]);
+		assert_verdict(&v, STORAGE_ACTION_BLOCK, "default", 3);
+		/* and while the seat is empty */
+		ck_assert_int_eq(policy_decide(p, &id, &nobody, &v), 0);
+		assert_verdict(&v, STORAGE_ACTION_BLOCK, "while_locked", 6);
+		devid_done(&id);
+	}
+}
+END_TEST
+
+START_TEST(test_policy_iphone_usbmux_blocked_in_every_configuration)
+{
+	_cleanup_(config_freep) struct config *c = test_config();
+	_cleanup_(policy_freep) struct policy *p = policy_new(c);
+	struct policy_verdict v;
+	struct devid id;
+
+	ck_assert_ptr_nonnull(p);
+	load_device("iphone-05ac-12a8", NULL, &id);
+	ck_assert_int_eq(policy_decide(p, &id, &bob, &v), 0);
+	assert_verdict(&v, STORAGE_ACTION_READ_ONLY, "read_only_groups", 5);
+	ck_assert_int_eq(policy_interface_action(p, &id, &v, 1, 0), STORAGE_ACTION_READ_ONLY);
+	ck_assert_int_eq(policy_interface_action(p, &id, &v, 2, 1), STORAGE_ACTION_READ_ONLY);
+	ck_assert_int_eq(policy_decide(p, &id, &alice, &v), 0);
+	ck_assert_int_eq(policy_interface_action(p, &id, &v, 2, 1), STORAGE_ACTION_BLOCK);
+	ck_assert_int_eq(policy_interface_action(p, &id, &v, 2, 0), STORAGE_ACTION_BLOCK);
 	devid_done(&id);
+}
+END_TEST
+
+/* A WiFi dongle is allowed by name; the rule still cannot beat a locked seat. */
+START_TEST(test_policy_named_rule_allows_vendor_specific_dongle)
+{
+	_cleanup_(config_freep) struct config *c = test_config();
+	struct policy_verdict v;
+
+	add_rule(c, "wifi-dongle", "0bda", "8179", NULL, STORAGE_ACTION_ALLOW, 20);
+	decide(c, "wifi-rtl8188eus-0bda-8179", NULL, &alice, &v);
+	assert_verdict(&v, STORAGE_ACTION_ALLOW, "wifi-dongle", 20);
+	decide(c, "wifi-rtl8188eus-0bda-8179", NULL, &carol_locked, &v);
+	assert_verdict(&v, STORAGE_ACTION_BLOCK, "while_locked", 6);
+	/* the rule names this product only: the card reader of the same vendor stays blocked */
+	decide(c, "cardreader-rts5129-0bda-0129", NULL, &alice, &v);
+	assert_verdict(&v, STORAGE_ACTION_BLOCK, "default", 3);
+}
+END_TEST
+
+START_TEST(test_policy_harmless_devices_allowed_at_an_empty_seat)
+{
+	static const char *const fixtures[] = {
+		"headset-cmedia-0d8c-0014",
+		"printer-hp-03f0-2b17",
+		"smartcard-alcor-058f-9540",
+	};
+	_cleanup_(config_freep) struct config *c = test_config();
+	_cleanup_(policy_freep) struct policy *p = policy_new(c);
+	struct policy_verdict v;
+
+	ck_assert_ptr_nonnull(p);
+	for (size_t i = 0; i < ELEMENTSOF(fixtures); i++) {
+		struct devid id;
+
+		load_device(fixtures[i], NULL, &id);
+		ck_assert_int_eq(policy_decide(p, &id, &nobody, &v), 0);
+		assert_verdict(&v, STORAGE_ACTION_ALLOW, "non-storage", 0);
+		ck_assert(!v.storage);
+		devid_done(&id);
+	}
 }
 END_TEST
 
@@ -709,8 +820,16 @@ static Suite *policy_suite(void)
 	tc = tcase_create("interfaces");
 	tcase_add_test(tc, test_policy_composite_blocks_storage_interface_only);
 	tcase_add_test(tc, test_policy_non_storage_interfaces_allowed);
-	tcase_add_test(tc, test_policy_storage_classes_honoured);
+	tcase_add_test(tc, test_policy_harmless_classes_honoured);
 	suite_add_tcase(s, tc);
+
+	tc = tcase_create("what can store");
+	tcase_add_test(tc, test_policy_vendor_specific_storage_is_blocked_by_default);
+	tcase_add_test(tc, test_policy_iphone_usbmux_blocked_in_every_configuration);
+	tcase_add_test(tc, test_policy_named_rule_allows_vendor_specific_dongle);
+	tcase_add_test(tc, test_policy_harmless_devices_allowed_at_an_empty_seat);
+	suite_add_tcase(s, tc);
+
 	return s;
 }
 
