@@ -55,6 +55,9 @@ struct tracked_device {
 	enum storage_action effective; /* what is enforced on its storage interfaces */
 	char *rule;		       /* "NAME FILE:LINE", kept for storage.removed */
 	struct storage_person person;  /* at decision time */
+	char *disk_node;   /* the last disk that appeared below a function judged harmless */
+	bool deciding;	   /* storage_device_apply() is enumerating its disks */
+	bool disk_pending; /* ... and found one below a function judged harmless */
 };
 
 struct storage {
@@ -76,6 +79,7 @@ enum storage_why {
 	STORAGE_RELOAD,	  /* the policy changed */
 	STORAGE_RESCAN,	  /* after lost uevents */
 	STORAGE_SEAT,	  /* another person (or nobody) is now at its seat */
+	STORAGE_DISK,	  /* a disk appeared below a function judged harmless */
 };
 
 typedef int (*storage_device_fn)(struct storage *s, struct udev_device *d);
@@ -99,7 +103,8 @@ int storage_device_apply(struct storage *s, struct udev_device *dev, enum storag
 /* A usb_interface appeared: authorise it or not, per its device's decision. Returns 0. */
 int storage_interface_apply(struct storage *s, struct udev_device *intf);
 
-/* A block device (disk or partition) appeared: read-only when its USB device is. Returns 0. */
+/* A block device (disk or partition) appeared: read-only when its USB device is; read-only and
+ * blocked when it appeared below a function judged harmless. Returns 0. */
 int storage_block_apply(struct storage *s, struct udev_device *blk);
 
 /* A usb_device went away: storage.removed for a storage device, forget it. */

@@ -472,3 +472,43 @@ bool devid_is_hub(const struct devid *id)
 		return id->desc.device_class == DEVID_CLASS_HUB;
 	return id->device_class == DEVID_CLASS_HUB;
 }
+
+void devid_add_disk(struct devid *id, int number)
+{
+	assert(id);
+
+	if (number < 0 || number > UINT8_MAX) {
+		id->disk_unplaced = true;
+		return;
+	}
+	id->disk_interfaces[number / 64] |= UINT64_C(1) << (number % 64);
+}
+
+bool devid_has_disk(const struct devid *id)
+{
+	assert(id);
+
+	if (id->disk_unplaced)
+		return true;
+	for (size_t i = 0; i < ELEMENTSOF(id->disk_interfaces); i++)
+		if (id->disk_interfaces[i] != 0)
+			return true;
+	return false;
+}
+
+bool devid_disk_below(const struct devid *id, uint8_t number)
+{
+	assert(id);
+
+	return id->disk_unplaced || ((id->disk_interfaces[number / 64] >> (number % 64)) & 1);
+}
+
+void devid_keep_disks(struct devid *to, const struct devid *from)
+{
+	assert(to);
+	assert(from);
+
+	for (size_t i = 0; i < ELEMENTSOF(to->disk_interfaces); i++)
+		to->disk_interfaces[i] |= from->disk_interfaces[i];
+	to->disk_unplaced = to->disk_unplaced || from->disk_unplaced;
+}

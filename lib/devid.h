@@ -115,6 +115,12 @@ struct devid {
 	char *syspath;		/* e.g. "/sys/devices/pci0000:00/0000:00:14.0/usb1/1-1/1-1.2" */
 	uint8_t device_class;	/* bDeviceClass */
 	bool descriptors_valid; /* desc holds the parsed descriptors */
+	/* Disks that appeared below functions judged harmless (devid_add_disk()): bit n of
+	 * disk_interfaces = bInterfaceNumber n; disk_unplaced = below no interface vakt could
+	 * name. What this plugged-in device has shown; kept across decisions (devid_keep_disks()).
+	 */
+	uint64_t disk_interfaces[4];
+	bool disk_unplaced;
 	struct devid_descriptors desc;
 };
 
@@ -164,9 +170,25 @@ bool devid_interface_is_storage(const struct devid *id,
 /*
  * Whether the device gets the storage policy: any interface (any configuration, any alternate)
  * or its bDeviceClass (other than 00 and ef) is not harmless, or the descriptors are not valid
- * (fail closed).
+ * (fail closed). Disks seen below it (devid_has_disk()) are not counted here: lib/policy decides
+ * what they mean.
  */
 bool devid_is_storage(const struct devid *id, const struct config *c);
 
 /* Whether the device is a hub (bDeviceClass 09). */
 bool devid_is_hub(const struct devid *id);
+
+/*
+ * Records that a disk appeared below interface number of the device (number < 0: below no
+ * interface vakt could name).
+ */
+void devid_add_disk(struct devid *id, int number);
+
+/* Whether a disk was recorded below the device (devid_add_disk()). */
+bool devid_has_disk(const struct devid *id);
+
+/* Whether a disk was recorded below interface number, or below an unnamed one. */
+bool devid_disk_below(const struct devid *id, uint8_t number);
+
+/* Copies the disks recorded in from into to (the same device, identified again). */
+void devid_keep_disks(struct devid *to, const struct devid *from);

@@ -297,6 +297,19 @@ static void decide_grants(const struct policy *p,
 		};
 }
 
+/* Step 0 of policy.h: a disk below a function judged harmless. */
+static void decide_disk_below_harmless(const struct config *c, struct policy_verdict *ret_verdict)
+{
+	*ret_verdict = (struct policy_verdict){
+		.action = STORAGE_ACTION_BLOCK,
+		.storage = true,
+		.step = POLICY_STEP_DISK_BELOW_HARMLESS,
+		.rule_name = "harmless_classes",
+		.place = c->storage.harmless_classes_place,
+		.reason = "a disk appeared below a device function judged harmless",
+	};
+}
+
 /* The storage decision: the precedence of policy.h. */
 static void decide_storage(const struct policy *p,
 			   const struct devid *id,
@@ -306,6 +319,11 @@ static void decide_storage(const struct policy *p,
 	const struct config *c = p->config;
 	bool nobody;
 
+	/* Before anything else, also before the classes: the device has shown what it is. */
+	if (devid_has_disk(id)) {
+		decide_disk_below_harmless(c, ret_verdict);
+		return;
+	}
 	if (!devid_is_storage(id, c)) {
 		*ret_verdict = (struct policy_verdict){
 			.action = STORAGE_ACTION_ALLOW,
@@ -405,7 +423,55 @@ enum storage_action policy_interface_action(const struct policy *p,
 
 	if (!v->storage)
 		return STORAGE_ACTION_ALLOW;
-	if (!devid_interface_is_storage(id, p->config, config_value, number))
+	if (!devid_interface_is_storage(id, p->config, config_value, number) &&
+	    !devid_disk_below(id, number))
 		return STORAGE_ACTION_ALLOW;
 	return v->action;
+}
+
+bool policy_disk_expected(const struct policy *p,
+			  const struct devid *id,
+			  const struct policy_verdict *v,
+			  uint8_t config_value,
+			  int number)
+{
+	assert(p);
+	assert(id);
+	assert(v);
+
+	if (!v->storage)
+		return false;
+	/* Below no interface vakt can name, nothing was foreseen (fail closed) until it is
+	 * recorded: then the verdict holds the whole device back. */
+	if (number < 0 || number > UINT8_MAX)
+		return id->disk_unplaced;
+	return devid_interface_is_storage(id, p->config, config_value, (uint8_t)number) ||
+	       devid_disk_below(id, (uint8_t)number);
+}
+
+bool policy_disks_read_only(const struct policy_verdict *v, enum storage_action effective)
+{
+	assert(v);
+
+	return !(v->storage && effective == STORAGE_ACTION_ALLOW);
+}
+
+bool policy_keeps_other_functions(const struct policy *p,
+				  const struct devid *id,
+				  const struct policy_verdict *v)
+{
+	assert(p);
+	assert(id);
+	assert(v);
+
+	if (!id->descriptors_valid)
+		return false;
+	for (size_t i = 0; i < id->desc.n_interfaces && i < DEVID_MAX_INTERFACES; i++) {
+		const struct devid_interface *ifc = &id->desc.interfaces[i];
+
+		if (!devid_interface_is_storage(id, p->config, ifc->config_value, ifc->number) &&
+		    !devid_disk_below(id, ifc->number))
+			return true;
+	}
+	return false;
 }

@@ -13,6 +13,11 @@
  *
  * Precedence for a storage device, first applicable step decides:
  *
+ *   0. A disk appeared below a function judged harmless (devid_has_disk(): the daemon records
+ *      it when the kernel shows a block device there): BLOCK (rule "harmless_classes"). The
+ *      device is not what its descriptors said -- a driver matched it by vendor and product, or
+ *      it lied -- so none of its claims (vendor, product, serial) can let it in. Its disk
+ *      functions are blocked, its other functions stay as they were, until it is unplugged.
  *   1. while_locked = block and nobody is at the seat, or the seat's session is locked:
  *      BLOCK (rule "while_locked", place of the while_locked key). Nothing overrides it, not even
  *      a named rule: vendor, product and serial are claims the device makes about itself and are
@@ -62,6 +67,7 @@ struct policy_person {
 /* Which step of the precedence above decided. */
 enum policy_step {
 	POLICY_STEP_NON_STORAGE,
+	POLICY_STEP_DISK_BELOW_HARMLESS,
 	POLICY_STEP_WHILE_LOCKED,
 	POLICY_STEP_RULE,
 	POLICY_STEP_READ_WRITE_GROUPS,
@@ -73,8 +79,9 @@ struct policy_verdict {
 	enum policy_step step;
 	enum storage_action action; /* for the storage interfaces */
 	bool storage;		    /* the device has storage interfaces (else action is ALLOW) */
-	/* What decided: "non-storage", "while_locked", a rule name, "read_write_groups",
-	 * "read_only_groups" or "default". Borrowed from the config or static. */
+	/* What decided: "non-storage", "harmless_classes", "while_locked", a rule name,
+	 * "read_write_groups", "read_only_groups" or "default". Borrowed from the config or
+	 * static. */
 	const char *rule_name;
 	struct config_place place; /* FILE:LINE of what decided; file borrowed from the config */
 	const struct storage_rule *rule; /* the named rule when one decided, else NULL */
@@ -130,13 +137,47 @@ bool policy_redecide_on_seat_change(const struct policy_verdict *v,
 
 /*
  * The action for interface number (configuration config_value, 0 = any) of device id, given the
- * device's verdict: the verdict's action for a storage interface, ALLOW for any other.
+ * device's verdict: the verdict's action for a storage interface or one with a disk below it
+ * (devid_disk_below()), ALLOW for any other.
  */
 enum storage_action policy_interface_action(const struct policy *p,
 					    const struct devid *id,
 					    const struct policy_verdict *v,
 					    uint8_t config_value,
 					    uint8_t number);
+
+/*
+ * Whether a block device (disk or partition) that appeared below interface number of device id
+ * (number < 0: below no interface vakt could name) is what verdict v foresaw: the interface gets
+ * v's storage action (number < 0: such a disk was recorded, and the verdict holds back the whole
+ * device). When false the disk is unexpected -- it appeared below a device or function
+ * judged harmless -- and the caller records it with devid_add_disk() and decides the device again
+ * (step 0 above); meanwhile it makes the disk read-only.
+ */
+bool policy_disk_expected(const struct policy *p,
+			  const struct devid *id,
+			  const struct policy_verdict *v,
+			  uint8_t config_value,
+			  int number);
+
+/*
+ * Whether device id, decided by v, keeps functions that do not get the storage action: a
+ * composite device whose storage is blocked but whose keyboard is not. Then, where the kernel
+ * authorises interfaces one by one, the device is authorised and only its storage interfaces are
+ * held back; elsewhere the device as a whole is.
+ */
+bool policy_keeps_other_functions(const struct policy *p,
+				  const struct devid *id,
+				  const struct policy_verdict *v);
+
+/*
+ * Whether every disk that may appear below device decided by v, enforced as effective (v's action,
+ * or BLOCK after a failure), is to be read-only from its first moment: every device but one whose
+ * storage is allowed read-write. For a read-only device that is the policy; for the others it is
+ * defence in depth, since no disk is expected below their authorised functions (see
+ * policy_disk_expected()).
+ */
+bool policy_disks_read_only(const struct policy_verdict *v, enum storage_action effective);
 
 /*
  * The first named rule in file order matching vendor, product and serial (each may be NULL =

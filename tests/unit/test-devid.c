@@ -398,6 +398,35 @@ START_TEST(test_unknown_interface_classes_are_storage)
 }
 END_TEST
 
+START_TEST(test_disks_below_are_recorded_and_kept)
+{
+	struct devid id = { .device_class = 0 }, again = { .device_class = 0 };
+
+	ck_assert(!devid_has_disk(&id));
+	ck_assert(!devid_disk_below(&id, 0));
+	devid_add_disk(&id, 3);
+	devid_add_disk(&id, 200);
+	ck_assert(devid_has_disk(&id));
+	ck_assert(devid_disk_below(&id, 3));
+	ck_assert(devid_disk_below(&id, 200));
+	ck_assert(!devid_disk_below(&id, 2));
+	ck_assert(!devid_disk_below(&id, 67));
+
+	devid_keep_disks(&again, &id);
+	ck_assert(devid_disk_below(&again, 3));
+	ck_assert(devid_disk_below(&again, 200));
+	ck_assert(!devid_disk_below(&again, 4));
+
+	/* below no interface vakt can name: every interface is suspect */
+	devid_add_disk(&again, -1);
+	ck_assert(devid_disk_below(&again, 4));
+	devid_add_disk(&id, 256);
+	ck_assert(id.disk_unplaced);
+	devid_done(&id);
+	ck_assert(!devid_has_disk(&id));
+}
+END_TEST
+
 START_TEST(test_device_class_storage_counts)
 {
 	_cleanup_free_ uint8_t *buf = NULL;
@@ -803,6 +832,10 @@ static Suite *devid_suite(void)
 	tcase_add_test(tc, test_android_mtp_and_adb_interfaces_are_storage);
 	tcase_add_test(tc, test_iphone_usbmux_is_storage_in_every_configuration);
 	tcase_add_test(tc, test_headset_alternate_settings_and_audio_endpoints);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("disks");
+	tcase_add_test(tc, test_disks_below_are_recorded_and_kept);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("malformed");

@@ -608,6 +608,8 @@ START_TEST(test_policy_vendor_specific_storage_is_blocked_by_default)
 		ck_assert_int_eq(policy_decide(p, &id, &alice, &v), 0);
 		ck_assert_msg(v.storage, "%s", fixtures[i]);
 		assert_verdict(&v, STORAGE_ACTION_BLOCK, "default", 3);
+		/* blocked as a whole: nothing harmless to keep */
+		ck_assert_msg(!policy_keeps_other_functions(p, &id, &v), "%s", fixtures[i]);
 		/* and while the seat is empty */
 		ck_assert_int_eq(policy_decide(p, &id, &nobody, &v), 0);
 		assert_verdict(&v, STORAGE_ACTION_BLOCK, "while_locked", 6);
@@ -672,8 +674,117 @@ START_TEST(test_policy_harmless_devices_allowed_at_an_empty_seat)
 		ck_assert_int_eq(policy_decide(p, &id, &nobody, &v), 0);
 		assert_verdict(&v, STORAGE_ACTION_ALLOW, "non-storage", 0);
 		ck_assert(!v.storage);
+		ck_assert(policy_disks_read_only(&v, STORAGE_ACTION_ALLOW));
 		devid_done(&id);
 	}
+}
+END_TEST
+
+/* ---- a disk below a function judged harmless (step 0) ---- */
+
+START_TEST(test_policy_disk_below_harmless_device_blocks_it)
+{
+	_cleanup_(config_freep) struct config *c = test_config();
+	_cleanup_(policy_freep) struct policy *p = NULL;
+	struct policy_verdict v;
+	struct devid id;
+
+	set_place(&c->storage.harmless_classes_place, 7);
+	/* a rule for the very device, a group that grants everything: neither counts */
+	add_rule(c, "the-keyboard", "413c", "2107", NULL, STORAGE_ACTION_ALLOW, 12);
+	p = policy_new(c);
+	ck_assert_ptr_nonnull(p);
+	load_device("keyboard-dell-413c-2107", NULL, &id);
+
+	ck_assert_int_eq(policy_decide(p, &id, &carol, &v), 0);
+	assert_verdict(&v, STORAGE_ACTION_ALLOW, "non-storage", 0);
+	/* a disk below its HID interface was not foreseen */
+	ck_assert(!policy_disk_expected(p, &id, &v, 1, 0));
+	ck_assert(!policy_disk_expected(p, &id, &v, 1, -1));
+
+	devid_add_disk(&id, 0);
+	ck_assert_int_eq(policy_decide(p, &id, &carol, &v), 0);
+	assert_verdict(&v, STORAGE_ACTION_BLOCK, "harmless_classes", 7);
+	ck_assert_int_eq(v.step, POLICY_STEP_DISK_BELOW_HARMLESS);
+	ck_assert(v.storage);
+	ck_assert_str_eq(v.reason, "a disk appeared below a device function judged harmless");
+	ck_assert_ptr_null(v.rule);
+	ck_assert_int_eq(policy_interface_action(p, &id, &v, 1, 0), STORAGE_ACTION_BLOCK);
+	ck_assert(!policy_keeps_other_functions(p, &id, &v));
+	/* now it is foreseen: the next partition does not start it all again */
+	ck_assert(policy_disk_expected(p, &id, &v, 1, 0));
+	/* unlocked seat, it-staff, a named rule: still blocked, until it is unplugged */
+	ck_assert(!policy_redecide_on_seat_change(&v, &carol_c1_locked, &carol_c1));
+	devid_done(&id);
+}
+END_TEST
+
+START_TEST(test_policy_disk_below_one_function_keeps_the_others)
+{
+	_cleanup_(config_freep) struct config *c = test_config();
+	_cleanup_(policy_freep) struct policy *p = policy_new(c);
+	struct policy_verdict v;
+	struct devid id;
+
+	ck_assert_ptr_nonnull(p);
+	load_device("headset-cmedia-0d8c-0014", NULL, &id);
+	devid_add_disk(&id, 3);
+	ck_assert_int_eq(policy_decide(p, &id, &alice, &v), 0);
+	ck_assert_int_eq(v.step, POLICY_STEP_DISK_BELOW_HARMLESS);
+	ck_assert_int_eq(policy_interface_action(p, &id, &v, 1, 3), STORAGE_ACTION_BLOCK);
+	ck_assert_int_eq(policy_interface_action(p, &id, &v, 1, 0), STORAGE_ACTION_ALLOW);
+	ck_assert_int_eq(policy_interface_action(p, &id, &v, 1, 1), STORAGE_ACTION_ALLOW);
+	ck_assert(policy_keeps_other_functions(p, &id, &v));
+	/* another disk below another harmless function is news again */
+	ck_assert(!policy_disk_expected(p, &id, &v, 1, 1));
+	/* a disk below no interface vakt can name: the whole device */
+	ck_assert(!policy_disk_expected(p, &id, &v, 1, -1));
+	devid_add_disk(&id, -1);
+	ck_assert_int_eq(policy_decide(p, &id, &alice, &v), 0);
+	ck_assert(policy_disk_expected(p, &id, &v, 1, -1));
+	ck_assert_int_eq(policy_interface_action(p, &id, &v, 1, 0), STORAGE_ACTION_BLOCK);
+	ck_assert(!policy_keeps_other_functions(p, &id, &v));
+	devid_done(&id);
+}
+END_TEST
+
+START_TEST(test_policy_disk_below_the_keyboard_of_an_allowed_composite)
+{
+	_cleanup_(config_freep) struct config *c = test_config();
+	_cleanup_(policy_freep) struct policy *p = NULL;
+	struct policy_verdict v;
+	struct devid id;
+
+	add_rule(c, "compo", "1234", "5678", NULL, STORAGE_ACTION_ALLOW, 12);
+	p = policy_new(c);
+	ck_assert_ptr_nonnull(p);
+	load_device("composite-keyboard-storage", NULL, &id);
+	ck_assert_int_eq(policy_decide(p, &id, &alice, &v), 0);
+	assert_verdict(&v, STORAGE_ACTION_ALLOW, "compo", 12);
+	/* its storage interface's disk is what the rule allows */
+	ck_assert(policy_disk_expected(p, &id, &v, 1, 1));
+	ck_assert(!policy_disks_read_only(&v, STORAGE_ACTION_ALLOW));
+	/* a disk below the keyboard is not: the device lied, the rule no longer counts */
+	ck_assert(!policy_disk_expected(p, &id, &v, 1, 0));
+	devid_add_disk(&id, 0);
+	ck_assert_int_eq(policy_decide(p, &id, &alice, &v), 0);
+	assert_verdict(&v, STORAGE_ACTION_BLOCK, "harmless_classes", 0);
+	ck_assert_int_eq(policy_interface_action(p, &id, &v, 1, 0), STORAGE_ACTION_BLOCK);
+	ck_assert_int_eq(policy_interface_action(p, &id, &v, 1, 1), STORAGE_ACTION_BLOCK);
+	ck_assert(!policy_keeps_other_functions(p, &id, &v));
+	devid_done(&id);
+}
+END_TEST
+
+START_TEST(test_policy_disks_read_only_unless_allowed_read_write)
+{
+	struct policy_verdict v = { .storage = false };
+
+	ck_assert(policy_disks_read_only(&v, STORAGE_ACTION_ALLOW));
+	v.storage = true;
+	ck_assert(!policy_disks_read_only(&v, STORAGE_ACTION_ALLOW));
+	ck_assert(policy_disks_read_only(&v, STORAGE_ACTION_READ_ONLY));
+	ck_assert(policy_disks_read_only(&v, STORAGE_ACTION_BLOCK));
 }
 END_TEST
 
@@ -828,6 +939,13 @@ static Suite *policy_suite(void)
 	tcase_add_test(tc, test_policy_iphone_usbmux_blocked_in_every_configuration);
 	tcase_add_test(tc, test_policy_named_rule_allows_vendor_specific_dongle);
 	tcase_add_test(tc, test_policy_harmless_devices_allowed_at_an_empty_seat);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("disk below harmless");
+	tcase_add_test(tc, test_policy_disk_below_harmless_device_blocks_it);
+	tcase_add_test(tc, test_policy_disk_below_one_function_keeps_the_others);
+	tcase_add_test(tc, test_policy_disk_below_the_keyboard_of_an_allowed_composite);
+	tcase_add_test(tc, test_policy_disks_read_only_unless_allowed_read_write);
 	suite_add_tcase(s, tc);
 
 	return s;
