@@ -166,7 +166,7 @@ static int identify(struct udev_device *dev, struct devid *ret_id)
 	struct devid id = { 0 };
 	const char *v, *why = NULL;
 	size_t len = 0;
-	int r;
+	int cur = 0, r;
 
 	r = usbsys_read_attr(syspath, "descriptors", DESCRIPTORS_MAX, &raw, &len);
 	if (r < 0 && access(syspath, F_OK) < 0)
@@ -196,6 +196,8 @@ static int identify(struct udev_device *dev, struct devid *ret_id)
 		if (v)
 			id.device_class = (uint8_t)strtoul(v, NULL, 16);
 	}
+	/* Authorised already: in use, whoever let it in (lib/policy.h, the keyboard decision). */
+	id.authorized = usbsys_read_int(syspath, "authorized", &cur) >= 0 && cur != 0;
 	if (string_attr(syspath, "serial", &id.serial) < 0 ||
 	    string_attr(syspath, "manufacturer", &id.manufacturer) < 0 ||
 	    string_attr(syspath, "product", &id.name) < 0)
@@ -209,18 +211,6 @@ static int identify(struct udev_device *dev, struct devid *ret_id)
 oom:
 	devid_done(&id);
 	return -ENOMEM;
-}
-
-/* ID_SEAT of the device or its nearest parent that has one (udev's 71-seat.rules). */
-static const char *device_seat(struct udev_device *dev)
-{
-	for (struct udev_device *p = dev; p; p = udev_device_get_parent(p)) {
-		const char *seat = udev_device_get_property_value(p, "ID_SEAT");
-
-		if (seat && seat[0])
-			return seat;
-	}
-	return "seat0";
 }
 
 /* ---- records -------------------------------------------------------------------------------- */
@@ -324,6 +314,33 @@ static void log_decision(struct storage *s, const struct tracked_device *t, cons
 			  t->person.seat,
 			  t->verdict.rule_name ? t->verdict.rule_name : "?",
 			  config_place_format(&t->verdict.place, place, sizeof(place)));
+	log_event_end(&e);
+}
+
+/* The keyboard record: the device is held back as a new keyboard at a locked or empty seat. */
+static void log_input_held(struct storage *s, const struct tracked_device *t)
+{
+	struct log_event e;
+	char place[512];
+
+	config_place_format(&t->verdict.input_place, place, sizeof(place));
+	begin_record(s, t, EVENT_INPUT_BLOCKED, &e);
+	log_event_addf(&e, "VAKT_RULE", "keyboards_while_locked %s", place);
+	log_event_add(&e, "VAKT_DECISION", "block");
+	log_event_add(&e, "VAKT_REASON", t->verdict.input_reason);
+	log_event_add(&e, "VAKT_RESULT", s->enforce ? "success" : "observe");
+	log_event_message(
+		&e,
+		"%sUSB device '%s' (%s:%s), which can type, %s held back for %s at %s "
+		"until the seat is unlocked, as decided by 'keyboards_while_locked' (%s).",
+		s->enforce ? "" : "Observe mode, nothing changed: ",
+		device_label(t),
+		t->id.vendor,
+		t->id.product,
+		s->enforce ? "was" : "would have been",
+		person_label(t),
+		t->person.seat,
+		place);
 	log_event_end(&e);
 }
 
@@ -569,7 +586,8 @@ static int enforce_device(struct storage *s, struct tracked_device *t, struct ud
 	} else
 		storage_marker_remove(s, t->id.port);
 	blocked = t->verdict.storage && t->effective == STORAGE_ACTION_BLOCK;
-	want = !blocked || (composite(s, t) && interface_level(dev));
+	/* A keyboard held back stays unauthorised as a whole, whatever its storage verdict. */
+	want = !t->verdict.input_held && (!blocked || (composite(s, t) && interface_level(dev)));
 
 	r = usbsys_read_int(t->syspath, "authorized", &cur);
 	if (r < 0)
@@ -641,7 +659,7 @@ static int decide(struct storage *s, struct udev_device *dev, struct tracked_dev
 	r = identify(dev, &id);
 	if (r < 0)
 		return r;
-	r = storage_person_lookup(s, device_seat(dev), &person);
+	r = storage_person_lookup(s, storage_device_seat(dev), &person);
 	if (r < 0) {
 		devid_done(&id);
 		return r;
@@ -652,6 +670,17 @@ static int decide(struct storage *s, struct udev_device *dev, struct tracked_dev
 	storage_person_done(&t->person);
 	t->person = person;
 	storage_person_to_policy(&t->person, &pp);
+	if (policy_wants_seat_keyboard(s->policy, &t->id, &pp)) {
+		r = storage_seat_has_keyboard(s, t->person.seat, t->syspath, &pp.seat_has_keyboard);
+		if (r < 0) {
+			/* Unknown: say there is one. The worst case is a keyboard held back until
+			 * the seat is unlocked, never a door left open. */
+			log_warning_errno(r,
+					  "Cannot list the keyboards of %s, assuming one: %m",
+					  t->person.seat);
+			pp.seat_has_keyboard = true;
+		}
+	}
 	(void)policy_decide(s->policy, &t->id, &pp, &t->verdict);
 	if (asprintf(&rule,
 		     "%s %s",
@@ -672,6 +701,7 @@ device_apply_once(struct storage *s, struct udev_device *dev, enum storage_why w
 	bool known = t != NULL, changed;
 	enum storage_action before = t ? t->effective : STORAGE_ACTION_BLOCK;
 	bool was_storage = t && t->verdict.storage;
+	bool was_held = t && t->verdict.input_held;
 	int r;
 
 	if (!t && tracked_new(s, dev, &t) < 0)
@@ -714,6 +744,17 @@ device_apply_once(struct storage *s, struct udev_device *dev, enum storage_why w
 		return 0;
 	}
 
+	if (t->verdict.input_held && (!known || !was_held || why == STORAGE_SEAT))
+		log_input_held(s, t);
+	else if (was_held && !t->verdict.input_held)
+		log_info(
+			"USB device '%s' (%s:%s) is no longer held back as a keyboard: %s is at %s.",
+			device_label(t),
+			t->id.vendor,
+			t->id.product,
+			person_label(t),
+			t->person.seat);
+
 	if (!t->verdict.storage) {
 		if (!known)
 			log_info("USB device '%s' (%s:%s) at %s has no storage function%s.",
@@ -721,7 +762,7 @@ device_apply_once(struct storage *s, struct udev_device *dev, enum storage_why w
 				 t->id.vendor,
 				 t->id.product,
 				 t->id.port,
-				 s->enforce ? " and is authorised" : "");
+				 s->enforce && !t->verdict.input_held ? " and is authorised" : "");
 		return 0;
 	}
 	/* A reload or rescan that changes nothing for a device records nothing; another person at
@@ -776,50 +817,62 @@ void storage_device_removed(struct storage *s, const char *syspath)
  * person at a device's seat, nobody, or the same person back from a lock, the present storage
  * devices there are decided again, enforced and recorded like new ones, as far as
  * policy_redecide_on_seat_change() says (lib/policy.h has the rule and why a lock alone changes
- * nothing). Changes come in bursts (a login changes several properties): the work runs once,
- * RESEAT_DELAY_USEC after the first.
+ * nothing); so are devices held back as keyboards, and those also when a keyboard left
+ * (policy_redecide_on_keyboard_gone()). Changes come in bursts (a login changes several
+ * properties, an unplugged keyboard removes several input devices): the work runs once,
+ * RESEAT_DELAY_USEC after the first, when udev has also dropped what went away.
  */
 #define RESEAT_DELAY_USEC (50 * USEC_PER_MSEC)
 
-static void reseat_one(struct storage *s, const char *syspath)
+static void reseat_one(struct storage *s, const char *syspath, bool keyboard_gone)
 {
 	_cleanup_(udev_device_unrefp) struct udev_device *dev = NULL;
 	struct tracked_device *t = storage_find(s, syspath);
 	struct storage_person now;
 	struct policy_person then_pp, now_pp;
-	bool redecide;
+	bool seat, keyboard;
 
 	if (!t || storage_person_lookup(s, t->person.seat, &now) < 0)
 		return;
 	storage_person_to_policy(&t->person, &then_pp);
 	storage_person_to_policy(&now, &now_pp);
-	redecide = policy_redecide_on_seat_change(&t->verdict, &then_pp, &now_pp);
+	seat = policy_redecide_on_seat_change(&t->verdict, &then_pp, &now_pp);
+	keyboard = keyboard_gone && policy_redecide_on_keyboard_gone(&t->verdict);
 	storage_person_done(&now);
-	if (!redecide)
+	if (!seat && !keyboard)
 		return;
 	dev = udev_device_new_from_syspath(s->udev, syspath);
 	if (!dev)
 		return; /* gone: its remove uevent follows */
-	(void)storage_device_apply(s, dev, STORAGE_SEAT);
+	(void)storage_device_apply(s, dev, seat ? STORAGE_SEAT : STORAGE_KEYBOARD);
 }
 
 static int on_reseat(sd_event_source *source, uint64_t usec, void *userdata)
 {
 	struct storage *s = userdata;
 	_cleanup_strv_free_ char **paths = NULL;
+	bool keyboard_gone = s->keyboard_gone;
 
 	(void)source;
 	(void)usec;
 	s->reseat = sd_event_source_unref(s->reseat);
-	/* Copied first: deciding may forget a device that vanished meanwhile. */
+	s->keyboard_gone = false;
+	/* Copied first: deciding may forget a device that vanished meanwhile. Which devices are
+	 * decided again is policy_redecide_on_seat_change()'s call, in reseat_one(). */
 	for (const struct tracked_device *t = s->devices; t; t = t->next)
-		if (t->verdict.storage && strv_extend(&paths, t->syspath) < 0) {
+		if (strv_extend(&paths, t->syspath) < 0) {
 			log_error_errno(-ENOMEM, "Cannot look at the seat again, ignoring: %m");
 			return 0;
 		}
 	STRV_FOREACH (p, paths)
-		reseat_one(s, *p);
+		reseat_one(s, *p, keyboard_gone);
 	return 0;
+}
+
+void storage_keyboard_gone(struct storage *s)
+{
+	s->keyboard_gone = true;
+	storage_seat_changed(s);
 }
 
 void storage_seat_changed(struct storage *s)

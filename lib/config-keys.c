@@ -26,6 +26,7 @@ static const char *const action_names[] = { "block", "read-only", "allow" };
 static const char *const while_locked_names[] = { "block", "policy" };
 static const char *const lock_failure_names[] = { "terminate", "log" };
 static const char *const rule_mode_names[] = { "allow", "read-only" };
+static const char *const keyboards_names[] = { "allow", "block-extra", "block" };
 
 /* "expected a, b or c" for an enum key, in l->why. */
 static const char *expected_names(struct loader *l, const char *const *names, int n)
@@ -393,6 +394,12 @@ const struct key_def config_key_defs[] = {
 	      CFG(storage.harmless_classes),
 	      CFG(storage.harmless_classes_place)),
 	  NO_ENUM },
+	{ KEY(SECTION_STORAGE,
+	      "keyboards_while_locked",
+	      apply_enum,
+	      CFG(storage.keyboards_while_locked),
+	      CFG(storage.keyboards_while_locked_place)),
+	  ENUM(keyboards_names) },
 
 	{ KEY(SECTION_IDLE, "mode", apply_enum, CFG(idle.mode), -1), ENUM(mode_names) },
 	{ KEY(SECTION_IDLE,

@@ -359,6 +359,7 @@ static void config_done(struct config *c)
 	free(c->storage.read_only_groups_place.file);
 	free(c->storage.while_locked_place.file);
 	free(c->storage.harmless_classes_place.file);
+	free(c->storage.keyboards_while_locked_place.file);
 	for (size_t i = 0; i < c->storage.n_rules; i++) {
 		struct storage_rule *rule = &c->storage.rules[i];
 
@@ -397,6 +398,7 @@ struct config *config_new(void)
 	for (size_t i = 0; i < ELEMENTSOF(default_harmless_classes); i++)
 		c->storage.harmless_classes[default_harmless_classes[i] / 64] |=
 			UINT64_C(1) << (default_harmless_classes[i] % 64);
+	c->storage.keyboards_while_locked = KEYBOARDS_WHILE_LOCKED_BLOCK_EXTRA;
 
 	c->idle.mode = CONFIG_MODE_ENFORCE;
 	c->idle.lock_after_usec = 10 * USEC_PER_MINUTE;

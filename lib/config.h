@@ -37,6 +37,14 @@ enum while_locked {
 	WHILE_LOCKED_POLICY,
 };
 
+/* [storage] keyboards_while_locked: a new device that may type, at a seat that is locked or empty.
+ */
+enum keyboards_while_locked {
+	KEYBOARDS_WHILE_LOCKED_ALLOW,	    /* authorised at once, as any harmless device */
+	KEYBOARDS_WHILE_LOCKED_BLOCK_EXTRA, /* held back when the seat already has a keyboard */
+	KEYBOARDS_WHILE_LOCKED_BLOCK,	    /* held back always */
+};
+
 enum lock_failure {
 	LOCK_FAILURE_TERMINATE,
 	LOCK_FAILURE_LOG,
@@ -76,6 +84,8 @@ struct config {
 		 * load). */
 		uint64_t harmless_classes[4];
 		struct config_place harmless_classes_place;
+		enum keyboards_while_locked keyboards_while_locked;
+		struct config_place keyboards_while_locked_place;
 		struct storage_rule *rules;
 		size_t n_rules;
 	} storage;

@@ -473,6 +473,16 @@ bool devid_is_hub(const struct devid *id)
 	return id->device_class == DEVID_CLASS_HUB;
 }
 
+bool devid_may_type(const struct devid *id)
+{
+	assert(id);
+
+	if (!id->descriptors_valid)
+		return true;
+	return id->desc.device_class == DEVID_CLASS_HID ||
+	       devid_descriptors_has_class(&id->desc, DEVID_CLASS_HID);
+}
+
 void devid_add_disk(struct devid *id, int number)
 {
 	assert(id);

@@ -30,6 +30,7 @@ struct config;
 #define DEVID_CLASS_SUMMARY_MAX (256 * 3)
 
 #define DEVID_CLASS_PER_INTERFACE 0x00
+#define DEVID_CLASS_HID		  0x03
 #define DEVID_CLASS_STORAGE	  0x08
 #define DEVID_CLASS_HUB		  0x09
 #define DEVID_CLASS_MISC	  0xef /* miscellaneous: interface association descriptors */
@@ -115,6 +116,7 @@ struct devid {
 	char *syspath;		/* e.g. "/sys/devices/pci0000:00/0000:00:14.0/usb1/1-1/1-1.2" */
 	uint8_t device_class;	/* bDeviceClass */
 	bool descriptors_valid; /* desc holds the parsed descriptors */
+	bool authorized;	/* the kernel lets it work now (sysfs authorized = 1): in use */
 	/* Disks that appeared below functions judged harmless (devid_add_disk()): bit n of
 	 * disk_interfaces = bInterfaceNumber n; disk_unplaced = below no interface vakt could
 	 * name. What this plugged-in device has shown; kept across decisions (devid_keep_disks()).
@@ -177,6 +179,14 @@ bool devid_is_storage(const struct devid *id, const struct config *c);
 
 /* Whether the device is a hub (bDeviceClass 09). */
 bool devid_is_hub(const struct devid *id);
+
+/*
+ * Whether the device may be able to type: it has an HID interface (class 03, any configuration or
+ * alternate setting) or bDeviceClass 03, or its descriptors are not valid (fail closed). Which
+ * HID interface is a keyboard only its report descriptor says, and the kernel reads that after
+ * authorisation; a "boot mouse" may still send keys. So every HID function counts, a mouse too.
+ */
+bool devid_may_type(const struct devid *id);
 
 /*
  * Records that a disk appeared below interface number of the device (number < 0: below no

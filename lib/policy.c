@@ -360,6 +360,58 @@ static void decide_storage(const struct policy *p,
 			"no group can grant more than the default";
 }
 
+/*
+ * Whether the keyboard decision may hold id back for person: keyboards_while_locked is not allow,
+ * the device may type, it is new, and nobody unlocked is at the seat. A device already authorised
+ * is in use (it may be the keyboard that unlocks the seat): never taken away here.
+ */
+static bool input_hold_possible(const struct config *c,
+				const struct devid *id,
+				const struct policy_person *person)
+{
+	if (c->storage.keyboards_while_locked == KEYBOARDS_WHILE_LOCKED_ALLOW)
+		return false;
+	if (!devid_may_type(id) || id->authorized)
+		return false;
+	return !person || !person->present || person->locked;
+}
+
+/* The keyboard decision of policy.h, into the input fields of *v. */
+static void decide_input(const struct config *c,
+			 const struct devid *id,
+			 const struct policy_person *person,
+			 struct policy_verdict *v)
+{
+	bool extra = c->storage.keyboards_while_locked == KEYBOARDS_WHILE_LOCKED_BLOCK_EXTRA;
+
+	v->input_held = false;
+	v->input_reason = NULL;
+	v->input_place = c->storage.keyboards_while_locked_place;
+	if (!input_hold_possible(c, id, person))
+		return;
+	/* block-extra: with no other keyboard, this one may be the only way to unlock. */
+	if (extra && !(person && person->seat_has_keyboard))
+		return;
+
+	v->input_held = true;
+	if (person && person->unknown)
+		v->input_reason = extra ? "a new device that can type, while who is at the seat is "
+					  "unknown (logind cannot be reached) and the seat has a "
+					  "keyboard already"
+					: "a new device that can type, while who is at the seat is "
+					  "unknown (logind cannot be reached)";
+	else if (!person || !person->present)
+		v->input_reason = extra ? "a new device that can type, while nobody is logged in "
+					  "at the seat and the seat has a keyboard already"
+					: "a new device that can type, while nobody is logged in "
+					  "at the seat";
+	else
+		v->input_reason = extra ? "a new device that can type, while the session at the "
+					  "seat is locked and the seat has a keyboard already"
+					: "a new device that can type, while the session at the "
+					  "seat is locked";
+}
+
 int policy_decide(const struct policy *p,
 		  const struct devid *id,
 		  const struct policy_person *person,
@@ -370,7 +422,19 @@ int policy_decide(const struct policy *p,
 	assert(ret_verdict);
 
 	decide_storage(p, id, person, ret_verdict);
+	decide_input(p->config, id, person, ret_verdict);
 	return 0;
+}
+
+bool policy_wants_seat_keyboard(const struct policy *p,
+				const struct devid *id,
+				const struct policy_person *person)
+{
+	assert(p);
+	assert(id);
+
+	return p->config->storage.keyboards_while_locked == KEYBOARDS_WHILE_LOCKED_BLOCK_EXTRA &&
+	       input_hold_possible(p->config, id, person);
 }
 
 static bool streq_null(const char *a, const char *b)
@@ -392,11 +456,19 @@ bool policy_redecide_on_seat_change(const struct policy_verdict *v,
 				    const struct policy_person *then,
 				    const struct policy_person *now)
 {
-	if (!v->storage || (now && now->unknown))
+	if ((!v->storage && !v->input_held) || (now && now->unknown))
 		return false;
 	if (!same_session(then, now))
 		return true;
-	return v->step == POLICY_STEP_WHILE_LOCKED && now && now->present && !now->locked;
+	return (v->step == POLICY_STEP_WHILE_LOCKED || v->input_held) && now && now->present &&
+	       !now->locked;
+}
+
+bool policy_redecide_on_keyboard_gone(const struct policy_verdict *v)
+{
+	assert(v);
+
+	return v->input_held;
 }
 
 bool policy_needs_person(const struct policy *p)
@@ -407,6 +479,7 @@ bool policy_needs_person(const struct policy *p)
 
 	c = p->config;
 	return c->storage.while_locked == WHILE_LOCKED_BLOCK ||
+	       c->storage.keyboards_while_locked != KEYBOARDS_WHILE_LOCKED_ALLOW ||
 	       strv_length(c->storage.read_write_groups) > 0 ||
 	       strv_length(c->storage.read_only_groups) > 0;
 }
@@ -464,7 +537,7 @@ bool policy_keeps_other_functions(const struct policy *p,
 	assert(id);
 	assert(v);
 
-	if (!id->descriptors_valid)
+	if (v->input_held || !id->descriptors_valid)
 		return false;
 	for (size_t i = 0; i < id->desc.n_interfaces && i < DEVID_MAX_INTERFACES; i++) {
 		const struct devid_interface *ifc = &id->desc.interfaces[i];

@@ -1,7 +1,8 @@
 #pragma once
 
 /*
- * The storage decision: what happens to a USB device given the policy and the person at its seat.
+ * The decisions for a USB device given the policy and the person at its seat: the storage
+ * decision and, apart from it, the keyboard decision.
  *
  * Storage is what can store. Every function whose USB class is not harmless ([storage]
  * harmless_classes, see devid.h) gets the storage decision: mass storage, still image (PTP, MTP),
@@ -37,6 +38,16 @@
  *      an it-staff member (read_write_groups) less than an unknown stick does, and default =
  *      read-only with a read-only rule would be decided by the rule for no reason.
  *
+ * The keyboard decision ([storage] keyboards_while_locked), for any device that may type
+ * (devid_may_type()), storage or not: a new one -- not already authorised -- at a seat that is
+ * locked or where nobody is logged in is held back as a whole (the device stays unauthorised)
+ * with block, and with block-extra only when the seat already has a working keyboard, so that a
+ * person whose only keyboard was replugged can still unlock. It is decided again, and authorised,
+ * when a person unlocks or logs in (policy_redecide_on_seat_change()). A device already in use is
+ * never taken away by this decision: a reload while the screen is locked must not remove the
+ * keyboard that unlocks it. A keystroke-injecting stick ("BadUSB") is the threat: it types at the
+ * moment nobody watches.
+ *
  * observe/enforce is the daemon's business: policy_decide() says what enforce would do.
  * The rules are indexed once per config (policy_new()): a decision costs a constant number of hash
  * lookups, whatever the number of rules, and still honours "first match in file order".
@@ -62,6 +73,9 @@ struct policy_person {
 	bool unknown;  /* who is at the seat cannot be known now (logind unreachable): not present,
 			* and the verdict's reason says so instead of "nobody is logged in" */
 	const char *session; /* the session's id, NULL when nobody */
+	/* A fact about the seat, whoever is there: it has a working keyboard other than the device
+	 * decided (see policy_wants_seat_keyboard()). */
+	bool seat_has_keyboard;
 };
 
 /* Which step of the precedence above decided. */
@@ -86,6 +100,12 @@ struct policy_verdict {
 	struct config_place place; /* FILE:LINE of what decided; file borrowed from the config */
 	const struct storage_rule *rule; /* the named rule when one decided, else NULL */
 	const char *reason;		 /* short English, static */
+
+	/* The keyboard decision, apart from the storage one. */
+	bool input_held; /* held back as a new keyboard at a locked or empty seat: the whole device
+			  * stays unauthorised */
+	const char *input_reason;	 /* why it is held, static; NULL when it is not */
+	struct config_place input_place; /* FILE:LINE of keyboards_while_locked */
 };
 
 /* Frees p (not its config); accepts NULL; returns NULL. */
@@ -110,12 +130,21 @@ int policy_decide(const struct policy *p,
 		  struct policy_verdict *ret_verdict);
 
 /*
- * Whether policy_decide() can depend on the person at the seat: while_locked = block, or
- * read_write_groups or read_only_groups not empty. When false, every person (and NULL) gets the
- * same verdict, so a caller may decide first and look up the person afterwards, for its records
- * only.
+ * Whether policy_decide() can depend on the person at the seat: while_locked = block,
+ * keyboards_while_locked other than allow, or read_write_groups or read_only_groups not empty.
+ * When false, every person (and NULL) gets the same verdict, so a caller may decide first and look
+ * up the person afterwards, for its records only.
  */
 bool policy_needs_person(const struct policy *p);
+
+/*
+ * Whether policy_decide() for id and person (borrowed; NULL = nobody) depends on
+ * person->seat_has_keyboard. When false the caller need not find out (an enumeration of the
+ * seat's input devices) and may leave it false.
+ */
+bool policy_wants_seat_keyboard(const struct policy *p,
+				const struct devid *id,
+				const struct policy_person *person);
 
 /*
  * Whether a present device decided by v for then (the person at its seat at the time; NULL =
@@ -129,11 +158,20 @@ bool policy_needs_person(const struct policy *p);
  *     governs devices that arrive at a locked seat: tearing a mounted disk away whenever a
  *     screen locks would lose data and protect nothing.
  *   - now unknown (logind unreachable): no. Not being able to ask is no news about the seat.
- *   - a device without storage: never.
+ *   - a device without storage, and not held back as a keyboard: never.
+ * A device held back as a keyboard is treated like one held back by while_locked.
  */
 bool policy_redecide_on_seat_change(const struct policy_verdict *v,
 				    const struct policy_person *then,
 				    const struct policy_person *now);
+
+/*
+ * Whether a present device decided by v is decided again because a keyboard left its seat: yes
+ * for one held back as a keyboard. With block-extra it may now be the seat's only keyboard -- the
+ * person who plugs in a new keyboard at the login screen and then unplugs the old one must not be
+ * locked out.
+ */
+bool policy_redecide_on_keyboard_gone(const struct policy_verdict *v);
 
 /*
  * The action for interface number (configuration config_value, 0 = any) of device id, given the
@@ -164,7 +202,7 @@ bool policy_disk_expected(const struct policy *p,
  * Whether device id, decided by v, keeps functions that do not get the storage action: a
  * composite device whose storage is blocked but whose keyboard is not. Then, where the kernel
  * authorises interfaces one by one, the device is authorised and only its storage interfaces are
- * held back; elsewhere the device as a whole is.
+ * held back; elsewhere the device as a whole is. False for a device held back as a keyboard.
  */
 bool policy_keeps_other_functions(const struct policy *p,
 				  const struct devid *id,

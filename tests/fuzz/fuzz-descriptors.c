@@ -45,13 +45,16 @@ static void check_descriptors(const struct devid_descriptors *d, const struct co
 	bool any = d->device_class != DEVID_CLASS_PER_INTERFACE &&
 		   d->device_class != DEVID_CLASS_MISC &&
 		   !config_harmless_class(c, d->device_class);
+	bool hid = d->device_class == DEVID_CLASS_HID;
 	for (size_t i = 0; i < d->n_interfaces; i++) {
 		bool s = devid_interface_is_storage(&id, c, 0, d->interfaces[i].number);
 
 		any = any || !config_harmless_class(c, d->interfaces[i].class);
+		hid = hid || d->interfaces[i].class == DEVID_CLASS_HID;
 		assert(config_harmless_class(c, d->interfaces[i].class) || s);
 	}
 	assert(devid_is_storage(&id, c) == any);
+	assert(devid_may_type(&id) == hid);
 	(void)devid_is_hub(&id);
 	devid_done(&id);
 }

@@ -196,6 +196,18 @@ class Testbed:
                  'MAJOR', str(major), 'MINOR', str(minor + i + 1)]))
         return out
 
+    def add_keyboard_input(self, parent, name):
+        """An input device that udev's input_id marks as a keyboard, below parent (a USB
+        interface, or None for a built-in keyboard on the i8042 controller)."""
+        if parent is None:
+            if not getattr(self, 'serio', None):
+                i8042 = self.tb.add_device('platform', 'i8042', None, [], [])
+                self.serio = self.tb.add_device('serio', 'serio0', i8042, [], [])
+            parent = self.serio
+        return self.tb.add_device('input', name, parent, ['name', 'AT Translated Set 2 keyboard'],
+                                  ['ID_INPUT', '1', 'ID_INPUT_KEY', '1',
+                                   'ID_INPUT_KEYBOARD', '1'])
+
     def remove(self, syspath):
         """Real unplug: remove uevent, then the directory (umockdev sends none itself)."""
         self.tb.uevent(syspath, 'remove')

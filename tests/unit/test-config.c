@@ -154,7 +154,9 @@ START_TEST(test_default_harmless_classes_are_the_documented_list)
 	ck_assert(!config_harmless_class(c, 0xfe));
 	ck_assert(!config_harmless_class(c, 0xdc));
 	ck_assert(!config_harmless_class(c, 0x00));
+	ck_assert_int_eq(c->storage.keyboards_while_locked, KEYBOARDS_WHILE_LOCKED_BLOCK_EXTRA);
 	ck_assert_ptr_null(c->storage.harmless_classes_place.file);
+	ck_assert_ptr_null(c->storage.keyboards_while_locked_place.file);
 }
 END_TEST
 
@@ -170,6 +172,7 @@ START_TEST(test_every_key_is_parsed_into_the_struct)
 							   "notify_user = no\n"
 							   "while_locked = policy\n"
 							   "harmless_classes = 03, 09, ff\n"
+							   "keyboards_while_locked = block\n"
 							   "[storage.allow \"approved-stick\"]\n"
 							   "vendor = 0951\n"
 							   "product = 1666\n"
@@ -207,6 +210,7 @@ START_TEST(test_every_key_is_parsed_into_the_struct)
 	ck_assert(config_harmless_class(c, 0x09));
 	ck_assert(config_harmless_class(c, 0xff));
 	ck_assert(!config_harmless_class(c, 0x01));
+	ck_assert_int_eq(c->storage.keyboards_while_locked, KEYBOARDS_WHILE_LOCKED_BLOCK);
 
 	ck_assert_uint_eq(c->storage.n_rules, 1);
 	rule = &c->storage.rules[0];
@@ -325,6 +329,34 @@ START_TEST(test_storage_classes_is_an_error_naming_harmless_classes)
 	/* only in [storage]: elsewhere it is just unknown */
 	assert_load_fails("[idle]\nstorage_classes = 08\n",
 			  NAME ":2: unknown key 'storage_classes' in [idle]");
+}
+END_TEST
+
+START_TEST(test_keyboards_while_locked_values)
+{
+	static const char *const names[] = { "allow", "block-extra", "block" };
+	static const enum keyboards_while_locked values[] = {
+		KEYBOARDS_WHILE_LOCKED_ALLOW,
+		KEYBOARDS_WHILE_LOCKED_BLOCK_EXTRA,
+		KEYBOARDS_WHILE_LOCKED_BLOCK,
+	};
+	char text[128], where[64];
+
+	for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+		_cleanup_(config_freep) struct config *c = NULL;
+
+		(void)snprintf(
+			text, sizeof(text), "[storage]\nkeyboards_while_locked = %s\n", names[i]);
+		c = load_ok(text);
+		ck_assert_int_eq(c->storage.keyboards_while_locked, values[i]);
+		ck_assert_str_eq(config_place_format(&c->storage.keyboards_while_locked_place,
+						     where,
+						     sizeof(where)),
+				 NAME ":2");
+	}
+	assert_load_fails("[storage]\nkeyboards_while_locked = yes\n",
+			  NAME ":2: keyboards_while_locked: expected allow, block-extra or block, "
+			       "got 'yes'");
 }
 END_TEST
 
@@ -974,6 +1006,7 @@ START_TEST(test_shipped_config_loads_and_equals_the_defaults)
 	ck_assert_mem_eq(c->storage.harmless_classes,
 			 d->storage.harmless_classes,
 			 sizeof(d->storage.harmless_classes));
+	ck_assert_int_eq(c->storage.keyboards_while_locked, d->storage.keyboards_while_locked);
 	ck_assert_uint_eq(c->storage.n_rules, 0);
 	ck_assert_int_eq(c->idle.mode, d->idle.mode);
 	ck_assert_uint_eq(c->idle.lock_after_usec, d->idle.lock_after_usec);
@@ -1116,6 +1149,7 @@ static Suite *config_suite(void)
 	ADD(test_harmless_classes_must_keep_hid_and_hub);
 	ADD(test_harmless_classes_cannot_hold_storage_classes);
 	ADD(test_storage_classes_is_an_error_naming_harmless_classes);
+	ADD(test_keyboards_while_locked_values);
 	ADD(test_rule_ids_are_normalised_to_lower_case);
 	ADD(test_rule_with_only_serial_is_valid);
 	ADD(test_rule_remembers_its_header_line);

@@ -220,29 +220,30 @@ struct device_case {
 	const char *vendor, *product;
 	const char *classes; /* devid_class_summary() */
 	bool storage;	     /* devid_is_storage() with the default harmless_classes */
+	bool may_type;	     /* devid_may_type() */
 };
 
 static const struct device_case devices[] = {
 	/* vendor-specific functions that carry files: storage */
-	{ "phone-mtp-adb-18d1-4ee2", "18d1", "4ee2", "ff", true },
-	{ "iphone-05ac-12a8", "05ac", "12a8", "06,ff", true },
-	{ "cardreader-rts5129-0bda-0129", "0bda", "0129", "ff", true },
-	{ "wifi-rtl8188eus-0bda-8179", "0bda", "8179", "ff", true },
-	{ "phone-ptp-18d1-4ee1", "18d1", "4ee1", "06", true },
-	{ "camera-ptp-04b0-045a", "04b0", "045a", "06", true },
-	{ "stick-kingston-0951-1666", "0951", "1666", "08", true },
+	{ "phone-mtp-adb-18d1-4ee2", "18d1", "4ee2", "ff", true, false },
+	{ "iphone-05ac-12a8", "05ac", "12a8", "06,ff", true, false },
+	{ "cardreader-rts5129-0bda-0129", "0bda", "0129", "ff", true, false },
+	{ "wifi-rtl8188eus-0bda-8179", "0bda", "8179", "ff", true, false },
+	{ "phone-ptp-18d1-4ee1", "18d1", "4ee1", "06", true, false },
+	{ "camera-ptp-04b0-045a", "04b0", "045a", "06", true, false },
+	{ "stick-kingston-0951-1666", "0951", "1666", "08", true, false },
 	/* harmless classes */
-	{ "headset-cmedia-0d8c-0014", "0d8c", "0014", "01,03", false },
-	{ "printer-hp-03f0-2b17", "03f0", "2b17", "07", false },
-	{ "smartcard-alcor-058f-9540", "058f", "9540", "0b", false },
-	{ "keyboard-dell-413c-2107", "413c", "2107", "03", false },
-	{ "hub-genesys-05e3-0608", "05e3", "0608", "09", false },
-	{ "webcam-iad-046d-0825", "046d", "0825", "0e", false },
-	/* a keyboard with a card reader: storage */
-	{ "composite-keyboard-storage", "1234", "5678", "03,08", true },
+	{ "headset-cmedia-0d8c-0014", "0d8c", "0014", "01,03", false, true },
+	{ "printer-hp-03f0-2b17", "03f0", "2b17", "07", false, false },
+	{ "smartcard-alcor-058f-9540", "058f", "9540", "0b", false, false },
+	{ "keyboard-dell-413c-2107", "413c", "2107", "03", false, true },
+	{ "hub-genesys-05e3-0608", "05e3", "0608", "09", false, false },
+	{ "webcam-iad-046d-0825", "046d", "0825", "0e", false, false },
+	/* a keyboard with a card reader: storage, and it may type */
+	{ "composite-keyboard-storage", "1234", "5678", "03,08", true, true },
 };
 
-START_TEST(test_real_device_storage)
+START_TEST(test_real_device_storage_and_typing)
 {
 	_cleanup_(config_freep) struct config *c = config_new();
 	const struct device_case *t = &devices[_i];
@@ -254,6 +255,7 @@ START_TEST(test_real_device_storage)
 	ck_assert_str_eq(id.product, t->product);
 	ck_assert_str_eq(summary(&id.desc), t->classes);
 	ck_assert_msg(devid_is_storage(&id, c) == t->storage, "%s: storage", t->fixture);
+	ck_assert_msg(devid_may_type(&id) == t->may_type, "%s: may type", t->fixture);
 	/* a device is storage exactly when one of its interfaces is (device classes 00, ef) or
 	 * its vendor-specific device class says so (the card reader) */
 	for (size_t i = 0; i < id.desc.n_interfaces; i++) {
@@ -394,7 +396,30 @@ START_TEST(test_unknown_interface_classes_are_storage)
 		devid_set_descriptors(&id, &d);
 		ck_assert_msg(devid_is_storage(&id, c), "class %02x", classes[i]);
 		ck_assert(devid_interface_is_storage(&id, c, 1, 0));
+		ck_assert(!devid_may_type(&id));
 	}
+}
+END_TEST
+
+START_TEST(test_may_type_hid_anywhere_and_fail_closed)
+{
+	_cleanup_free_ uint8_t *buf = NULL;
+	struct devid_descriptors d;
+	struct devid id = { .device_class = 0 };
+	size_t len;
+
+	/* descriptors not valid: it may type */
+	ck_assert(devid_may_type(&id));
+	/* HID only in a second configuration still counts */
+	devid_fixture("two-configs-hid-storage", &id);
+	ck_assert(devid_may_type(&id));
+	devid_done(&id);
+	/* bDeviceClass 03 with no HID interface */
+	ck_assert_int_eq(usb_fixture_read("printer-hp-03f0-2b17", &buf, &len), 0);
+	buf[4] = 0x03;
+	ck_assert_int_eq(devid_parse_descriptors(buf, len, &d, NULL), 0);
+	devid_set_descriptors(&id, &d);
+	ck_assert(devid_may_type(&id));
 }
 END_TEST
 
@@ -828,13 +853,14 @@ static Suite *devid_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("real devices");
-	tcase_add_loop_test(tc, test_real_device_storage, 0, ELEMENTSOF(devices));
+	tcase_add_loop_test(tc, test_real_device_storage_and_typing, 0, ELEMENTSOF(devices));
 	tcase_add_test(tc, test_android_mtp_and_adb_interfaces_are_storage);
 	tcase_add_test(tc, test_iphone_usbmux_is_storage_in_every_configuration);
 	tcase_add_test(tc, test_headset_alternate_settings_and_audio_endpoints);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("disks");
+	tc = tcase_create("typing and disks");
+	tcase_add_test(tc, test_may_type_hid_anywhere_and_fail_closed);
 	tcase_add_test(tc, test_disks_below_are_recorded_and_kept);
 	suite_add_tcase(s, tc);
 

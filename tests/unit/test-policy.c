@@ -497,6 +497,8 @@ START_TEST(test_policy_needs_person_only_when_the_person_can_matter)
 	ck_assert(needs_person(c)); /* read_only_groups still set */
 
 	set_groups(&c->storage.read_only_groups, NULL, NULL);
+	ck_assert(needs_person(c)); /* keyboards_while_locked = block-extra */
+	c->storage.keyboards_while_locked = KEYBOARDS_WHILE_LOCKED_ALLOW;
 	add_rule(c, "approved-stick", "0951", "1666", STICK_SERIAL, STORAGE_ACTION_READ_ONLY, 10);
 	p = policy_new(c);
 	ck_assert(!policy_needs_person(p));
@@ -610,6 +612,7 @@ START_TEST(test_policy_vendor_specific_storage_is_blocked_by_default)
 		assert_verdict(&v, STORAGE_ACTION_BLOCK, "default", 3);
 		/* blocked as a whole: nothing harmless to keep */
 		ck_assert_msg(!policy_keeps_other_functions(p, &id, &v), "%s", fixtures[i]);
+		ck_assert(!v.input_held);
 		/* and while the seat is empty */
 		ck_assert_int_eq(policy_decide(p, &id, &nobody, &v), 0);
 		assert_verdict(&v, STORAGE_ACTION_BLOCK, "while_locked", 6);
@@ -674,6 +677,7 @@ START_TEST(test_policy_harmless_devices_allowed_at_an_empty_seat)
 		ck_assert_int_eq(policy_decide(p, &id, &nobody, &v), 0);
 		assert_verdict(&v, STORAGE_ACTION_ALLOW, "non-storage", 0);
 		ck_assert(!v.storage);
+		ck_assert(!v.input_held); /* the seat has no keyboard: nothing held */
 		ck_assert(policy_disks_read_only(&v, STORAGE_ACTION_ALLOW));
 		devid_done(&id);
 	}
@@ -785,6 +789,206 @@ START_TEST(test_policy_disks_read_only_unless_allowed_read_write)
 	ck_assert(!policy_disks_read_only(&v, STORAGE_ACTION_ALLOW));
 	ck_assert(policy_disks_read_only(&v, STORAGE_ACTION_READ_ONLY));
 	ck_assert(policy_disks_read_only(&v, STORAGE_ACTION_BLOCK));
+}
+END_TEST
+
+/* ---- the keyboard decision ---- */
+
+static const struct policy_person nobody_kbd = {
+	.seat_has_keyboard = true,
+};
+static const struct policy_person unknown_kbd = {
+	.unknown = true,
+	.seat_has_keyboard = true,
+};
+static const struct policy_person carol_c1_locked_kbd = { .user = "carol",
+							  .uid = 1002,
+							  .groups = it_groups,
+							  .present = true,
+							  .locked = true,
+							  .session = "c1",
+							  .seat_has_keyboard = true };
+static const struct policy_person carol_c1_kbd = { .user = "carol",
+						   .uid = 1002,
+						   .groups = it_groups,
+						   .present = true,
+						   .session = "c1",
+						   .seat_has_keyboard = true };
+
+/* Decides fixture (authorised or not) for person with keyboards_while_locked = mode. */
+static void decide_keyboard(enum keyboards_while_locked mode,
+			    const char *fixture,
+			    bool authorized,
+			    const struct policy_person *person,
+			    struct policy_verdict *v)
+{
+	_cleanup_(config_freep) struct config *c = test_config();
+	_cleanup_(policy_freep) struct policy *p = NULL;
+	struct devid id;
+
+	c->storage.keyboards_while_locked = mode;
+	set_place(&c->storage.keyboards_while_locked_place, 9);
+	p = policy_new(c);
+	ck_assert_ptr_nonnull(p);
+	load_device(fixture, NULL, &id);
+	id.authorized = authorized;
+	ck_assert_int_eq(policy_decide(p, &id, person, v), 0);
+	if (v->input_held) {
+		ck_assert_ptr_nonnull(v->input_reason);
+		ck_assert_uint_eq(v->input_place.line, 9);
+	} else
+		ck_assert_ptr_null(v->input_reason);
+	devid_done(&id);
+}
+
+struct keyboard_case {
+	const char *fixture;
+	const struct policy_person *person;
+	enum keyboards_while_locked mode;
+	bool authorized;
+	bool held;
+};
+
+#define EXTRA KEYBOARDS_WHILE_LOCKED_BLOCK_EXTRA
+#define BLOCK KEYBOARDS_WHILE_LOCKED_BLOCK
+#define ALLOW KEYBOARDS_WHILE_LOCKED_ALLOW
+#define KBD   "keyboard-dell-413c-2107"
+
+static const struct keyboard_case keyboard_cases[] = {
+	/* block-extra: held only where another keyboard can unlock */
+	{ KBD, &nobody_kbd, EXTRA, false, true },
+	{ KBD, &nobody, EXTRA, false, false },
+	{ KBD, NULL, EXTRA, false, false },
+	{ KBD, &carol_c1_locked_kbd, EXTRA, false, true },
+	{ KBD, &carol_c1_locked, EXTRA, false, false },
+	{ KBD, &carol_c1_kbd, EXTRA, false, false },
+	{ KBD, &unknown_kbd, EXTRA, false, true },
+	/* already in use: never taken away */
+	{ KBD, &carol_c1_locked_kbd, EXTRA, true, false },
+	{ KBD, &nobody, BLOCK, true, false },
+	/* block: held at any locked or empty seat */
+	{ KBD, &nobody, BLOCK, false, true },
+	{ KBD, &carol_c1_locked, BLOCK, false, true },
+	{ KBD, &carol_c1, BLOCK, false, false },
+	/* allow: never */
+	{ KBD, &nobody_kbd, ALLOW, false, false },
+	{ KBD, &carol_c1_locked_kbd, ALLOW, false, false },
+	/* anything with HID may type: a headset's buttons, a keyboard with a card reader */
+	{ "headset-cmedia-0d8c-0014", &nobody_kbd, EXTRA, false, true },
+	{ "composite-keyboard-storage", &carol_c1_locked_kbd, EXTRA, false, true },
+	/* what cannot type is never held as a keyboard */
+	{ "stick-kingston-0951-1666", &nobody_kbd, BLOCK, false, false },
+	{ "printer-hp-03f0-2b17", &nobody_kbd, BLOCK, false, false },
+	{ "hub-genesys-05e3-0608", &nobody_kbd, BLOCK, false, false },
+};
+
+START_TEST(test_policy_keyboard_decision)
+{
+	const struct keyboard_case *t = &keyboard_cases[_i];
+	struct policy_verdict v;
+
+	decide_keyboard(t->mode, t->fixture, t->authorized, t->person, &v);
+	ck_assert_msg(v.input_held == t->held, "case %d: held %d", _i, v.input_held);
+}
+END_TEST
+
+START_TEST(test_policy_keyboard_reasons)
+{
+	struct policy_verdict v;
+
+	decide_keyboard(EXTRA, KBD, false, &nobody_kbd, &v);
+	ck_assert_str_eq(v.input_reason,
+			 "a new device that can type, while nobody is logged in at the seat and "
+			 "the seat has a keyboard already");
+	decide_keyboard(EXTRA, KBD, false, &carol_c1_locked_kbd, &v);
+	ck_assert_str_eq(v.input_reason,
+			 "a new device that can type, while the session at the seat is locked and "
+			 "the seat has a keyboard already");
+	decide_keyboard(EXTRA, KBD, false, &unknown_kbd, &v);
+	ck_assert_ptr_nonnull(strstr(v.input_reason, "logind cannot be reached"));
+	decide_keyboard(BLOCK, KBD, false, &nobody, &v);
+	ck_assert_str_eq(v.input_reason,
+			 "a new device that can type, while nobody is logged in at the seat");
+	decide_keyboard(BLOCK, KBD, false, &carol_c1_locked, &v);
+	ck_assert_str_eq(v.input_reason,
+			 "a new device that can type, while the session at the seat is locked");
+}
+END_TEST
+
+/* The keyboard decision is apart from the storage one: each says what it says. */
+START_TEST(test_policy_keyboard_and_storage_decided_apart)
+{
+	struct policy_verdict v;
+
+	/* (decide_keyboard() frees the config: only the fields that do not borrow from it) */
+	decide_keyboard(EXTRA, "composite-keyboard-storage", false, &carol_c1_locked_kbd, &v);
+	ck_assert(v.input_held);
+	ck_assert_int_eq(v.step, POLICY_STEP_WHILE_LOCKED);
+	ck_assert_int_eq(v.action, STORAGE_ACTION_BLOCK);
+	decide_keyboard(EXTRA, KBD, false, &nobody_kbd, &v);
+	ck_assert(v.input_held);
+	ck_assert_int_eq(v.step, POLICY_STEP_NON_STORAGE);
+	ck_assert_int_eq(v.action, STORAGE_ACTION_ALLOW);
+}
+END_TEST
+
+START_TEST(test_policy_held_keyboard_keeps_nothing_and_is_decided_on_unlock)
+{
+	_cleanup_(config_freep) struct config *c = test_config();
+	_cleanup_(policy_freep) struct policy *p = policy_new(c);
+	struct policy_verdict v;
+	struct devid id;
+
+	ck_assert_ptr_nonnull(p);
+	load_device("composite-keyboard-storage", NULL, &id);
+	ck_assert_int_eq(policy_decide(p, &id, &carol_c1_locked_kbd, &v), 0);
+	ck_assert(v.input_held);
+	ck_assert(!policy_keeps_other_functions(p, &id, &v));
+	devid_done(&id);
+
+	decide_keyboard(EXTRA, KBD, false, &carol_c1_locked_kbd, &v);
+	ck_assert(!v.storage);
+	/* the same session unlocks, another person logs in: decided again */
+	ck_assert(policy_redecide_on_seat_change(&v, &carol_c1_locked_kbd, &carol_c1_kbd));
+	ck_assert(policy_redecide_on_seat_change(&v, &nobody_kbd, &carol_c1));
+	ck_assert(policy_redecide_on_seat_change(&v, &carol_c1_locked_kbd, &bob_c2));
+	/* still locked, or logind gone: no news */
+	ck_assert(!policy_redecide_on_seat_change(&v, &carol_c1_locked_kbd, &carol_c1_locked_kbd));
+	ck_assert(!policy_redecide_on_seat_change(&v, &carol_c1_locked_kbd, &unknown));
+	/* a keyboard leaves the seat: the held one may be the only one now */
+	ck_assert(policy_redecide_on_keyboard_gone(&v));
+	/* a keyboard that was not held: never */
+	decide_keyboard(EXTRA, KBD, false, &carol_c1_kbd, &v);
+	ck_assert(!policy_redecide_on_seat_change(&v, &carol_c1_kbd, &bob_c2));
+	ck_assert(!policy_redecide_on_keyboard_gone(&v));
+}
+END_TEST
+
+START_TEST(test_policy_wants_seat_keyboard_only_when_it_matters)
+{
+	_cleanup_(config_freep) struct config *c = test_config();
+	_cleanup_(policy_freep) struct policy *p = NULL;
+	struct devid kbd, stick;
+
+	load_device(KBD, NULL, &kbd);
+	load_device("stick-kingston-0951-1666", NULL, &stick);
+	p = policy_new(c);
+	ck_assert_ptr_nonnull(p);
+	ck_assert(policy_wants_seat_keyboard(p, &kbd, &nobody));
+	ck_assert(policy_wants_seat_keyboard(p, &kbd, NULL));
+	ck_assert(policy_wants_seat_keyboard(p, &kbd, &carol_c1_locked));
+	ck_assert(!policy_wants_seat_keyboard(p, &kbd, &carol_c1));
+	ck_assert(!policy_wants_seat_keyboard(p, &stick, &nobody));
+	kbd.authorized = true;
+	ck_assert(!policy_wants_seat_keyboard(p, &kbd, &nobody));
+	kbd.authorized = false;
+	/* block holds without looking, allow never holds */
+	c->storage.keyboards_while_locked = KEYBOARDS_WHILE_LOCKED_BLOCK;
+	ck_assert(!policy_wants_seat_keyboard(p, &kbd, &nobody));
+	c->storage.keyboards_while_locked = KEYBOARDS_WHILE_LOCKED_ALLOW;
+	ck_assert(!policy_wants_seat_keyboard(p, &kbd, &nobody));
+	devid_done(&kbd);
+	devid_done(&stick);
 }
 END_TEST
 
@@ -948,6 +1152,13 @@ static Suite *policy_suite(void)
 	tcase_add_test(tc, test_policy_disks_read_only_unless_allowed_read_write);
 	suite_add_tcase(s, tc);
 
+	tc = tcase_create("keyboards");
+	tcase_add_loop_test(tc, test_policy_keyboard_decision, 0, ELEMENTSOF(keyboard_cases));
+	tcase_add_test(tc, test_policy_keyboard_reasons);
+	tcase_add_test(tc, test_policy_keyboard_and_storage_decided_apart);
+	tcase_add_test(tc, test_policy_held_keyboard_keeps_nothing_and_is_decided_on_unlock);
+	tcase_add_test(tc, test_policy_wants_seat_keyboard_only_when_it_matters);
+	suite_add_tcase(s, tc);
 	return s;
 }
 
