@@ -122,7 +122,16 @@ static void dispatch(struct storage *s, struct udev_device *dev)
 	const char *subsystem = udev_device_get_subsystem(dev);
 	const char *devtype = udev_device_get_devtype(dev);
 
-	if (!action || !subsystem || !devtype)
+	if (!action || !subsystem)
+		return;
+	/* Input devices have no DEVTYPE. A keyboard that goes may leave a held one the seat's
+	 * only keyboard; which input devices are keyboards is looked at when deciding. */
+	if (streq(subsystem, "input")) {
+		if (streq(action, "remove"))
+			storage_keyboard_gone(s);
+		return;
+	}
+	if (!devtype)
 		return;
 	if (streq(subsystem, "block")) {
 		if ((streq(action, "add") || streq(action, "change")) &&
@@ -253,7 +262,8 @@ static int start_monitor(struct storage *s, sd_event *event)
 	if (!s->monitor)
 		return errno > 0 ? -errno : -ENOMEM;
 	if (udev_monitor_filter_add_match_subsystem_devtype(s->monitor, "usb", NULL) < 0 ||
-	    udev_monitor_filter_add_match_subsystem_devtype(s->monitor, "block", NULL) < 0)
+	    udev_monitor_filter_add_match_subsystem_devtype(s->monitor, "block", NULL) < 0 ||
+	    udev_monitor_filter_add_match_subsystem_devtype(s->monitor, "input", NULL) < 0)
 		return -ENOMEM;
 	(void)udev_monitor_set_receive_buffer_size(s->monitor, MONITOR_BUFFER_SIZE);
 	r = udev_monitor_enable_receiving(s->monitor);

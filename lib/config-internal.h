@@ -84,6 +84,17 @@ struct key_def {
 extern const struct key_def config_key_defs[];
 extern const size_t config_n_key_defs;
 
+/* A key that no longer exists: setting it is an error that says why. */
+struct removed_key {
+	enum section section;
+	const char *name;
+	const char *why;
+};
+
+/* config-keys.c: config_n_removed_keys of them. */
+extern const struct removed_key config_removed_keys[];
+extern const size_t config_n_removed_keys;
+
 /* config.c: called by the line reader for a "[...]" line (p is the whole line without comments)
  * and at the end of each section. */
 void config_section_begin(struct loader *l, char *p);

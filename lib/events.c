@@ -130,6 +130,11 @@ static const struct event_info event_table[_EVENT_MAX] = {
 		.message_id = "af96e3541ecd4d5ebc0d74c5e5205a14",
 		.priority = LOG_NOTICE,
 	},
+	[EVENT_INPUT_BLOCKED] = {
+		.name = "input.blocked",
+		.message_id = "0b74fcb4d5264d0589f837a3fecf78f3",
+		.priority = LOG_NOTICE,
+	},
 };
 
 const struct event_info *event_info(enum event_id id)

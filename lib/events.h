@@ -34,6 +34,8 @@ enum event_id {
 	EVENT_PRIVILEGE_MOUNT,
 	EVENT_PRIVILEGE_MODULE,
 	EVENT_PRIVILEGE_SETUID,
+	/* Beyond SPEC.md: issue 16 asks to hold back new keyboards at a locked seat. */
+	EVENT_INPUT_BLOCKED,
 	_EVENT_MAX,
 	_EVENT_INVALID = -EINVAL, /* no event (e.g. an audit kind that is not recorded) */
 };

@@ -20,11 +20,12 @@ static const char *const spec_events[] = {
 	"policy.invalid",
 };
 
-/* Added beyond SPEC.md for issue 5 (mount, module loads, setuid runs). */
+/* Added beyond SPEC.md: issue 5 (mount, module loads, setuid runs), issue 16 (keyboards). */
 static const char *const extra_events[] = {
 	"privilege.mount",
 	"privilege.module",
 	"privilege.setuid",
+	"input.blocked", /* issue 16: new keyboards at a locked seat */
 };
 
 static bool is_message_id(const char *s)
@@ -96,6 +97,7 @@ START_TEST(test_priorities_follow_style)
 	ck_assert_int_eq(event_info(EVENT_POLICY_INVALID)->priority, LOG_WARNING);
 	ck_assert_int_eq(event_info(EVENT_POLICY_LOADED)->priority, LOG_INFO);
 	ck_assert_int_eq(event_info(EVENT_PRIVILEGE_SUDO)->priority, LOG_NOTICE);
+	ck_assert_int_eq(event_info(EVENT_INPUT_BLOCKED)->priority, LOG_NOTICE);
 }
 END_TEST
 
