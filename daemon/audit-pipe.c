@@ -330,6 +330,10 @@ static void add_action_fields(struct auditpipe *p,
 	log_event_add(e, "VAKT_EXE", f->exe);
 	log_event_add(e, "VAKT_AUDIT_KEY", f->key);
 	log_event_add(e, "VAKT_AUDIT_ID", f->audit_id);
+	/* Every part's records say their mode, so that observe mode is a journalctl query. */
+	log_event_add(e,
+		      "VAKT_MODE",
+		      p->config->audit.mode == CONFIG_MODE_OBSERVE ? "observe" : "enforce");
 }
 
 static void emit_burst(struct auditpipe *p, const struct auditclass_facts *f)

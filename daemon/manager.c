@@ -31,6 +31,7 @@
 #include "log.h"
 #include "logind.h"
 #include "part.h"
+#include "reload.h"
 #include "saved-policy.h"
 #include "strv.h"
 
@@ -148,7 +149,7 @@ static int needed_caps(const struct config *c, cap_value_t ret_caps[CAP_LAST_CAP
 		cap_value_t caps[8];
 		int k;
 
-		if (!parts_all[i]->enabled(c))
+		if (parts_all[i]->mode(c) == CONFIG_MODE_OFF)
 			continue;
 		k = parts_all[i]->capabilities(c, caps);
 		for (int j = 0; j < k; j++) {
@@ -256,34 +257,79 @@ static bool caps_sufficient(struct manager *m, const struct config *c, char **re
 	return true;
 }
 
+/*
+ * What the policy in force does, part by part, for records and STATUS=: "enforcing: storage,
+ * idle; observing: audit" (a mode with no part is left out; "nothing enforced" when no part
+ * enforces). ret_fields gets the same as "storage=enforce idle=observe audit=off" for
+ * VAKT_PARTS. Returns NULL on OOM.
+ */
+static char *modes_summary(const struct config *c, char **ret_fields)
+{
+	static const char *const words[] = {
+		[CONFIG_MODE_ENFORCE] = "enforcing",
+		[CONFIG_MODE_OBSERVE] = "observing (recording only, changing nothing)",
+		[CONFIG_MODE_OFF] = "off",
+	};
+	_cleanup_strv_free_ char **groups = NULL, **fields = NULL;
+	_cleanup_free_ char *text = NULL;
+
+	for (int mode = CONFIG_MODE_ENFORCE; mode <= CONFIG_MODE_OFF; mode++) {
+		_cleanup_strv_free_ char **names = NULL;
+		_cleanup_free_ char *list = NULL, *group = NULL;
+
+		for (size_t i = 0; parts_all[i]; i++)
+			if ((int)parts_all[i]->mode(c) == mode &&
+			    strv_extend(&names, parts_all[i]->name) < 0)
+				return NULL;
+		if (!names) {
+			if (mode == CONFIG_MODE_ENFORCE &&
+			    strv_extend(&groups, "nothing enforced") < 0)
+				return NULL;
+			continue;
+		}
+		list = strv_join(names, ", ");
+		if (!list || asprintf(&group, "%s: %s", words[mode], list) < 0 ||
+		    strv_consume(&groups, TAKE_PTR(group)) < 0)
+			return NULL;
+	}
+	for (size_t i = 0; parts_all[i]; i++) {
+		char *f = NULL;
+
+		if (asprintf(&f,
+			     "%s=%s",
+			     parts_all[i]->name,
+			     config_mode_to_string(parts_all[i]->mode(c))) < 0 ||
+		    strv_consume(&fields, f) < 0)
+			return NULL;
+	}
+	text = strv_join(groups, "; ");
+	*ret_fields = strv_join(fields, " ");
+	if (!*ret_fields)
+		return NULL;
+	return TAKE_PTR(text);
+}
+
 static void log_policy_loaded(struct manager *m, bool reload)
 {
 	_cleanup_free_ char *files = strv_join(m->config->files, ", ");
-	_cleanup_strv_free_ char **running = NULL;
-	_cleanup_free_ char *parts = NULL;
+	_cleanup_free_ char *fields = NULL, *summary = modes_summary(m->config, &fields);
 	const char *from;
+	struct log_event e;
 
-	for (size_t i = 0; parts_all[i]; i++)
-		if (m->part_running[i])
-			(void)strv_extend(&running, parts_all[i]->name);
-	parts = running ? strv_join(running, ", ") : strdup("none");
 	from = m->origin == POLICY_FROM_SAVED	   ? "the last valid security policy, saved in"
 	       : m->origin == POLICY_FROM_BUILT_IN ? "the built-in default security policy"
 						   : "the security policy from";
-
-	struct log_event e;
-
 	log_event_begin(&e, EVENT_POLICY_LOADED);
 	log_event_add(&e, "VAKT_CONFIG_FILES", files);
-	log_event_add(&e, "VAKT_PARTS", parts);
+	log_event_add(&e, "VAKT_PARTS", fields);
 	log_event_add(&e, "VAKT_POLICY_IN_FORCE", origin_names[m->origin]);
 	log_event_message(&e,
-			  "%s %s%s%s; enforcing: %s.",
+			  "%s %s%s%s; %s.",
 			  reload ? "Reloaded" : "Loaded",
 			  from,
 			  m->origin == POLICY_FROM_BUILT_IN ? "" : " ",
 			  m->origin == POLICY_FROM_BUILT_IN ? "" : (files ? files : "?"),
-			  parts ? parts : "?");
+			  summary ? summary : "?");
 	log_event_end(&e);
 }
 
@@ -351,33 +397,49 @@ static void log_start_refused(struct manager *m, char **errors, char **saved_err
 	log_event_end(&e);
 }
 
-/* Sets what STATUS= says from now on; n_errors: problems of the refused --config. */
-static void set_status(struct manager *m, size_t n_errors)
+/*
+ * Sets what STATUS= (systemctl status) says from now on: which policy runs and what each part
+ * does with it, preceded by what is wrong: n_errors problems of the --config refused at start,
+ * or refused (a reload that was refused: shown until a valid one loads).
+ */
+static void set_status(struct manager *m, size_t n_errors, bool refused)
 {
+	_cleanup_free_ char *summary = NULL, *fields = NULL;
 	char *s = NULL;
-	int r = 0;
+	int r;
 
-	if (m->origin == POLICY_FROM_CONFIG)
-		s = strdup("Enforcing");
-	else if (m->origin == POLICY_FROM_SAVED)
+	summary = modes_summary(m->config, &fields);
+	if (m->origin == POLICY_FROM_SAVED)
+		r = asprintf(
+			&s,
+			"Policy in %s is INVALID (%zu problem%s): the last valid policy, saved in "
+			"%s/policy, runs instead; %s. See journalctl -u vaktd -x",
+			m->options.config_path,
+			n_errors,
+			n_errors == 1 ? "" : "s",
+			m->options.state_dir,
+			summary ? summary : "?");
+	else if (m->origin == POLICY_FROM_BUILT_IN)
 		r = asprintf(&s,
-			     "Policy in %s is INVALID (%zu problem%s): enforcing the last valid "
-			     "policy, saved in %s/policy; see journalctl -u vaktd -x",
+			     "Policy in %s is INVALID (%zu problem%s): the built-in default runs "
+			     "instead, all USB storage blocked; %s. See journalctl -u vaktd -x",
 			     m->options.config_path,
 			     n_errors,
 			     n_errors == 1 ? "" : "s",
-			     m->options.state_dir);
-	else
+			     summary ? summary : "?");
+	else if (refused)
 		r = asprintf(&s,
-			     "Policy in %s is INVALID (%zu problem%s): enforcing the built-in "
-			     "default, all USB storage blocked; see journalctl -u vaktd -x",
+			     "Reload REFUSED (the new policy in %s is invalid, see journalctl -u "
+			     "vaktd -x); the previous policy stays: %s",
 			     m->options.config_path,
-			     n_errors,
-			     n_errors == 1 ? "" : "s");
-	if (r < 0)
-		s = NULL;
-	if (!s)
+			     summary ? summary : "?");
+	else
+		r = asprintf(&s, "%s", summary ? summary : "?");
+	if (r < 0 || !s)
 		return; /* out of memory: keep the previous text */
+	/* "Enforcing: ..." reads better at the start of systemctl status' line. */
+	if (s[0] >= 'a' && s[0] <= 'z' && m->origin == POLICY_FROM_CONFIG && !refused)
+		s[0] = (char)(s[0] - 'a' + 'A');
 	free(m->status);
 	m->status = s;
 }
@@ -390,7 +452,7 @@ static int apply_parts(struct manager *m, const struct config *old)
 
 	for (size_t i = 0; parts_all[i]; i++) {
 		const struct part_ops *p = parts_all[i];
-		bool want = p->enabled(m->config);
+		bool want = p->mode(m->config) != CONFIG_MODE_OFF;
 
 		if (m->part_running[i] && !want) {
 			log_info("Stopping %s enforcement.", p->name);
@@ -448,23 +510,32 @@ static void reload(struct manager *m)
 	}
 	if (r < 0) {
 		log_reload_refused(errors);
+		(void)reload_result_write(m->options.runtime_dir, false, errors);
+		/* A fallback policy's STATUS= already says the policy is invalid. */
+		if (m->origin == POLICY_FROM_CONFIG)
+			set_status(m, 0, true);
 		goto done;
 	}
 
 	old = m->config;
 	m->config = TAKE_PTR(c);
 	m->origin = POLICY_FROM_CONFIG;
-	set_status(m, 0);
+	set_status(m, 0, false);
 	r = apply_parts(m, old);
 	if (r < 0)
 		log_error_errno(r, "A part failed to start with the new policy: %m");
 	config_free(old);
 	log_policy_loaded(m, true);
 	(void)saved_policy_save(m->options.state_dir, m->config);
+	r = reload_result_write(m->options.runtime_dir, true, NULL);
+	if (r < 0)
+		log_warning_errno(r,
+				  "Cannot write the reload's outcome to %s, ignoring: %m",
+				  m->options.runtime_dir);
 done:
 	/* A refused reload leaves STATUS= as it was: "Enforcing", or which policy runs instead of
 	 * an invalid one since start. */
-	(void)sd_notifyf(false, "READY=1\nSTATUS=%s", m->status ? m->status : "Enforcing");
+	(void)sd_notifyf(false, "READY=1\nSTATUS=%s", m->status ? m->status : "?");
 }
 
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
@@ -503,7 +574,7 @@ static int load_start_policy(struct manager *m)
 	if (r >= 0) {
 		m->config = TAKE_PTR(c);
 		m->origin = POLICY_FROM_CONFIG;
-		set_status(m, 0);
+		set_status(m, 0, false);
 		(void)saved_policy_save(m->options.state_dir, m->config);
 		return 0;
 	}
@@ -521,7 +592,7 @@ static int load_start_policy(struct manager *m)
 		m->origin = POLICY_FROM_BUILT_IN;
 	}
 	m->config = TAKE_PTR(c);
-	set_status(m, strv_length(errors));
+	set_status(m, strv_length(errors), false);
 	log_start_refused(m, errors, saved_errors);
 	return 0;
 }
@@ -589,7 +660,7 @@ int manager_run(struct manager *m)
 		return EXIT_RUNTIME;
 
 	log_policy_loaded(m, false);
-	(void)sd_notifyf(false, "READY=1\nSTATUS=%s", m->status ? m->status : "Enforcing");
+	(void)sd_notifyf(false, "READY=1\nSTATUS=%s", m->status ? m->status : "?");
 	/* What start-up logged; from here on on_post() flushes after each wakeup. */
 	log_flush();
 

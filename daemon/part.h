@@ -9,13 +9,14 @@
 #include <stdbool.h>
 #include <sys/capability.h>
 
-struct config;
+#include "config.h"
+
 struct manager;
 
 struct part_ops {
 	const char *name; /* "storage", "audit", ... */
-	/* Whether the part runs under config c (e.g. its mode is not off). */
-	bool (*enabled)(const struct config *c);
+	/* The part's mode under config c (its section's mode =): it runs unless CONFIG_MODE_OFF. */
+	enum config_mode (*mode)(const struct config *c);
 	/* Capabilities the part needs while running under c; writes at most 8, returns the count.
 	 */
 	int (*capabilities)(const struct config *c, cap_value_t ret_caps[8]);

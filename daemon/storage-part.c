@@ -26,9 +26,9 @@
  * rare; when it happens anyway, on_monitor() re-enumerates. */
 #define MONITOR_BUFFER_SIZE (16 * 1024 * 1024)
 
-static bool storage_enabled(const struct config *c)
+static enum config_mode storage_mode(const struct config *c)
 {
-	return c->storage.mode != CONFIG_MODE_OFF;
+	return c->storage.mode;
 }
 
 static int storage_capabilities(const struct config *c, cap_value_t ret_caps[8])
@@ -368,7 +368,7 @@ static void storage_off(struct manager *m, bool at_start)
 
 const struct part_ops storage_part = {
 	.name = "storage",
-	.enabled = storage_enabled,
+	.mode = storage_mode,
 	.capabilities = storage_capabilities,
 	.start = storage_start,
 	.reload = storage_reload,
