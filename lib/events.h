@@ -34,6 +34,9 @@ enum event_id {
 	EVENT_PRIVILEGE_MOUNT,
 	EVENT_PRIVILEGE_MODULE,
 	EVENT_PRIVILEGE_SETUID,
+	/* Issue 13: commands typed in a person's root shell; a rewrite of an audit uid. */
+	EVENT_PRIVILEGE_ROOT_COMMAND,
+	EVENT_AUDIT_LOGINUID_CHANGED,
 	_EVENT_MAX,
 	_EVENT_INVALID = -EINVAL, /* no event (e.g. an audit kind that is not recorded) */
 };

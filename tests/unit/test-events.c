@@ -22,9 +22,8 @@ static const char *const spec_events[] = {
 
 /* Added beyond SPEC.md for issue 5 (mount, module loads, setuid runs). */
 static const char *const extra_events[] = {
-	"privilege.mount",
-	"privilege.module",
-	"privilege.setuid",
+	"privilege.mount",	  "privilege.module",	    "privilege.setuid",
+	"privilege.root_command", "audit.loginuid_changed",
 };
 
 static bool is_message_id(const char *s)
