@@ -441,6 +441,296 @@ START_TEST(test_key_roles)
 }
 END_TEST
 
+/* ---- Issue 13: what happened, not the rule key ------------------------------------------- */
+
+/* The line of out that starts with prefix and contains needle, or NULL. */
+static const char *find_line(const char *out, const char *prefix, const char *needle)
+{
+	for (const char *p = out; p && *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+
+		if (strncmp(p, prefix, strlen(prefix)) == 0 && memmem(p, n, needle, strlen(needle)))
+			return p;
+		p = nl ? nl + 1 : NULL;
+	}
+	return NULL;
+}
+
+START_TEST(test_site_rules_before_or_after_same_records)
+{
+	static const char *const kinds[] = { "file.changed",	 "privilege.mount",
+					     "privilege.setuid", "privilege.sudo",
+					     "auth.failed",	 "privilege.root_command" };
+	_cleanup_free_ char *before = replay_fixture("site-rules-before");
+	_cleanup_free_ char *after = replay_fixture("site-rules-after");
+
+	for (size_t i = 0; i < ELEMENTSOF(kinds); i++)
+		ck_assert_uint_eq(count_lines(before, kinds[i]), count_lines(after, kinds[i]));
+	ck_assert_uint_eq(count_lines(before, "file.changed"), 8);
+	ck_assert_uint_eq(count_lines(before, "privilege.mount"), 2);
+	ck_assert_uint_eq(count_lines(before, "privilege.setuid"), 1);
+	/* The site's keys, not vakt's, are on these: classified all the same. */
+	ck_assert_ptr_nonnull(find_line(before, "file.changed", "key='vakt-test-a13-perm_mod'"));
+	ck_assert_ptr_nonnull(find_line(before, "privilege.mount", "key='vakt-test-a13-mounts'"));
+}
+END_TEST
+
+START_TEST(test_refused_write_recorded_refused_read_not)
+{
+	_cleanup_free_ char *out = replay_fixture("site-rules-before");
+
+	/* echo x >> /etc/shadow by alice: EACCES, attributed to her. */
+	ck_assert_ptr_nonnull(
+		find_line(out, "file.changed", "auid=1003 uid=1003 euid=1003 ses=236 pid=32146"));
+	ck_assert_ptr_nonnull(find_line(out, "file.changed", "file='/etc/shadow' key="));
+	ck_assert_ptr_nonnull(find_line(out, "file.changed", "op='openat' result=failed"));
+	/* cat /etc/shadow: a refused read; chmod refused (EPERM) is an attempt. */
+	ck_assert_ptr_null(strstr(out, "exe='/usr/bin/cat'"));
+	ck_assert_ptr_nonnull(find_line(out, "file.changed", "result=failed attribute"));
+	/* The failed umount2 (as systemd --user's) and the mount in alice's user namespace. */
+	ck_assert_ptr_null(find_line(out, "privilege.mount", "euid=1003"));
+}
+END_TEST
+
+START_TEST(test_root_shell_commands_once_each)
+{
+	_cleanup_free_ char *out = replay_fixture("rootshell-sudo-i");
+	_cleanup_free_ char *su = replay_fixture("rootshell-sudo-su");
+
+	/* 400 execs: the start-up files' 5 (id -u, pyenv's 3, mesg n), 5 typed, no bash itself. */
+	ck_assert_uint_eq(count_lines(out, "privilege.root_command"), 10);
+	ck_assert_ptr_nonnull(find_line(out, "privilege.root_command", "command='ls /etc'"));
+	ck_assert_ptr_nonnull(find_line(
+		out, "privilege.root_command", "command='systemctl --no-pager --version'"));
+	ck_assert_ptr_null(
+		find_line(out, "privilege.root_command", "exe='/usr/bin/bash' command='-bash'"));
+	/* After the audit uid rewrite: recorded, as the kernel charges it. */
+	ck_assert_ptr_nonnull(find_line(out, "audit.loginuid_changed", "auid=1003 uid=0"));
+	ck_assert_ptr_nonnull(
+		find_line(out, "audit.loginuid_changed", "target_id=1004 target_ses=239"));
+	ck_assert_ptr_nonnull(find_line(out, "privilege.root_command", "auid=1004"));
+	/* sudo su -: one sudo record, su run by root is no privilege.su, and the shell's commands.
+	 */
+	ck_assert_uint_eq(count_lines(su, "privilege.sudo"), 1);
+	ck_assert_uint_eq(count_lines(su, "privilege.su "), 0);
+	ck_assert_ptr_nonnull(find_line(su, "privilege.root_command", "command='whoami'"));
+}
+END_TEST
+
+START_TEST(test_loginuid_rewrite_refused_recorded)
+{
+	_cleanup_free_ char *out = replay_fixture("loginuid-refused");
+
+	ck_assert_uint_eq(count_lines(out, "audit.loginuid_changed"), 1);
+	ck_assert_ptr_nonnull(strstr(out, "auid=1003 uid=1003 euid=1003 ses=241"));
+	ck_assert_ptr_nonnull(strstr(out, "target_id=1004 result=failed"));
+}
+END_TEST
+
+START_TEST(test_aborted_prompt_is_no_failed_attempt)
+{
+	static const char *const one_typed[] = { "sudo-pty-wrong-ctrlc", "sudo-pty-wrong-eof" };
+	static const char *const none_typed[] = { "sudo-pty-ctrlc", "sudo-pty-eof", "sudo-notty" };
+
+	for (size_t i = 0; i < ELEMENTSOF(one_typed); i++) {
+		_cleanup_free_ char *out = replay_fixture(one_typed[i]);
+
+		ck_assert_uint_eq(count_lines(out, "auth.failed"), 1);
+		ck_assert_ptr_nonnull(
+			find_line(out, "privilege.sudo", "failed failures=1 aborted"));
+	}
+	for (size_t i = 0; i < ELEMENTSOF(none_typed); i++) {
+		_cleanup_free_ char *out = replay_fixture(none_typed[i]);
+
+		ck_assert_uint_eq(count_lines(out, "auth.failed"), 0);
+		ck_assert_ptr_nonnull(find_line(out, "privilege.sudo", "result=failed aborted"));
+	}
+}
+END_TEST
+
+START_TEST(test_typed_wrong_passwords_all_count)
+{
+	_cleanup_free_ char *three = replay_fixture("sudo-pty-wrong3");
+	_cleanup_free_ char *right = replay_fixture("sudo-pty-wrong-right");
+
+	/* The third is followed by sudo giving up after PAM's delay: typed, not aborted. */
+	ck_assert_uint_eq(count_lines(three, "auth.failed"), 3);
+	ck_assert_ptr_nonnull(find_line(three, "privilege.sudo", "result=failed failures=3"));
+	ck_assert_uint_eq(count_lines(right, "auth.failed"), 1);
+	ck_assert_ptr_nonnull(
+		find_line(right, "privilege.sudo", "result=success failures=1 authenticated"));
+}
+END_TEST
+
+START_TEST(test_sudo_refusals_once_with_reason)
+{
+	_cleanup_free_ char *wrong = replay_fixture("sudo-notsudoer-wrong");
+	_cleanup_free_ char *policy = replay_fixture("sudo-notsudoer");
+	_cleanup_free_ char *nopass = replay_fixture("sudo-notsudoer-nopass");
+
+	/* Two identical USER_CMD records: one privilege.sudo. */
+	ck_assert_uint_eq(count_lines(wrong, "privilege.sudo"), 1);
+	ck_assert_uint_eq(count_lines(wrong, "auth.failed"), 3);
+	/* Right password, refused by sudoers; sudo -n with its USER_ERR bad_ident. */
+	ck_assert_ptr_nonnull(find_line(policy, "privilege.sudo", "result=failed authenticated"));
+	ck_assert_uint_eq(count_lines(nopass, "auth.failed"), 0);
+	ck_assert_uint_eq(count_lines(nopass, "privilege.sudo"), 1);
+}
+END_TEST
+
+START_TEST(test_passwd_one_record)
+{
+	static const char *const runs[] = { "passwd-change", "passwd-abort", "passwd-wrong" };
+
+	for (size_t i = 0; i < ELEMENTSOF(runs); i++) {
+		_cleanup_free_ char *out = replay_fixture(runs[i]);
+
+		/* No privilege.setuid for the exec, no file.changed for passwd's own rename. */
+		ck_assert_ptr_null(strstr(out, "privilege.setuid"));
+		ck_assert_ptr_null(strstr(out, "file.changed"));
+		ck_assert_ptr_nonnull(find_line(out, "account.changed", "auid=1003 uid=1003"));
+	}
+}
+END_TEST
+
+START_TEST(test_long_program_path_write_kept)
+{
+	_cleanup_free_ char *out = replay_fixture("long-exe-path");
+
+	ck_assert_uint_eq(count_lines(out, "file.changed"), 1);
+	ck_assert_ptr_nonnull(find_line(out, "file.changed", "file='/etc/shadow'"));
+	ck_assert_ptr_nonnull(find_line(out, "file.changed", "key='vakt-test-a13-watch'"));
+	ck_assert_ptr_nonnull(find_line(out, "file.changed", "result=success cut"));
+}
+END_TEST
+
+START_TEST(test_execve_arguments_reassembled)
+{
+	static const char text[] = REC(
+		60,
+		"SYSCALL",
+		"arch=c000003e syscall=59 success=yes exit=0 ppid=1 pid=61 auid=1001 uid=1001 "
+		"euid=0 ses=2 comm=\"t\" exe=\"/opt/t\"") "\n" REC(60,
+								   "EXECVE",
+								   "argc=3 a0=\"t\" a1_len=12 "
+								   "a1[0]=616263") "\n" REC(60,
+											    "EXECVE",
+											    " a1[1]=\"def\" "
+											    "a1[2]=206768") "\n" REC(60,
+														     "EXECVE",
+														     " a2=\"z\"") "\n" REC(60,
+																	   "EOE",
+																	   "") "\n";
+	_cleanup_free_ char *out = replay_text(text, sizeof(text) - 1);
+
+	ck_assert_ptr_nonnull(strstr(out, "command='t abcdef gh z'"));
+}
+END_TEST
+
+START_TEST(test_watched_paths_resolved)
+{
+	static const char text[] =
+		/* Relative to the working directory, with "..": /etc/shadow. */
+		REC(70,
+		    "SYSCALL",
+		    "arch=c000003e syscall=257 success=yes exit=3 a0=ffffff9c a1=1 a2=241 ppid=1 "
+		    "pid=71 auid=1001 uid=0 euid=0 ses=2 key=(null)") "\n" REC(70,
+									       "CWD",
+									       "cwd=\"/etc/ssh\"") "\n" REC(70,
+													    "PATH",
+													    "item=0 name=\"../shadow\" nametype=NORMAL") "\n" REC(70,
+																				  "EOE",
+																				  "") "\n"
+		/* Relative to a directory descriptor: unknown, not matched without vakt's key. */
+		REC(72,
+		    "SYSCALL",
+		    "arch=c000003e syscall=257 success=yes exit=3 a0=5 a1=1 a2=241 ppid=1 pid=73 "
+		    "auid=1001 uid=0 euid=0 ses=2 key=(null)") "\n" REC(72,
+									"CWD",
+									"cwd=\"/etc\"") "\n" REC(72,
+												 "PATH",
+												 "item=0 name=\"shadow\" nametype=NORMAL") "\n" REC(72,
+																		    "EOE",
+																		    "") "\n"
+		/* A created file in a watched directory, found through its parent's name. */
+		REC(74,
+		    "SYSCALL",
+		    "arch=c000003e syscall=83 success=yes exit=0 ppid=1 pid=75 auid=1001 uid=0 euid=0 "
+		    "ses=2 key=(null)") "\n" REC(74,
+						 "PATH",
+						 "item=0 name=\"/etc/sudoers.d/\" nametype=PARENT") "\n" REC(74,
+													     "PATH",
+													     "item=1 name=\"/etc/sudoers.d/x\" nametype=CREATE") "\n" REC(74,
+																					  "EOE",
+																					  "") "\n";
+	_cleanup_free_ char *out = replay_text(text, sizeof(text) - 1);
+
+	ck_assert_uint_eq(count_lines(out, "file.changed"), 2);
+	ck_assert_ptr_nonnull(find_line(out, "file.changed", "pid=71 ppid=1"));
+	ck_assert_ptr_nonnull(find_line(out, "file.changed", "file='/etc/shadow'"));
+	ck_assert_ptr_nonnull(find_line(out, "file.changed", "file='/etc/sudoers.d/x' op='mkdir'"));
+}
+END_TEST
+
+START_TEST(test_unprivileged_mount_and_user_manager_quiet)
+{
+	static const char text[] =
+		/* systemd --user at login: umount2 refused. */
+		REC(80,
+		    "SYSCALL",
+		    "arch=c000003e syscall=166 success=no exit=-1 a0=1 a1=0 ppid=1 pid=81 auid=1001 "
+		    "uid=1001 euid=1001 ses=3 comm=\"systemd\" exe=\"/usr/lib/systemd/systemd\" "
+		    "key=\"vakt-mount\"") "\n" REC(80, "EOE", "") "\n"
+		/* A setuid mount program refused by the kernel: an attempt with root's rights. */
+		REC(82,
+		    "SYSCALL",
+		    "arch=c000003e syscall=165 success=no exit=-16 ppid=1 pid=83 auid=1001 uid=1001 "
+		    "euid=0 ses=3 comm=\"mount\" exe=\"/usr/bin/mount\" key=\"mounts\"") "\n" REC(82,
+												  "EOE",
+												  "") "\n"
+		/* A service mounting: no person. */
+		REC(84,
+		    "SYSCALL",
+		    "arch=c000003e syscall=165 success=yes exit=0 ppid=1 pid=85 auid=4294967295 "
+		    "uid=0 euid=0 ses=4294967295 comm=\"udisksd\" exe=\"/usr/libexec/udisks2/udisksd\" "
+		    "key=(null)") "\n" REC(84, "EOE", "") "\n";
+	_cleanup_free_ char *out = replay_text(text, sizeof(text) - 1);
+
+	ck_assert_uint_eq(count_lines(out, "privilege.mount"), 1);
+	ck_assert_ptr_nonnull(find_line(out, "privilege.mount", "pid=83"));
+	ck_assert_ptr_nonnull(find_line(out, "privilege.mount", "op='mount' result=failed"));
+}
+END_TEST
+
+START_TEST(test_gpasswd_group_change_is_account_change)
+{
+	static const char text[] = REC(
+		90,
+		"USER_ACCT",
+		"pid=91 uid=0 auid=1001 ses=3 msg='op=user bob added by root to group sudo "
+		"acct=\"sudo\" exe=\"/usr/bin/gpasswd\" hostname=? addr=? terminal=? res=success'") "\n" REC(91,
+													     "USER_ACCT",
+													     "pid=92 uid=1001 auid=1001 ses=3 msg='op=PAM:accounting acct=\"bob\" "
+													     "exe=\"/usr/bin/sudo\" hostname=? addr=? terminal=? res=success'") "\n";
+	_cleanup_free_ char *out = replay_text(text, sizeof(text) - 1);
+
+	ck_assert_uint_eq(count_lines(out, "account.changed"), 1);
+	ck_assert_ptr_nonnull(strstr(out, "command='user bob added by root to group sudo'"));
+}
+END_TEST
+
+START_TEST(test_set_watch_rejects_relative_path)
+{
+	_cleanup_(auditclass_freep) struct auditclass *c = auditclass_new();
+	char *const bad[] = { (char[]){ "/etc/x" }, (char[]){ "etc/y" }, NULL };
+
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(auditclass_set_watch(c, bad), -EINVAL);
+	ck_assert_int_eq(auditclass_set_watch(c, NULL), 0);
+}
+END_TEST
+
 static Suite *auditclass_suite(void)
 {
 	Suite *s = suite_create("auditclass");
@@ -462,6 +752,23 @@ static Suite *auditclass_suite(void)
 	tcase_add_test(tc, test_sshd_login_failure_after_auth_failure_counted_once);
 	tcase_add_test(tc, test_sudo_without_run_as_records_released_after_hold);
 	tcase_add_test(tc, test_key_roles);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("what happened");
+	tcase_add_test(tc, test_site_rules_before_or_after_same_records);
+	tcase_add_test(tc, test_refused_write_recorded_refused_read_not);
+	tcase_add_test(tc, test_root_shell_commands_once_each);
+	tcase_add_test(tc, test_loginuid_rewrite_refused_recorded);
+	tcase_add_test(tc, test_aborted_prompt_is_no_failed_attempt);
+	tcase_add_test(tc, test_typed_wrong_passwords_all_count);
+	tcase_add_test(tc, test_sudo_refusals_once_with_reason);
+	tcase_add_test(tc, test_passwd_one_record);
+	tcase_add_test(tc, test_long_program_path_write_kept);
+	tcase_add_test(tc, test_execve_arguments_reassembled);
+	tcase_add_test(tc, test_watched_paths_resolved);
+	tcase_add_test(tc, test_unprivileged_mount_and_user_manager_quiet);
+	tcase_add_test(tc, test_gpasswd_group_change_is_account_change);
+	tcase_add_test(tc, test_set_watch_rejects_relative_path);
 	suite_add_tcase(s, tc);
 	return s;
 }
