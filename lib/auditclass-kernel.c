@@ -27,6 +27,7 @@ enum sc_what {
 };
 
 struct syscall_info {
+	/* cppcheck-suppress unusedStructMember ; read by syscall_cmp() through bsearch() */
 	const char *name;
 	enum sc_what what;
 	int flags_arg;	 /* SC_OPEN: the argument holding the open flags (a1, a2); -1: none */

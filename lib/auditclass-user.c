@@ -40,11 +40,12 @@
 
 #define HOLD_USEC      (1 * USEC_PER_SEC)    /* a sudo command waits for its run-as user */
 #define AUTH_HOLD_USEC (500 * USEC_PER_MSEC) /* a sudo USER_AUTH failure waits for USER_CMD */
-#define ABORT_GAP_USEC (250 * USEC_PER_MSEC) /* USER_CMD this soon after: the prompt was aborted \
-					      */
-#define SAME_TRY_USEC  (60 * USEC_PER_SEC)   /* USER_LOGIN/USER_ERR after USER_AUTH: same try */
-#define AUTH_KEEP_USEC (15 * 60 * USEC_PER_SEC) /* a process's prompts are remembered this long */
-#define DUPLICATE_USEC (1 * USEC_PER_SEC)	/* an identical USER_CMD this soon: the same one */
+#define ABORT_GAP_USEC                                                                         \
+	(250 * USEC_PER_MSEC)		   /* USER_CMD this soon after: the prompt was aborted \
+					    */
+#define SAME_TRY_USEC  (60 * USEC_PER_SEC) /* USER_LOGIN/USER_ERR after USER_AUTH: same try */
+#define AUTH_KEEP_USEC (UINT64_C(15) * 60 * USEC_PER_SEC) /* prompts remembered */
+#define DUPLICATE_USEC (1 * USEC_PER_SEC) /* an identical USER_CMD this soon: the same one */
 
 /* ---- Per-process authentication state ------------------------------------------------------ */
 

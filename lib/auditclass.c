@@ -338,7 +338,7 @@ void auditclass_ready_push(struct auditclass *c, struct auditclass_facts *f)
 	*f = (struct auditclass_facts){ 0 };
 }
 
-static void held_remove(struct auditclass *c, struct auditclass_held *h)
+static void held_remove(struct auditclass *c, const struct auditclass_held *h)
 {
 	size_t i = (size_t)(h - c->held);
 

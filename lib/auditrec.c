@@ -543,7 +543,9 @@ static void put_capped(struct writer *w, const char *s, size_t len, size_t cap)
 	put(w, s, len);
 }
 
-/* Copies the fields in [p, end) to w with long values shortened; the scan is parse_level()'s. */
+/* Copies the fields in [p, end) to w with long values shortened; the scan is parse_level()'s.
+ * It calls itself once, for msg='...' at the top level (top is false there): two levels at most.
+ * NOLINTNEXTLINE(misc-no-recursion) */
 static void compact_level(const char *p, const char *end, bool top, size_t cap, struct writer *w)
 {
 	while (p < end) {
@@ -583,11 +585,12 @@ static void compact_level(const char *p, const char *end, bool top, size_t cap, 
 	}
 }
 
+/* NOLINTNEXTLINE(readability-non-const-parameter): out is written through struct writer */
 size_t auditrec_compact(const char *body, size_t len, size_t max_value, char *out, size_t out_size)
 {
 	struct writer w = { .out = out, .size = out_size };
 
-	compact_level(body, body + record_len(body, len), true, max_value, &w);
+	compact_level(body, body + record_len(body, len), true, max_value, &w); /* writes out */
 	return w.n;
 }
 

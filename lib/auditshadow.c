@@ -127,7 +127,7 @@ static bool numeric_meets(const struct numeric *a, const struct numeric *b)
 		return true;
 	if (lo > hi)
 		return false;
-	for (uint64_t v = lo; v <= hi && v < (uint64_t)lo + 2 * EXCLUDED_MAX + 1; v++)
+	for (uint64_t v = lo; v <= hi && v < (uint64_t)lo + 2 * (uint64_t)EXCLUDED_MAX + 1; v++)
 		if (numeric_allows(a, (uint32_t)v) && numeric_allows(b, (uint32_t)v))
 			return true;
 	return false;

@@ -85,9 +85,10 @@ n_fail=$(ev auth.failed | jq -c "select(.VAKT_USER == \"$user\")" | wc -l)
 echo "auth.failed records: $n_fail"
 [ "$n_fail" -eq 1 ] || { ev auth.failed >&2; fail "one wrong password gave $n_fail auth.failed"; }
 
-su_rec=$(ev privilege.su | jq -c "select(.VAKT_TARGET_USER == \"$user\")" | head -1)
-[ -n "$su_rec" ] || fail "no privilege.su"
-[ "$(jq -r .VAKT_USER <<<"$su_rec")" = "$user" ] || fail "su not attributed to the login uid"
+# The su calls above are root's (the test's way into the user): root gains nothing by su, so they
+# are no privilege.su (sudo su, or su typed in a root shell, are recorded by sudo's record or as
+# the shell's command). A person's su is covered by the replay of su-bob.log.
+[ -z "$(ev privilege.su)" ] || { ev privilege.su >&2; fail "su run by root recorded as privilege.su"; }
 
 acct=$(ev account.changed | jq -c "select(.VAKT_TARGET_USER == \"$other\")")
 echo "account: $acct"

@@ -29,7 +29,7 @@ static struct audit_rule_data *rule(const char *spec)
 {
 	_cleanup_free_ char *copy = strdup(spec);
 	struct audit_rule_data *r = audit_rule_create_data();
-	char *tok[32], *save = NULL;
+	char *tok[32] = { 0 }, *save = NULL;
 	size_t n = 0;
 	bool syscall = false;
 	int list;
