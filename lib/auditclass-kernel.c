@@ -442,8 +442,10 @@ static bool classify_file(struct auditclass *c,
 	f.attribute_change = info && info->what == SC_ATTR;
 	f.file = watched ? auditclass_strdup(c, path) : event_path(c, ev);
 	(void)auditrec_id_format(&ev->id, f.audit_id);
-	if (name)
+	if (name) {
+		free(f.op); /* a syscall's name, not a record's op= */
 		f.op = auditclass_strdup(c, name);
+	}
 	f.command = event_command(c, ev);
 	f.cwd = auditclass_field_dup(c, auditasm_event_find(ev, AUDITREC_TYPE_CWD), "cwd", true);
 	auditclass_ready_push(c, &f);
@@ -483,8 +485,10 @@ static void classify_mount_module(struct auditclass *c,
 
 	auditclass_facts_common(c, &f, kind, sc ? sc : mod);
 	(void)auditrec_id_format(&ev->id, f.audit_id);
-	if (name)
+	if (name) {
+		free(f.op); /* a syscall's name, not a record's op= */
 		f.op = auditclass_strdup(c, name);
+	}
 	if (kind == AUDITCLASS_MODULE)
 		f.file = mod ? auditclass_field_dup(c, mod, "name", true) : NULL;
 	else
@@ -615,6 +619,7 @@ static void push_exec(struct auditclass *c,
 
 	auditclass_facts_common(c, &f, kind, sc);
 	(void)auditrec_id_format(&ev->id, f.audit_id);
+	free(f.op);
 	f.op = auditclass_strdup(c, name);
 	if (kind == AUDITCLASS_SETUID)
 		f.file = f.exe ? auditclass_strdup(c, f.exe) : NULL;

@@ -731,6 +731,20 @@ START_TEST(test_set_watch_rejects_relative_path)
 }
 END_TEST
 
+/* A record's own op= gives way to the syscall's name (it leaked before: make sanitize). */
+START_TEST(test_syscall_name_replaces_record_op)
+{
+	static const char text[] = REC(
+		95,
+		"SYSCALL",
+		"arch=c000003e syscall=165 success=yes exit=0 ppid=1 pid=96 auid=1001 uid=0 euid=0 "
+		"ses=3 op=forged key=(null)") "\n" REC(95, "EOE", "") "\n";
+	_cleanup_free_ char *out = replay_text(text, sizeof(text) - 1);
+
+	ck_assert_ptr_nonnull(strstr(out, "op='mount' result=success"));
+}
+END_TEST
+
 static Suite *auditclass_suite(void)
 {
 	Suite *s = suite_create("auditclass");
@@ -769,6 +783,7 @@ static Suite *auditclass_suite(void)
 	tcase_add_test(tc, test_unprivileged_mount_and_user_manager_quiet);
 	tcase_add_test(tc, test_gpasswd_group_change_is_account_change);
 	tcase_add_test(tc, test_set_watch_rejects_relative_path);
+	tcase_add_test(tc, test_syscall_name_replaces_record_op);
 	suite_add_tcase(s, tc);
 	return s;
 }
