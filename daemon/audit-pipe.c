@@ -80,6 +80,9 @@ int auditpipe_new(const struct config *c,
 	attribution = attribution_new(live, logind);
 	if (!assembler || !classifier || !attribution)
 		return -ENOMEM;
+	r = auditclass_set_watch(classifier, c->audit.watch);
+	if (r < 0)
+		return r;
 	r = make_burst(c, &burst);
 	if (r < 0)
 		return r;
@@ -116,14 +119,22 @@ struct auditpipe *auditpipe_free(struct auditpipe *p)
 
 int auditpipe_set_config(struct auditpipe *p, const struct config *c)
 {
+	struct authburst *b = NULL;
+	int r;
+
 	if (c->audit.failed_auth_burst_count != p->config->audit.failed_auth_burst_count ||
 	    c->audit.failed_auth_burst_window_usec !=
 		    p->config->audit.failed_auth_burst_window_usec) {
-		struct authburst *b = NULL;
-		int r = make_burst(c, &b);
-
+		r = make_burst(c, &b);
 		if (r < 0)
 			return r;
+	}
+	r = auditclass_set_watch(p->classifier, c->audit.watch);
+	if (r < 0) {
+		authburst_free(b);
+		return r;
+	}
+	if (b) {
 		authburst_free(p->burst);
 		p->burst = b;
 	}
@@ -307,6 +318,21 @@ static void format_message(
 			       or_unknown(f->file),
 			       where,
 			       ok ? "" : ", which failed");
+		break;
+	case AUDITCLASS_ROOT_COMMAND:
+		(void)snprintf(buf, n, "%s ran '%s' in a root shell%s.", who, cmd, where);
+		break;
+	case AUDITCLASS_LOGINUID_CHANGED:
+		(void)snprintf(buf,
+			       n,
+			       ok ? "%s changed the audit user id of process %" PRIu32
+				    " to %" PRIu32 "%s."
+				  : "%s was refused changing the audit user id of process %" PRIu32
+				    " to %" PRIu32 "%s.",
+			       who,
+			       f->pid,
+			       f->target_id,
+			       where);
 		break;
 	default:
 		(void)snprintf(buf, n, "%s ran setuid program '%s'%s.", who, cmd, where);

@@ -52,26 +52,36 @@ int reload_result_write(const char *runtime_dir, bool loaded, char *const *error
 	return 0;
 }
 
-/* The generation in the file (0 when there is none), and its whole text into *ret_text when
- * ret_text is not NULL. */
+/* The generation in the file (0 when there is none), and its whole text into *ret_text (caller
+ * frees) when ret_text is not NULL. */
 static uint64_t read_result(const char *path, char **ret_text)
 {
-	_cleanup_fclose_ FILE *f = fopen(path, "re");
-	_cleanup_free_ char *text = NULL;
-	unsigned long long gen = 0;
+	char *text, *end = NULL;
+	unsigned long long gen;
+	FILE *f;
 	size_t n;
 
+	f = fopen(path, "re");
 	if (!f)
 		return 0;
 	text = calloc(1, RELOAD_TEXT_MAX + 1);
-	if (!text)
+	if (!text) {
+		(void)fclose(f);
 		return 0;
+	}
 	n = fread(text, 1, RELOAD_TEXT_MAX, f);
+	(void)fclose(f);
 	text[n] = '\0';
-	if (sscanf(text, "%llu ", &gen) != 1)
+	errno = 0;
+	gen = strtoull(text, &end, 10);
+	if (errno != 0 || end == text || *end != ' ') {
+		free(text);
 		return 0;
+	}
 	if (ret_text)
-		*ret_text = TAKE_PTR(text);
+		*ret_text = text;
+	else
+		free(text);
 	return (uint64_t)gen;
 }
 

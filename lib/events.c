@@ -135,6 +135,16 @@ static const struct event_info event_table[_EVENT_MAX] = {
 		.message_id = "0b74fcb4d5264d0589f837a3fecf78f3",
 		.priority = LOG_NOTICE,
 	},
+	[EVENT_PRIVILEGE_ROOT_COMMAND] = {
+		.name = "privilege.root_command",
+		.message_id = "d4d004d6de7b4a2da7b07bb8b3577c3b",
+		.priority = LOG_NOTICE,
+	},
+	[EVENT_AUDIT_LOGINUID_CHANGED] = {
+		.name = "audit.loginuid_changed",
+		.message_id = "bcd7ed6dbc3c4f3385252ed7702da69e",
+		.priority = LOG_WARNING,
+	},
 };
 
 const struct event_info *event_info(enum event_id id)

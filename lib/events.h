@@ -36,6 +36,9 @@ enum event_id {
 	EVENT_PRIVILEGE_SETUID,
 	/* Beyond SPEC.md: issue 16 asks to hold back new keyboards at a locked seat. */
 	EVENT_INPUT_BLOCKED,
+	/* Issue 13: commands typed in a person's root shell; a rewrite of an audit uid. */
+	EVENT_PRIVILEGE_ROOT_COMMAND,
+	EVENT_AUDIT_LOGINUID_CHANGED,
 	_EVENT_MAX,
 	_EVENT_INVALID = -EINVAL, /* no event (e.g. an audit kind that is not recorded) */
 };

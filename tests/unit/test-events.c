@@ -22,10 +22,10 @@ static const char *const spec_events[] = {
 
 /* Added beyond SPEC.md: issue 5 (mount, module loads, setuid runs), issue 16 (keyboards). */
 static const char *const extra_events[] = {
-	"privilege.mount",
-	"privilege.module",
-	"privilege.setuid",
-	"input.blocked", /* issue 16: new keyboards at a locked seat */
+	"privilege.mount",	  "privilege.module",
+	"privilege.setuid",	  "input.blocked", /* issue 16: new keyboards at a locked seat */
+	"privilege.root_command",		   /* issue 13: commands in a person's root shell */
+	"audit.loginuid_changed",
 };
 
 static bool is_message_id(const char *s)
