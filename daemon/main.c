@@ -13,6 +13,7 @@
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
+#include "nss.h"
 #include "reload.h"
 #include "strv.h"
 
@@ -159,6 +160,13 @@ static int check_config(const char *path)
 
 	if (load_config(path, &c) < 0)
 		return EXIT_INVALID;
+	/* Exactly what the daemon logs when it loads this policy. */
+	if (nss_unknown_groups(c, &c->warnings) < 0) {
+		(void)fputs("vaktd: out of memory\n", stderr);
+		return EXIT_RUNTIME;
+	}
+	STRV_FOREACH (w, c->warnings)
+		(void)fprintf(stderr, "%s\n", *w);
 	files = strv_join(c->files, ", ");
 	(void)printf("%s: valid (%zu file%s read: %s; %zu storage rule%s)\n",
 		     path,

@@ -30,6 +30,7 @@
 #include "config.h"
 #include "log.h"
 #include "logind.h"
+#include "nss.h"
 #include "part.h"
 #include "reload.h"
 #include "saved-policy.h"
@@ -480,6 +481,15 @@ static int apply_parts(struct manager *m, const struct config *old)
 	return 0;
 }
 
+/* Logs the warnings of a policy that loaded: settings that have no effect, unknown groups. */
+static void log_config_warnings(struct config *c)
+{
+	if (nss_unknown_groups(c, &c->warnings) < 0)
+		log_warning_errno(-ENOMEM, "Cannot check the policy's groups, ignoring: %m");
+	STRV_FOREACH (w, c->warnings)
+		log_warning("%s", *w);
+}
+
 /* All or nothing: an invalid policy, or one that needs a capability dropped at start, is
  * reported as policy.invalid and the running one stays. */
 static void reload(struct manager *m)
@@ -517,6 +527,7 @@ static void reload(struct manager *m)
 		goto done;
 	}
 
+	log_config_warnings(c);
 	old = m->config;
 	m->config = TAKE_PTR(c);
 	m->origin = POLICY_FROM_CONFIG;
@@ -572,6 +583,7 @@ static int load_start_policy(struct manager *m)
 	if (r == -ENOMEM)
 		return log_error_errno(r, "Out of memory.");
 	if (r >= 0) {
+		log_config_warnings(c);
 		m->config = TAKE_PTR(c);
 		m->origin = POLICY_FROM_CONFIG;
 		set_status(m, 0, false);

@@ -163,6 +163,18 @@ static void key_apply(struct loader *l, const struct key_def *k)
 	if (k->place >= 0 &&
 	    set_place((struct config_place *)((char *)l->config + k->place), l->file, l->line) < 0)
 		l->error = -ENOMEM;
+	if (k->unimplemented) {
+		char *w = NULL;
+
+		if (asprintf(&w,
+			     "%s:%u: warning: %s has no effect: %s",
+			     l->file,
+			     l->line,
+			     k->name,
+			     k->unimplemented) < 0 ||
+		    strv_consume(&l->config->warnings, w) < 0)
+			l->error = -ENOMEM;
+	}
 }
 
 int config_handle_key(void *user, const char *section, const char *name, const char *value)
@@ -351,6 +363,7 @@ static char **strv_from_array(const char *const *a)
 static void config_done(struct config *c)
 {
 	strv_free(c->files);
+	strv_free(c->warnings);
 	strv_free(c->vakt.admin_groups);
 	free(c->storage.default_place.file);
 	strv_free(c->storage.read_write_groups);

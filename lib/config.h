@@ -62,7 +62,8 @@ struct storage_rule {
 };
 
 struct config {
-	char **files; /* every file read, in order (strv) */
+	char **files;	 /* every file read, in order (strv) */
+	char **warnings; /* "FILE:LINE: warning: ..." for settings that have no effect (strv) */
 
 	struct {
 		char **admin_groups;

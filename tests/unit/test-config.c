@@ -1119,6 +1119,26 @@ START_TEST(test_bad_data_files_give_exactly_the_expected_messages)
 }
 END_TEST
 
+/* Issue 17: a key this version accepts but does not act on warns with its FILE:LINE, and
+ * nothing else does. */
+START_TEST(test_keys_without_effect_warn)
+{
+	_cleanup_(config_freep) struct config *c = NULL, *quiet = NULL;
+
+	c = load_ok("[vakt]\n"
+		    "admin_groups = sudo\n"
+		    "[storage]\n"
+		    "notify_user = no\n");
+	ck_assert_uint_eq(strv_length(c->warnings), 2);
+	ck_assert_ptr_nonnull(
+		strstr(c->warnings[0], NAME ":2: warning: admin_groups has no effect"));
+	ck_assert_ptr_nonnull(
+		strstr(c->warnings[1], NAME ":4: warning: notify_user has no effect"));
+	quiet = load_ok("[storage]\ndefault = block\n");
+	ck_assert_ptr_null(quiet->warnings);
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -1135,6 +1155,7 @@ static Suite *config_suite(void)
 	suite_add_tcase(s, tc)
 
 	ADD(test_defaults_match_the_sketch);
+	ADD(test_keys_without_effect_warn);
 	ADD(test_default_harmless_classes_are_the_documented_list);
 	ADD(test_every_key_is_parsed_into_the_struct);
 	tc = tcase_create("test_mode_accepts_enforce_observe_off_in_every_section");
