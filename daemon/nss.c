@@ -45,10 +45,8 @@ int nss_user_groups(const char *user, uid_t uid, char ***ret_groups)
 	return 0;
 }
 
-static int check_list(char *const *groups,
-		      const struct config_place *place,
-		      const char *key,
-		      char ***warnings)
+static int
+check_list(char *const *groups, const struct config_place *place, const char *key, char ***warnings)
 {
 	if (!place->file)
 		return 0; /* the built-in default */
@@ -84,7 +82,9 @@ int nss_unknown_groups(const struct config *c, char ***warnings)
 			       "read_only_groups",
 			       warnings);
 	if (r >= 0)
-		r = check_list(
-			c->idle.exempt_groups, &c->idle.exempt_groups_place, "exempt_groups", warnings);
+		r = check_list(c->idle.exempt_groups,
+			       &c->idle.exempt_groups_place,
+			       "exempt_groups",
+			       warnings);
 	return r;
 }
