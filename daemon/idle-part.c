@@ -407,7 +407,6 @@ static uint64_t idle_since(const struct logind_session *s)
 
 static void feed(struct idle_state *p, const struct logind_session *s, uint64_t now)
 {
-	const struct config *c = manager_config(p->manager);
 	_cleanup_strv_free_ char **groups = NULL;
 	struct idle_session_facts f = {
 		.id = s->id,
@@ -424,10 +423,15 @@ static void feed(struct idle_state *p, const struct logind_session *s, uint64_t 
 	};
 	int r;
 
-	/* Groups matter only for exemptions; unknown groups are no exemption. */
-	if (strv_length(c->idle.exempt_groups) > 0 &&
-	    nss_user_groups(s->user, s->uid, &groups) >= 0)
+	/* Groups decide exemptions; kept by the tracker, so that a reload that changes
+	 * exempt_groups needs no new facts. Unknown groups are no exemption. */
+	if (nss_user_groups(s->user, s->uid, &groups) >= 0)
 		f.groups = groups;
+	/* The facts are as old as logind's last answer about the idle start, not as this call: a
+	 * terminal's idle start changes without a signal, and a stale one taken as fresh would warn
+	 * or end a session that was used in between. */
+	if (s->idle_read_usec > 0 && s->idle_read_usec < now)
+		now = s->idle_read_usec;
 	r = idle_tracker_update(p->tracker, &f, now);
 	if (r < 0)
 		log_warning_errno(
@@ -664,9 +668,9 @@ static int idle_reload(struct manager *m, void *state, const struct config *old)
 	struct idle_state *p = state;
 
 	(void)old;
+	/* The tracker keeps every session's groups: exemptions follow without new facts (feeding
+	 * the cached ones again would pass a text session's old idle start off as fresh). */
 	idle_tracker_set_config(p->tracker, manager_config(m));
-	/* Exemptions may depend on groups now: feed everything again. */
-	feed_all(p);
 	if (observe(p))
 		release_inhibitor(p);
 	else

@@ -17,6 +17,7 @@
 
 #include <systemd/sd-bus.h>
 
+#include "clock.h"
 #include "log.h"
 #include "logind-internal.h"
 
@@ -136,6 +137,9 @@ static int prop_read(sd_bus_message *m, const struct prop *p, void *record, unsi
 		return r;
 	case PROP_U64:
 		r = sd_bus_message_read(m, "v", "t", &t);
+		/* When the idle start was read: logind computes a terminal's on request only. */
+		if (r >= 0 && p->field == LOGIND_FIELD_IDLE_SINCE)
+			((struct logind_session *)record)->idle_read_usec = monotonic_usec();
 		if (r >= 0 && *(uint64_t *)field != t) {
 			*(uint64_t *)field = t;
 			*changed |= p->field;

@@ -74,8 +74,12 @@ struct logind_session {
 	uint64_t idle_since_usec;	    /* IdleSinceHint, CLOCK_REALTIME, 0 when not idle */
 	uint64_t idle_since_monotonic_usec; /* IdleSinceHintMonotonic, CLOCK_MONOTONIC */
 	bool locked_hint;
-	uint64_t timestamp_monotonic_usec; /* TimestampMonotonic: when the session began, 0 unknown
-					    */
+	/* TimestampMonotonic: when the session began, 0 unknown. */
+	uint64_t timestamp_monotonic_usec;
+	/* CLOCK_MONOTONIC when IdleSinceHint was last read from logind (a GetAll or a signal that
+	 * carried it). A text session's idle start changes without a signal: it is only as fresh as
+	 * this. */
+	uint64_t idle_read_usec;
 	char *state; /* State: "online", "active", "closing"; logind sends no change signal for it,
 		      * so it may be stale: logind_refresh_session() reads it again */
 	/* During LOGIND_SESSION_CHANGED: the LOGIND_FIELD_* bits that changed; else 0. */
