@@ -34,6 +34,11 @@ enum event_id {
 	EVENT_PRIVILEGE_MOUNT,
 	EVENT_PRIVILEGE_MODULE,
 	EVENT_PRIVILEGE_SETUID,
+	/* Issue 13: what vaktd put back after a tamper, auditing switched off, enforcement ended.
+	 */
+	EVENT_AUDIT_RULES_RESTORED,
+	EVENT_AUDIT_DISABLED,
+	EVENT_VAKT_STOPPED,
 	_EVENT_MAX,
 	_EVENT_INVALID = -EINVAL, /* no event (e.g. an audit kind that is not recorded) */
 };

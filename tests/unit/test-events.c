@@ -25,6 +25,10 @@ static const char *const extra_events[] = {
 	"privilege.mount",
 	"privilege.module",
 	"privilege.setuid",
+	/* issue 13 */
+	"audit.rules_restored",
+	"audit.disabled",
+	"vakt.stopped",
 };
 
 static bool is_message_id(const char *s)
@@ -96,6 +100,10 @@ START_TEST(test_priorities_follow_style)
 	ck_assert_int_eq(event_info(EVENT_POLICY_INVALID)->priority, LOG_WARNING);
 	ck_assert_int_eq(event_info(EVENT_POLICY_LOADED)->priority, LOG_INFO);
 	ck_assert_int_eq(event_info(EVENT_PRIVILEGE_SUDO)->priority, LOG_NOTICE);
+	/* Auditing switched off and enforcement ended are degraded states, never routine. */
+	ck_assert_int_eq(event_info(EVENT_AUDIT_DISABLED)->priority, LOG_WARNING);
+	ck_assert_int_eq(event_info(EVENT_VAKT_STOPPED)->priority, LOG_WARNING);
+	ck_assert_int_eq(event_info(EVENT_AUDIT_RULES_RESTORED)->priority, LOG_NOTICE);
 }
 END_TEST
 
