@@ -1,0 +1,69 @@
+#pragma once
+
+/*
+ * The words of the audit part's records: one sentence per action that a help desk can read
+ * aloud ("alice (uid 1001) unmounted '/mnt/usb' on pts/0."), never a kernel name (umount2,
+ * finit_module), and the audit time and ausearch command that find the source event. Facts come
+ * from lib/auditclass and lib/auditcfg; who and where are formatted by audit-pipe.c.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct auditcfg_change;
+struct auditclass_facts;
+struct cmdline_account;
+
+/* What the sentence needs besides the facts. */
+struct auditwords {
+	const char *who;   /* "alice (uid 1001)", "Service 'cron.service'", ... */
+	const char *where; /* " on pts/0 from '192.0.2.1'", or "" */
+	bool person;	   /* who is a person (an audit uid), not a service or process */
+	/* sudo refused: wrong passwords typed in that sudo before (0: the policy refused) */
+	unsigned wrong_passwords;
+	/* account.changed: what the tool did, and the account's name (NULL when unknown) */
+	const struct cmdline_account *account;
+	const char *account_name;
+	bool account_id_only; /* account_name is only the id= number (no name known) */
+	char id_name[16];
+	bool own_account; /* the account is the actor's own */
+};
+
+/* The MESSAGE of facts f into buf (size n). */
+void auditwords_facts(const struct auditclass_facts *f,
+		      const struct auditwords *w,
+		      char *buf,
+		      size_t n);
+
+/* The MESSAGE of a coalesced change of the audit configuration. */
+void auditwords_change(const struct auditcfg_change *ch,
+		       const struct auditwords *w,
+		       char *buf,
+		       size_t n);
+
+#define AUDITWORDS_TIME_MAX 32
+
+/* usec (audit time, UTC) as "2026-11-23T09:15:03.543Z" (VAKT_AUDIT_TIME). Returns buf. */
+char *auditwords_time(uint64_t usec, char buf[static AUDITWORDS_TIME_MAX]);
+
+/* The same for a sentence: "2026-11-23 09:15:03 UTC". Returns buf. */
+char *auditwords_time_readable(uint64_t usec, char buf[static AUDITWORDS_TIME_MAX]);
+
+#define AUDITWORDS_SEARCH_MAX 160
+
+/*
+ * A command that prints the source event from auditd's log (VAKT_AUSEARCH). `ausearch -a` takes
+ * only the serial, which restarts at every boot: the time of the event (to the second, in UTC and
+ * in the C locale's date format, which is what ausearch parses under LC_ALL=C) makes it unique.
+ * audit_id is "SECONDS.MILLIS:SERIAL". Returns buf.
+ */
+char *auditwords_search_event(const char *audit_id, char buf[static AUDITWORDS_SEARCH_MAX]);
+
+/* The same for the CONFIG_CHANGE records between two audit times (usec), of audit uid auid
+ * (when set) or else of process pid. */
+char *auditwords_search_changes(uint64_t first_usec,
+				uint64_t last_usec,
+				uint32_t auid,
+				uint32_t pid,
+				char buf[static AUDITWORDS_SEARCH_MAX]);
