@@ -1,7 +1,8 @@
 /*
  * Attribution caches. Audit session ids are assigned once per boot and never reused, so a cached
  * answer stays true; the tables are direct-mapped (slot = id % size) and a collision simply
- * replaces the older entry.
+ * replaces the older entry. Commands and failed authentications are small rings, looked up by
+ * audit time (10 seconds and 5 minutes).
  */
 
 #include "audit-attribution.h"
@@ -257,7 +258,7 @@ unsigned attribution_auth_failures(struct attribution *a, uint32_t pid, uint64_t
 	return 0;
 }
 
-static bool known(const char *s)
+bool attribution_known(const char *s)
 {
 	return s && *s && !streq(s, "?") && !streq(s, "(none)");
 }
@@ -288,11 +289,12 @@ void attribution_remember_login(struct attribution *a,
 	if (ses == UINT32_MAX)
 		return;
 	s = session_slot(a, ses, true);
-	/* A name the client gave is more useful than an address, unless it is just the address. */
-	if (known(hostname))
-		copy_str(s->login_host, sizeof(s->login_host), hostname);
-	else if (known(addr))
-		copy_str(s->login_host, sizeof(s->login_host), addr);
+	/* Remote only with an address: hostname= alone may be this machine's own name. A name the
+	 * client gave is more useful than the address. */
+	if (attribution_known(addr))
+		copy_str(s->login_host,
+			 sizeof(s->login_host),
+			 attribution_known(hostname) ? hostname : addr);
 	if (attribution_tty(terminal, tty))
 		copy_str(s->login_tty, sizeof(s->login_tty), tty);
 }

@@ -1,11 +1,14 @@
 #pragma once
 
 /*
- * Who and where: audit uid -> login name (NSS, cached), audit session -> logind session (seat,
- * tty, remote host; from logind's table, logind.h, kept per audit session after it ends), the
- * remote host and terminal seen on login records per audit session, and the systemd unit of a
- * process from its cgroup. Every cache has a fixed size, so memory stays bounded whatever the
- * input. When logind's table is unknown, only what the audit records say is used.
+ * Who and where: audit uid -> login name (NSS, cached; in replay the names the log itself gives
+ * first), audit session -> logind session (seat, tty, remote host; from logind's table,
+ * logind.h, kept per audit session after it ends), the remote host and terminal seen on login
+ * records per audit session, and the systemd unit of a process from its cgroup. And the context
+ * a record lacks: recent command lines per process and session (an account tool's arguments),
+ * recent failed authentications per process (a sudo refused after wrong passwords). Every cache
+ * has a fixed size, so memory stays bounded whatever the input. When logind's table is unknown,
+ * only what the audit records say is used.
  */
 
 #include <stdbool.h>
@@ -84,6 +87,9 @@ void attribution_place(struct attribution *a, uint32_t ses, struct attribution_p
 /* The systemd unit (foo.service, bar.scope) of a live process from /proc/PID/cgroup.
  * Returns 0 and *ret_unit (caller frees), -ENOENT when it has none or is gone (live only). */
 int attribution_unit(struct attribution *a, pid_t pid, char **ret_unit);
+
+/* Whether a record's value says something: not NULL, "", "?" or "(none)". */
+bool attribution_known(const char *s);
 
 #define ATTRIBUTION_TTY_MAX 64
 

@@ -227,10 +227,10 @@ static void add_place(struct auditpipe *p,
 	attribution_place(p->attribution, f->ses, &pl);
 	tty = pl.tty ? pl.tty : attribution_tty(f->terminal, tty_buf);
 	remote = pl.remote_host;
-	if (!remote && f->hostname && *f->hostname && !streq(f->hostname, "?"))
-		remote = f->hostname;
-	if (!remote && f->addr && *f->addr && !streq(f->addr, "?"))
-		remote = f->addr;
+	/* A record's hostname= alone says nothing: the shadow tools and passwd write this
+	 * machine's own name there. Only an address makes it remote (sshd writes both). */
+	if (!remote && !pl.session && attribution_known(f->addr))
+		remote = attribution_known(f->hostname) ? f->hostname : f->addr;
 	log_event_add(e, "VAKT_SESSION", pl.session);
 	log_event_add(e, "VAKT_SEAT", pl.seat);
 	log_event_add(e, "VAKT_TTY", tty);

@@ -65,6 +65,8 @@ check kern-module.log '.VAKT_EVENT == "privilege.module" and (.MESSAGE | test("l
 check kern-module.log '.MESSAGE | test("init_module")' 0
 check kern-module.log '.VAKT_TTY == "pts/0"' 1
 check passwd-own.log '.VAKT_TTY != null and .VAKT_TTY != "pts/0"' 0
+# hostname= of passwd and the shadow tools is this machine's own name: nothing remote.
+check passwd-own.log '.VAKT_REMOTE_HOST != null' 0
 check account.log '.VAKT_EVENT == "account.changed" and (.MESSAGE | test("[?]"))' 0
 check account.log '.VAKT_EVENT == "account.changed" and .VAKT_GROUPS_ADDED == "sudo" and (.MESSAGE | test("added account .vakt-test-carol. to group .sudo."))' 1
 check account.log '.VAKT_EVENT == "account.changed" and (.MESSAGE | test("created account .vakt-test-carol."))' 1
