@@ -50,7 +50,7 @@ char *auditwords_time(uint64_t usec, char buf[static AUDITWORDS_TIME_MAX]);
 /* The same for a sentence: "2026-11-23 09:15:03 UTC". Returns buf. */
 char *auditwords_time_readable(uint64_t usec, char buf[static AUDITWORDS_TIME_MAX]);
 
-#define AUDITWORDS_SEARCH_MAX 160
+#define AUDITWORDS_SEARCH_MAX 256
 
 /*
  * A command that prints the source event from auditd's log (VAKT_AUSEARCH). `ausearch -a` takes
