@@ -50,6 +50,7 @@ kill -0 $pid 2>/dev/null || { cat "$T/err" >&2; fail "vaktd did not start"; }
 # Everything below runs with the test user's login uid, as a real login would set it.
 (
 	echo "$uid" >/proc/self/loginuid
+	cat /proc/self/sessionid >"$T/ses"
 	cd "$T"
 	su "$user" -c "echo '$pw' | sudo -S -p '' /usr/bin/id -u" >/dev/null
 	su "$user" -c "echo wrong-1 | sudo -S -p '' -k /usr/bin/true" >/dev/null 2>&1 || true
@@ -58,7 +59,12 @@ kill -0 $pid 2>/dev/null || { cat "$T/err" >&2; fail "vaktd did not start"; }
 	printf 'Other-pw-1\nOther-pw-1\n' | passwd "$other" >/dev/null 2>&1
 ) || fail "the user's actions failed"
 
+# Only this run's records: other tests on the machine may run sudo at the same time, and the
+# audit session of this run tells its records from theirs without assuming the attribution.
+ses=$(cat "$T/ses")
 ev() { jq -c --arg e "$1" 'select(.VAKT_EVENT == $e)' "$T/out.json"; }
+mine() { jq -c --arg s "$ses" 'select(.VAKT_AUDIT_SESSION == $s)'; }
+first() { jq -cs "map(select($1)) | first // empty"; }
 have() { [ -n "$(ev "$1" | jq -c "select($2)")" ]; }
 WAIT_S=10 wait_for have privilege.sudo ".VAKT_COMMAND == \"/usr/bin/id -u\" or .VAKT_COMMAND == \"/usr/bin/id\"" ||
 	{ cat "$T/out.json" "$T/err" >&2; fail "no privilege.sudo record"; }
@@ -68,7 +74,7 @@ WAIT_S=10 wait_for have file.changed '.VAKT_FILE != null' ||
 	{ cat "$T/out.json" >&2; fail "no file.changed"; }
 sleep 2.5 # let events without EOE and the held sudo records come out
 
-sudo_ok=$(ev privilege.sudo | jq -c 'select(.VAKT_RESULT == "success")' | head -1)
+sudo_ok=$(ev privilege.sudo | mine | first '.VAKT_RESULT == "success"')
 echo "sudo: $sudo_ok"
 [ "$(jq -r .VAKT_USER <<<"$sudo_ok")" = "$user" ] || fail "sudo not attributed to $user"
 [ "$(jq -r .VAKT_UID <<<"$sudo_ok")" = "$uid" ] || fail "sudo VAKT_UID"
@@ -77,23 +83,23 @@ id=$(jq -r .VAKT_AUDIT_ID <<<"$sudo_ok")
 [[ "$id" =~ ^[0-9]+\.[0-9]{3}:[0-9]+$ ]] || fail "VAKT_AUDIT_ID '$id'"
 jq -r .MESSAGE <<<"$sudo_ok" | grep -q "$user" || fail "message does not name the user"
 
-sudo_bad=$(ev privilege.sudo | jq -c 'select(.VAKT_RESULT == "failure")' | head -1)
+sudo_bad=$(ev privilege.sudo | mine | first '.VAKT_RESULT == "failure"')
 echo "refused: $sudo_bad"
 [ "$(jq -r .VAKT_USER <<<"$sudo_bad")" = "$user" ] || fail "refused sudo not attributed"
 
-n_fail=$(ev auth.failed | jq -c "select(.VAKT_USER == \"$user\")" | wc -l)
+n_fail=$(ev auth.failed | mine | wc -l)
 echo "auth.failed records: $n_fail"
 [ "$n_fail" -eq 1 ] || { ev auth.failed >&2; fail "one wrong password gave $n_fail auth.failed"; }
 
-su_rec=$(ev privilege.su | jq -c "select(.VAKT_TARGET_USER == \"$user\")" | head -1)
+su_rec=$(ev privilege.su | mine | first ".VAKT_TARGET_USER == \"$user\"")
 [ -n "$su_rec" ] || fail "no privilege.su"
 [ "$(jq -r .VAKT_USER <<<"$su_rec")" = "$user" ] || fail "su not attributed to the login uid"
 
-acct=$(ev account.changed | jq -c "select(.VAKT_TARGET_USER == \"$other\")")
+acct=$(ev account.changed | mine | jq -c "select(.VAKT_TARGET_USER == \"$other\")")
 echo "account: $acct"
 [ "$(jq -r .VAKT_USER <<<"$acct" | sort -u)" = "$user" ] || fail "account changes not attributed"
 
-file=$(ev file.changed | head -1)
+file=$(ev file.changed | mine | first '.VAKT_FILE != null')
 echo "file: $file"
 [ "$(jq -r .VAKT_USER <<<"$file")" = "$user" ] || fail "file change not attributed"
 jq -r .VAKT_FILE <<<"$file" | grep -q "^$T/watched" || fail "VAKT_FILE"
