@@ -214,7 +214,9 @@ const char *attribution_command(
 	for (size_t i = 0; i < N_COMMANDS; i++) {
 		const struct command_slot *s = &a->commands[i];
 
+		/* strstr() first: most remembered commands do not mention the program at all. */
 		if (!*s->command || s->usec + COMMAND_TTL_USEC < usec ||
+		    !strstr(s->command, program) ||
 		    !cmdline_find(s->command, program, found, sizeof(found)))
 			continue;
 		/* The process itself first; else the newest in its audit session (sudo runs the

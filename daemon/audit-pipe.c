@@ -50,6 +50,7 @@ struct auditpipe {
 	void *stop_userdata;
 	uint32_t own_pid; /* live: vaktd's own rule loading is no change by anyone */
 	uint64_t emitted;
+	struct auditwords_clock clock; /* the second of the last record's time, formatted */
 };
 
 static int make_burst(const struct config *c, struct authburst **ret_burst)
@@ -250,16 +251,17 @@ static void add_place(struct auditpipe *p,
 static void add_time_fields(
 	struct auditpipe *p, struct log_event *e, const char *audit_id, uint64_t usec, bool single)
 {
+	const struct auditwords_clock *clock = auditwords_clock_set(&p->clock, usec);
 	const char *colon = strchr(audit_id, ':');
 	char t[AUDITWORDS_TIME_MAX];
 
 	log_event_add(e, "VAKT_AUDIT_ID", audit_id);
-	log_event_add(e, "VAKT_AUDIT_TIME", auditwords_time(usec, t));
+	log_event_add(e, "VAKT_AUDIT_TIME", auditwords_time(clock, usec, t));
 	log_event_add(e, "VAKT_AUDIT_SERIAL", colon ? colon + 1 : NULL);
 	if (single) {
 		char search[AUDITWORDS_SEARCH_MAX];
 
-		log_event_add(e, "VAKT_AUSEARCH", auditwords_search_event(audit_id, search));
+		log_event_add(e, "VAKT_AUSEARCH", auditwords_search_event(clock, audit_id, search));
 	}
 	if (!p->live)
 		log_event_add(e, "VAKT_REPLAYED", "1");
@@ -269,14 +271,18 @@ static void add_time_fields(
  * the time of the replay). */
 static void add_message(struct auditpipe *p, struct log_event *e, uint64_t usec, const char *text)
 {
-	if (p->live)
-		log_event_add(e, "MESSAGE", text);
-	else {
-		char t[AUDITWORDS_TIME_MAX];
+	char replayed[2200];
 
-		log_event_message(
-			e, "Replayed event of %s: %s", auditwords_time_readable(usec, t), text);
+	if (p->live) {
+		log_event_add(e, "MESSAGE", text);
+		return;
 	}
+	(void)snprintf(replayed,
+		       sizeof(replayed),
+		       "Replayed event of %s: %s",
+		       auditwords_clock_set(&p->clock, usec)->readable,
+		       text);
+	log_event_add(e, "MESSAGE", replayed);
 }
 
 /* The fields the record of f and its auth.burst share: who, where, what. Fills *a and where. */
@@ -535,7 +541,8 @@ static void handle_facts(struct auditpipe *p, struct auditclass_facts *f, uint64
 
 /* Replay: the names an enriched log gives (AUID="alice" after 0x1d) for its uids and ids, so that
  * records name people as the machine the log came from did. Only events whose first record has
- * enriched fields are looked at: a raw log costs one memchr() per event. */
+ * enriched fields are looked at (one memchr()), and the caller asks only for the events that
+ * matter: user-space records and events that gave facts. */
 static void learn_names(struct auditpipe *p, const struct auditasm_event *ev)
 {
 	static const struct {
@@ -582,15 +589,19 @@ int auditpipe_drain(struct auditpipe *p, uint64_t now_usec, bool flush_all)
 
 	if (!p->live)
 		now_usec = p->replay_clock_usec;
+	int ready = 0;
+
 	while ((ev = auditasm_next(p->assembler, now_usec, flush_all))) {
-		if (!p->live) {
-			if (event_time(ev) > p->replay_clock_usec)
-				now_usec = p->replay_clock_usec = event_time(ev);
-			learn_names(p, ev);
-		}
+		if (!p->live && event_time(ev) > p->replay_clock_usec)
+			now_usec = p->replay_clock_usec = event_time(ev);
 		r = auditclass_feed(p->classifier, ev, now_usec);
 		if (r < 0)
 			return r;
+		/* Before the facts are taken below: their names may come from this event. */
+		if (!p->live && ev->n_records > 0 &&
+		    (r > ready || auditrec_type_is_single(ev->records[0].type)))
+			learn_names(p, ev);
+		ready = r;
 	}
 	while ((r = auditclass_next(p->classifier, now_usec, flush_all, &f)) > 0) {
 		handle_facts(p, &f, now_usec);

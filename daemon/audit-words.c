@@ -450,50 +450,28 @@ void auditwords_change(const struct auditcfg_change *ch,
 				       : ".");
 }
 
-char *auditwords_time(uint64_t usec, char buf[static AUDITWORDS_TIME_MAX])
+struct auditwords_clock *auditwords_clock_set(struct auditwords_clock *c, uint64_t usec)
 {
 	time_t sec = (time_t)(usec / USEC_PER_SEC);
 	struct tm tm;
 
-	char date[24];
-
-	if (!gmtime_r(&sec, &tm) || strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm) == 0) {
-		(void)snprintf(buf, AUDITWORDS_TIME_MAX, "?");
-		return buf;
-	}
-	(void)snprintf(buf,
-		       AUDITWORDS_TIME_MAX,
-		       "%s.%03uZ",
-		       date,
-		       (unsigned)(usec % USEC_PER_SEC / USEC_PER_MSEC));
-	return buf;
-}
-
-char *auditwords_time_readable(uint64_t usec, char buf[static AUDITWORDS_TIME_MAX])
-{
-	time_t sec = (time_t)(usec / USEC_PER_SEC);
-	struct tm tm;
-
-	if (!gmtime_r(&sec, &tm) ||
-	    strftime(buf, AUDITWORDS_TIME_MAX, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
-		(void)snprintf(buf, AUDITWORDS_TIME_MAX, "?");
-	return buf;
-}
-
-/* "-ts 11/23/26 09:15:03": ausearch reads the date with strptime("%x"), which is %m/%d/%y in the
- * C locale, and compares in the time zone of TZ. */
-static void search_time(uint64_t usec, char *buf, size_t n)
-{
-	time_t sec = (time_t)(usec / USEC_PER_SEC);
-	struct tm tm;
-
+	if (c->set && c->sec == (uint64_t)sec)
+		return c;
+	c->set = true;
+	c->sec = (uint64_t)sec;
 	if (!gmtime_r(&sec, &tm)) {
-		(void)snprintf(buf, n, "?");
-		return;
+		(void)snprintf(c->iso, sizeof(c->iso), "?");
+		(void)snprintf(c->search, sizeof(c->search), "?");
+		(void)snprintf(c->readable, sizeof(c->readable), "?");
+		return c;
 	}
+	if (strftime(c->iso, sizeof(c->iso), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+		(void)snprintf(c->iso, sizeof(c->iso), "?");
+	if (strftime(c->readable, sizeof(c->readable), "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+		(void)snprintf(c->readable, sizeof(c->readable), "?");
 	/* Two digits of the year are what %x gives in the C locale: strptime() reads them back. */
-	(void)snprintf(buf,
-		       n,
+	(void)snprintf(c->search,
+		       sizeof(c->search),
 		       "%02d/%02d/%02d %02d:%02d:%02d",
 		       tm.tm_mon + 1,
 		       tm.tm_mday,
@@ -501,27 +479,35 @@ static void search_time(uint64_t usec, char *buf, size_t n)
 		       tm.tm_hour,
 		       tm.tm_min,
 		       tm.tm_sec);
+	return c;
 }
 
-char *auditwords_search_event(const char *audit_id, char buf[static AUDITWORDS_SEARCH_MAX])
+char *auditwords_time(const struct auditwords_clock *c,
+		      uint64_t usec,
+		      char buf[static AUDITWORDS_TIME_MAX])
+{
+	(void)snprintf(buf,
+		       AUDITWORDS_TIME_MAX,
+		       "%s.%03uZ",
+		       c->iso,
+		       (unsigned)(usec % USEC_PER_SEC / USEC_PER_MSEC));
+	return buf;
+}
+
+char *auditwords_search_event(const struct auditwords_clock *c,
+			      const char *audit_id,
+			      char buf[static AUDITWORDS_SEARCH_MAX])
 {
 	const char *colon = audit_id ? strchr(audit_id, ':') : NULL;
-	char t[40], *end = NULL;
-	uint64_t sec;
 
 	buf[0] = '\0';
-	if (!colon)
-		return buf;
-	sec = strtoull(audit_id, &end, 10);
-	if (end == audit_id || *end != '.')
-		return buf;
-	search_time(sec * USEC_PER_SEC, t, sizeof(t));
-	(void)snprintf(buf,
-		       AUDITWORDS_SEARCH_MAX,
-		       "LC_ALL=C TZ=UTC ausearch -a %s -ts %s -te %s",
-		       colon + 1,
-		       t,
-		       t);
+	if (colon)
+		(void)snprintf(buf,
+			       AUDITWORDS_SEARCH_MAX,
+			       "LC_ALL=C TZ=UTC ausearch -a %s -ts %s -te %s",
+			       colon + 1,
+			       c->search,
+			       c->search);
 	return buf;
 }
 
@@ -531,10 +517,11 @@ char *auditwords_search_changes(uint64_t first_usec,
 				uint32_t pid,
 				char buf[static AUDITWORDS_SEARCH_MAX])
 {
-	char t1[40], t2[40], who[40] = "";
+	struct auditwords_clock c1 = {}, c2 = {};
+	char who[40] = "";
 
-	search_time(first_usec, t1, sizeof(t1));
-	search_time(last_usec, t2, sizeof(t2));
+	(void)auditwords_clock_set(&c1, first_usec);
+	(void)auditwords_clock_set(&c2, last_usec);
 	if (auid != UINT32_MAX)
 		(void)snprintf(who, sizeof(who), " -ul %" PRIu32, auid);
 	else if (pid != UINT32_MAX)
@@ -542,8 +529,8 @@ char *auditwords_search_changes(uint64_t first_usec,
 	(void)snprintf(buf,
 		       AUDITWORDS_SEARCH_MAX,
 		       "LC_ALL=C TZ=UTC ausearch -m CONFIG_CHANGE -ts %s -te %s%s",
-		       t1,
-		       t2,
+		       c1.search,
+		       c2.search,
 		       who);
 	return buf;
 }

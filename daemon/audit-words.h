@@ -42,13 +42,26 @@ void auditwords_change(const struct auditcfg_change *ch,
 		       char *buf,
 		       size_t n);
 
+/* One second of audit time in the forms records use, computed once per second: records come in
+ * bursts, and a replay writes tens of thousands per second. Zero-initialize, then
+ * auditwords_clock_set(). */
+struct auditwords_clock {
+	bool set;
+	uint64_t sec;
+	char iso[24];	   /* 2026-11-23T09:15:03 */
+	char search[40];   /* 11/23/26 09:15:03: what ausearch reads under LC_ALL=C */
+	char readable[32]; /* 2026-11-23 09:15:03 UTC */
+};
+
+/* Makes c describe the second of usec (audit time, UTC); returns c. */
+struct auditwords_clock *auditwords_clock_set(struct auditwords_clock *c, uint64_t usec);
+
 #define AUDITWORDS_TIME_MAX 32
 
-/* usec (audit time, UTC) as "2026-11-23T09:15:03.543Z" (VAKT_AUDIT_TIME). Returns buf. */
-char *auditwords_time(uint64_t usec, char buf[static AUDITWORDS_TIME_MAX]);
-
-/* The same for a sentence: "2026-11-23 09:15:03 UTC". Returns buf. */
-char *auditwords_time_readable(uint64_t usec, char buf[static AUDITWORDS_TIME_MAX]);
+/* usec as "2026-11-23T09:15:03.543Z" (VAKT_AUDIT_TIME), c set to usec's second. Returns buf. */
+char *auditwords_time(const struct auditwords_clock *c,
+		      uint64_t usec,
+		      char buf[static AUDITWORDS_TIME_MAX]);
 
 #define AUDITWORDS_SEARCH_MAX 256
 
@@ -56,9 +69,11 @@ char *auditwords_time_readable(uint64_t usec, char buf[static AUDITWORDS_TIME_MA
  * A command that prints the source event from auditd's log (VAKT_AUSEARCH). `ausearch -a` takes
  * only the serial, which restarts at every boot: the time of the event (to the second, in UTC and
  * in the C locale's date format, which is what ausearch parses under LC_ALL=C) makes it unique.
- * audit_id is "SECONDS.MILLIS:SERIAL". Returns buf.
+ * audit_id is "SECONDS.MILLIS:SERIAL", c set to its second. Returns buf ("" without a serial).
  */
-char *auditwords_search_event(const char *audit_id, char buf[static AUDITWORDS_SEARCH_MAX]);
+char *auditwords_search_event(const struct auditwords_clock *c,
+			      const char *audit_id,
+			      char buf[static AUDITWORDS_SEARCH_MAX]);
 
 /* The same for the CONFIG_CHANGE records between two audit times (usec), of audit uid auid
  * (when set) or else of process pid. */

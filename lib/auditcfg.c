@@ -23,6 +23,7 @@ struct auditcfg {
 	struct open_change open[AUDITCFG_MAX_OPEN];
 	struct auditcfg_change ready[AUDITCFG_MAX_OPEN];
 	size_t ready_head, n_ready;
+	size_t n_open;
 	uint64_t dropped;
 	uint64_t noops;
 };
@@ -85,6 +86,7 @@ static void end_change(struct auditcfg *c, struct open_change *o)
 {
 	struct auditcfg_change *ch = &o->change;
 
+	c->n_open--;
 	if (ch->added + ch->removed + ch->settings == 0 && ch->enabled < 0) {
 		auditcfg_change_done(ch);
 		*o = (struct open_change){ 0 };
@@ -206,6 +208,7 @@ int auditcfg_add(struct auditcfg *c, struct auditclass_facts *f, uint64_t now_us
 			free_slot = oldest;
 		}
 		o = free_slot;
+		c->n_open++;
 		*o = (struct open_change){
 			.used = true,
 			.auid = f->auid,
@@ -244,8 +247,11 @@ int auditcfg_next(struct auditcfg *c,
 		  bool flush_all,
 		  struct auditcfg_change *ret_change)
 {
+	/* Nearly always: nothing open, nothing waiting (called for every event). */
+	if (c->n_open == 0 && c->n_ready == 0)
+		return 0;
 	/* Oldest first, so that records come out in the order the changes began. */
-	for (;;) {
+	while (c->n_open > 0) {
 		struct open_change *oldest = NULL;
 
 		for (size_t i = 0; i < AUDITCFG_MAX_OPEN; i++) {
@@ -274,7 +280,7 @@ uint64_t auditcfg_next_deadline(const struct auditcfg *c)
 
 	if (c->n_ready > 0)
 		return 0;
-	for (size_t i = 0; i < AUDITCFG_MAX_OPEN; i++) {
+	for (size_t i = 0; c->n_open > 0 && i < AUDITCFG_MAX_OPEN; i++) {
 		const struct open_change *o = &c->open[i];
 		uint64_t quiet, age;
 
