@@ -9,7 +9,10 @@ PREFIX ?= /usr/local
 SYSCONFDIR ?= /etc
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/vakt
 SYSTEMDDIR ?= $(PREFIX)/lib/systemd
+UDEVDIR ?= $(PREFIX)/lib/udev
+LIBEXECDIR ?= $(PREFIX)/lib/vakt
 
 B ?= build
 CC ?= gcc
@@ -112,7 +115,7 @@ system-test:
 run:
 	@bash tests/tools/deps.sh build
 	$(MAKE) all
-	./$(B)/vaktd --config conf/vakt.conf --log-target console
+	./$(B)/vaktd --config conf/vakt.conf --log-target console --state-dir $(B)/state
 
 demo: run
 
@@ -121,12 +124,18 @@ install: all
 	install -D -m 0644 conf/vakt.conf $(DESTDIR)$(SYSCONFDIR)/vakt/vakt.conf
 	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/vakt/vakt.conf.d
 	install -D -m 0640 conf/audit/50-vakt.rules $(DESTDIR)$(SYSCONFDIR)/audit/rules.d/50-vakt.rules
+	install -D -m 0644 conf/udev/59-vakt-door.rules $(DESTDIR)$(UDEVDIR)/rules.d/59-vakt-door.rules
 	install -D -m 0644 conf/udev/60-vakt-read-only.rules \
-		$(DESTDIR)$(PREFIX)/lib/udev/rules.d/60-vakt-read-only.rules
+		$(DESTDIR)$(UDEVDIR)/rules.d/60-vakt-read-only.rules
+	install -D -m 0755 systemd/vakt-door $(DESTDIR)$(LIBEXECDIR)/vakt-door
+	install -D -m 0644 systemd/vakt-door.service $(DESTDIR)$(SYSTEMDDIR)/system/vakt-door.service
 	install -D -m 0644 systemd/vaktd.service $(DESTDIR)$(SYSTEMDDIR)/system/vaktd.service
 	install -D -m 0644 systemd/vakt.catalog $(DESTDIR)$(SYSTEMDDIR)/catalog/vakt.catalog
 	install -D -m 0644 man/vaktd.8 $(DESTDIR)$(MANDIR)/man8/vaktd.8
 	install -D -m 0644 man/vakt.conf.5 $(DESTDIR)$(MANDIR)/man5/vakt.conf.5
+	@# An example only: activating it changes the kernel command line at the next update-grub
+	@# (README.md, "The USB door"); the package installs it in /etc/default/grub.d/.
+	install -D -m 0644 conf/grub/vakt-usb.cfg $(DESTDIR)$(DOCDIR)/vakt-usb.cfg
 
 clean:
 	rm -rf build build-san build-fuzz

@@ -1,8 +1,7 @@
 /*
  * Attribution caches. Audit session ids are assigned once per boot and never reused, so a cached
  * answer stays true; the tables are direct-mapped (slot = id % size) and a collision simply
- * replaces the older entry. Commands and failed authentications are small rings, looked up by
- * audit time (10 seconds and 5 minutes).
+ * replaces the older entry. Commands are a small ring, looked up by audit time (10 seconds).
  */
 
 #include "audit-attribution.h"
@@ -21,10 +20,8 @@
 #define N_USERS		 256
 #define N_SESSIONS	 1024
 #define N_COMMANDS	 32
-#define N_FAILS		 64
-/* How long a command or a failed authentication is remembered, in audit time. */
+/* How long a command is remembered, in audit time. */
 #define COMMAND_TTL_USEC (10 * USEC_PER_SEC)
-#define FAIL_TTL_USEC	 (5 * USEC_PER_MINUTE)
 
 struct user_slot {
 	bool used;
@@ -38,12 +35,6 @@ struct command_slot {
 	uint32_t pid, ses;
 	uint64_t usec; /* audit time */
 	char command[512];
-};
-
-struct fail_slot {
-	uint32_t pid;
-	unsigned count;
-	uint64_t usec; /* audit time of the latest */
 };
 
 struct session_slot {
@@ -69,8 +60,6 @@ struct attribution {
 	struct session_slot sessions[N_SESSIONS];
 	struct command_slot commands[N_COMMANDS];
 	size_t commands_next;
-	struct fail_slot fails[N_FAILS];
-	size_t fails_next;
 	char found[512]; /* attribution_command()'s answer */
 };
 
@@ -231,33 +220,6 @@ const char *attribution_command(
 	if (!best)
 		return NULL;
 	return cmdline_find(best->command, program, a->found, sizeof(a->found));
-}
-
-void attribution_note_auth_failure(struct attribution *a, uint32_t pid, uint64_t usec)
-{
-	struct fail_slot *s;
-
-	if (pid == UINT32_MAX || pid == 0)
-		return;
-	for (size_t i = 0; i < N_FAILS; i++) {
-		s = &a->fails[i];
-		if (s->pid == pid && s->usec + FAIL_TTL_USEC >= usec) {
-			s->count++;
-			s->usec = usec;
-			return;
-		}
-	}
-	s = &a->fails[a->fails_next];
-	a->fails_next = (a->fails_next + 1) % N_FAILS;
-	*s = (struct fail_slot){ .pid = pid, .count = 1, .usec = usec };
-}
-
-unsigned attribution_auth_failures(struct attribution *a, uint32_t pid, uint64_t usec)
-{
-	for (size_t i = 0; i < N_FAILS; i++)
-		if (a->fails[i].pid == pid && pid != 0 && a->fails[i].usec + FAIL_TTL_USEC >= usec)
-			return a->fails[i].count;
-	return 0;
 }
 
 bool attribution_known(const char *s)

@@ -5,8 +5,8 @@
  * first), audit session -> logind session (seat, tty, remote host; from logind's table,
  * logind.h, kept per audit session after it ends), the remote host and terminal seen on login
  * records per audit session, and the systemd unit of a process from its cgroup. And the context
- * a record lacks: recent command lines per process and session (an account tool's arguments),
- * recent failed authentications per process (a sudo refused after wrong passwords). Every cache
+ * a record lacks: recent command lines per process and session (an account tool's arguments).
+ * Every cache
  * has a fixed size, so memory stays bounded whatever the input. When logind's table is unknown,
  * only what the audit records say is used.
  */
@@ -65,11 +65,6 @@ void attribution_remember_command(
  * Valid until the next call on a. */
 const char *attribution_command(
 	struct attribution *a, uint32_t pid, uint32_t ses, const char *program, uint64_t usec);
-
-/* Counts a failed authentication of process pid (sudo asks up to three times), and how many it
- * had within the last 5 minutes of audit time. */
-void attribution_note_auth_failure(struct attribution *a, uint32_t pid, uint64_t usec);
-unsigned attribution_auth_failures(struct attribution *a, uint32_t pid, uint64_t usec);
 
 /* Remembers what a login record (USER_LOGIN, USER_START, ...) says about audit session ses.
  * NULL, empty and "?" values are ignored. */

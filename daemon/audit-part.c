@@ -711,9 +711,9 @@ static int audit_reload(struct manager *m, void *userdata, const struct config *
 	return 0;
 }
 
-static bool audit_enabled(const struct config *c)
+static enum config_mode audit_mode(const struct config *c)
 {
-	return c->audit.mode != CONFIG_MODE_OFF;
+	return c->audit.mode;
 }
 
 static int audit_capabilities(const struct config *c, cap_value_t ret_caps[8])
@@ -726,7 +726,7 @@ static int audit_capabilities(const struct config *c, cap_value_t ret_caps[8])
 
 const struct part_ops audit_part = {
 	.name = "audit",
-	.enabled = audit_enabled,
+	.mode = audit_mode,
 	.capabilities = audit_capabilities,
 	.start = audit_start,
 	.reload = audit_reload,

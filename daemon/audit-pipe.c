@@ -50,6 +50,7 @@ struct auditpipe {
 	void *stop_userdata;
 	uint32_t own_pid; /* live: vaktd's own rule loading is no change by anyone */
 	uint64_t emitted;
+	unsigned cut; /* records of events the assembly had to shorten, not yet reported */
 	struct auditwords_clock clock; /* the second of the last record's time, formatted */
 };
 
@@ -83,6 +84,9 @@ int auditpipe_new(const struct config *c,
 	limit = auditlimit_new(live ? RATELIMIT_INTERVAL_USEC : 0, RATELIMIT_BUCKETS);
 	if (!assembler || !classifier || !changes || !attribution || !limit)
 		return -ENOMEM;
+	r = auditclass_set_watch(classifier, c->audit.watch);
+	if (r < 0)
+		return r;
 	r = make_burst(c, &burst);
 	if (r < 0)
 		return r;
@@ -120,14 +124,22 @@ struct auditpipe *auditpipe_free(struct auditpipe *p)
 
 int auditpipe_set_config(struct auditpipe *p, const struct config *c)
 {
+	struct authburst *b = NULL;
+	int r;
+
 	if (c->audit.failed_auth_burst_count != p->config->audit.failed_auth_burst_count ||
 	    c->audit.failed_auth_burst_window_usec !=
 		    p->config->audit.failed_auth_burst_window_usec) {
-		struct authburst *b = NULL;
-		int r = make_burst(c, &b);
-
+		r = make_burst(c, &b);
 		if (r < 0)
 			return r;
+	}
+	r = auditclass_set_watch(p->classifier, c->audit.watch);
+	if (r < 0) {
+		authburst_free(b);
+		return r;
+	}
+	if (b) {
 		authburst_free(p->burst);
 		p->burst = b;
 	}
@@ -301,6 +313,10 @@ static void add_action_fields(struct auditpipe *p,
 	log_event_add(e, "VAKT_EXE", f->exe);
 	log_event_add(e, "VAKT_AUDIT_KEY", f->key);
 	add_time_fields(p, e, f->audit_id, f->time_usec, true);
+	/* Every part's records say their mode, so that observe mode is a journalctl query. */
+	log_event_add(e,
+		      "VAKT_MODE",
+		      p->config->audit.mode == CONFIG_MODE_OBSERVE ? "observe" : "enforce");
 }
 
 static void emit_burst(struct auditpipe *p, const struct auditclass_facts *f)
@@ -447,10 +463,23 @@ static void emit(struct auditpipe *p, const struct auditclass_facts *f, uint64_t
 	if (f->kind == AUDITCLASS_ACCOUNT_CHANGED)
 		describe_account(p, f, &a, &e, &account, &w);
 	if ((f->kind == AUDITCLASS_SUDO || f->kind == AUDITCLASS_PKEXEC) && f->has_result &&
-	    !f->success) {
-		w.wrong_passwords = attribution_auth_failures(p->attribution, f->pid, f->time_usec);
-		log_event_add(
-			&e, "VAKT_REASON", w.wrong_passwords > 0 ? "wrong password" : "policy");
+	    !f->success)
+		log_event_add(&e,
+			      "VAKT_REASON",
+			      f->auth_failures > 0 ? "wrong password"
+			      : f->aborted	   ? "aborted"
+						   : "policy");
+	if (f->kind == AUDITCLASS_LOGINUID_CHANGED && f->target_id != AUDITREC_UNSET) {
+		bool guessed;
+
+		w.target_name = attribution_user_name(p->attribution, f->target_id, &guessed);
+		log_event_addf(&e, "VAKT_TARGET_ID", "%" PRIu32, f->target_id);
+		log_event_add(&e, "VAKT_TARGET_USER", w.target_name);
+	}
+	if (f->cut) {
+		/* Reported with the suppressed counts (audit.lost), not one record per cut. */
+		log_event_add(&e, "VAKT_TRUNCATED", "1");
+		p->cut++;
 	}
 	if (suppressed > 0)
 		log_event_addf(&e, "VAKT_SUPPRESSED", "%u", suppressed);
@@ -530,9 +559,7 @@ static void handle_facts(struct auditpipe *p, struct auditclass_facts *f, uint64
 			(void)auditcfg_add(p->changes, f, now);
 		return;
 	}
-	if (f->kind == AUDITCLASS_AUTH_FAILED)
-		attribution_note_auth_failure(p->attribution, f->pid, f->time_usec);
-	else if (f->kind != AUDITCLASS_ACCOUNT_CHANGED)
+	if (f->kind != AUDITCLASS_ACCOUNT_CHANGED && f->kind != AUDITCLASS_AUTH_FAILED)
 		attribution_remember_command(
 			p->attribution, f->pid, f->ses, f->time_usec, f->command);
 	emit(p, f, now);
@@ -639,6 +666,21 @@ uint64_t auditpipe_next_deadline(const struct auditpipe *p)
 
 void auditpipe_report_suppressed(struct auditpipe *p)
 {
+	if (p->cut > 0) {
+		struct log_event e;
+
+		log_event_begin(&e, EVENT_AUDIT_LOST);
+		log_event_addf(&e, "VAKT_TRUNCATED", "%u", p->cut);
+		log_event_message(
+			&e,
+			"%u audit event%s longer than vaktd keeps were shortened: their "
+			"records (VAKT_TRUNCATED=1) may lack parts of long values; the audit "
+			"log has them whole.",
+			p->cut,
+			p->cut == 1 ? " was" : "s were");
+		log_event_end(&e);
+		p->cut = 0;
+	}
 	for (int k = 0; k < _AUDITCLASS_KIND_MAX; k++) {
 		unsigned n = auditlimit_take_unreported(p->limit, (enum auditclass_kind)k);
 		const struct event_info *info =

@@ -28,6 +28,10 @@ const char *const auditrules_static[] = {
 	"-k vakt-setuid",
 	"-a always,exit -F arch=b32 -S execve -C uid!=euid -F euid=0 -F auid>=1000 -F auid!=unset "
 	"-k vakt-setuid",
+	"-a always,exit -F arch=b64 -S execve -F euid=0 -F auid>=1000 -F auid!=unset "
+	"-k vakt-rootcmd",
+	"-a always,exit -F arch=b32 -S execve -F euid=0 -F auid>=1000 -F auid!=unset "
+	"-k vakt-rootcmd",
 	NULL,
 };
 

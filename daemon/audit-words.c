@@ -54,17 +54,39 @@ static void privilege_sentence(const struct auditclass_facts *f,
 		(void)snprintf(as, sizeof(as), " as '%s'", f->target_user);
 	if (ok)
 		(void)snprintf(buf, n, "%s ran '%s'%s with %s%s.", w->who, cmd, as, tool, w->where);
-	else if (w->wrong_passwords > 0)
+	else if (f->auth_failures > 0)
+		(void)snprintf(
+			buf,
+			n,
+			"%s was refused running '%s'%s with %s%s after %u wrong password%s%s.",
+			w->who,
+			cmd,
+			as,
+			tool,
+			w->where,
+			f->auth_failures,
+			plural(f->auth_failures),
+			f->aborted ? " and an aborted password prompt" : "");
+	else if (f->aborted)
+		(void)snprintf(
+			buf,
+			n,
+			"%s did not run '%s'%s with %s%s: the password prompt was aborted, no "
+			"password was typed.",
+			w->who,
+			cmd,
+			as,
+			tool,
+			w->where);
+	else if (f->kind == AUDITCLASS_SUDO && f->authenticated)
 		(void)snprintf(buf,
 			       n,
-			       "%s was refused running '%s'%s with %s%s after %u wrong password%s.",
+			       "%s was refused running '%s'%s with sudo%s: the sudoers policy does "
+			       "not allow it (the password was right).",
 			       w->who,
 			       cmd,
 			       as,
-			       tool,
-			       w->where,
-			       w->wrong_passwords,
-			       plural(w->wrong_passwords));
+			       w->where);
 	else if (f->kind == AUDITCLASS_SUDO)
 		(void)snprintf(buf,
 			       n,
@@ -297,6 +319,37 @@ module_sentence(const struct auditclass_facts *f, const struct auditwords *w, ch
 			       w->where);
 }
 
+/* Whose actions a process is charged to from now on: the audit uid it got. */
+static void
+loginuid_sentence(const struct auditclass_facts *f, const struct auditwords *w, char *buf, size_t n)
+{
+	char to[128];
+
+	if (w->target_name)
+		(void)snprintf(
+			to, sizeof(to), "%s (uid %" PRIu32 ")", w->target_name, f->target_id);
+	else
+		(void)snprintf(to, sizeof(to), "uid %" PRIu32, f->target_id);
+	if (!f->has_result || f->success)
+		(void)snprintf(buf,
+			       n,
+			       "%s changed the audit user of process %" PRIu32
+			       " to %s%s: its actions are charged to that user from now on.",
+			       w->who,
+			       f->pid,
+			       to,
+			       w->where);
+	else
+		(void)snprintf(buf,
+			       n,
+			       "%s tried to change the audit user of process %" PRIu32
+			       " to %s%s, and was refused.",
+			       w->who,
+			       f->pid,
+			       to,
+			       w->where);
+}
+
 void auditwords_facts(const struct auditclass_facts *f,
 		      const struct auditwords *w,
 		      char *buf,
@@ -356,6 +409,17 @@ void auditwords_facts(const struct auditclass_facts *f,
 			       w->who,
 			       or_unknown(f->file ? f->file : f->exe),
 			       w->where);
+		break;
+	case AUDITCLASS_ROOT_COMMAND:
+		(void)snprintf(buf,
+			       n,
+			       "%s ran '%s' in a root shell%s.",
+			       w->who,
+			       or_unknown(f->command ? f->command : f->exe),
+			       w->where);
+		break;
+	case AUDITCLASS_LOGINUID_CHANGED:
+		loginuid_sentence(f, w, buf, n);
 		break;
 	default:
 		(void)snprintf(

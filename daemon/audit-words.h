@@ -20,8 +20,8 @@ struct auditwords {
 	const char *who;   /* "alice (uid 1001)", "Service 'cron.service'", ... */
 	const char *where; /* " on pts/0 from '192.0.2.1'", or "" */
 	bool person;	   /* who is a person (an audit uid), not a service or process */
-	/* sudo refused: wrong passwords typed in that sudo before (0: the policy refused) */
-	unsigned wrong_passwords;
+	/* loginuid_changed: the new audit user's name, NULL when unknown */
+	const char *target_name;
 	/* account.changed: what the tool did, and the account's name (NULL when unknown) */
 	const struct cmdline_account *account;
 	const char *account_name;

@@ -675,9 +675,9 @@ static int idle_reload(struct manager *m, void *state, const struct config *old)
 	return 0;
 }
 
-static bool idle_enabled(const struct config *c)
+static enum config_mode idle_mode(const struct config *c)
 {
-	return c->idle.mode != CONFIG_MODE_OFF;
+	return c->idle.mode;
 }
 
 static int idle_capabilities(const struct config *c, cap_value_t ret_caps[8])
@@ -693,7 +693,7 @@ static int idle_capabilities(const struct config *c, cap_value_t ret_caps[8])
 
 const struct part_ops idle_part = {
 	.name = "idle",
-	.enabled = idle_enabled,
+	.mode = idle_mode,
 	.capabilities = idle_capabilities,
 	.start = idle_start,
 	.reload = idle_reload,

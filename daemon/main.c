@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -12,18 +13,22 @@
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
+#include "nss.h"
+#include "reload.h"
 #include "strv.h"
 
 enum run_mode {
 	RUN_DAEMON,
 	RUN_CHECK_CONFIG,
 	RUN_REPLAY_AUDIT,
+	RUN_RELOAD,
 };
 
 struct args {
 	enum run_mode mode;
 	const char *config_path;
 	const char *replay_path;
+	pid_t reload_pid;
 	const char *state_dir;
 	const char *runtime_dir;
 	int log_target; /* -1 = default */
@@ -36,6 +41,7 @@ static void usage(FILE *f)
 		      "             [--state-dir DIR] [--runtime-dir DIR]\n"
 		      "       vaktd --check-config [--config FILE]\n"
 		      "       vaktd --replay-audit FILE|- [--config FILE] [--log-target ...]\n"
+		      "       vaktd --reload PID [--runtime-dir DIR]\n"
 		      "       vaktd --help | --version\n"
 		      "\n"
 		      "Enforces the workstation security policy in " CONFIG_DEFAULT_PATH ".\n"
@@ -44,11 +50,20 @@ static void usage(FILE *f)
 
 static int parse_args(int argc, char **argv, struct args *a)
 {
-	enum { OPT_CHECK = 0x100, OPT_REPLAY, OPT_TARGET, OPT_STATE, OPT_RUNTIME, OPT_VERSION };
+	enum {
+		OPT_CHECK = 0x100,
+		OPT_REPLAY,
+		OPT_TARGET,
+		OPT_STATE,
+		OPT_RUNTIME,
+		OPT_VERSION,
+		OPT_RELOAD,
+	};
 	static const struct option options[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "check-config", no_argument, NULL, OPT_CHECK },
 		{ "replay-audit", required_argument, NULL, OPT_REPLAY },
+		{ "reload", required_argument, NULL, OPT_RELOAD },
 		{ "log-target", required_argument, NULL, OPT_TARGET },
 		{ "state-dir", required_argument, NULL, OPT_STATE },
 		{ "runtime-dir", required_argument, NULL, OPT_RUNTIME },
@@ -70,6 +85,23 @@ static int parse_args(int argc, char **argv, struct args *a)
 			a->mode = RUN_REPLAY_AUDIT;
 			a->replay_path = optarg;
 			break;
+		case OPT_RELOAD: {
+			char *end = NULL;
+			long pid;
+
+			errno = 0;
+			pid = strtol(optarg, &end, 10);
+			if (errno != 0 || !end || *end != '\0' || pid <= 0 || pid > INT32_MAX) {
+				(void)fprintf(
+					stderr,
+					"vaktd: --reload: expected the daemon's pid, got '%s'\n",
+					optarg);
+				return -EINVAL;
+			}
+			a->mode = RUN_RELOAD;
+			a->reload_pid = (pid_t)pid;
+			break;
+		}
 		case OPT_TARGET:
 			a->log_target = log_target_from_string(optarg);
 			if (a->log_target < 0) {
@@ -128,6 +160,13 @@ static int check_config(const char *path)
 
 	if (load_config(path, &c) < 0)
 		return EXIT_INVALID;
+	/* Exactly what the daemon logs when it loads this policy. */
+	if (nss_unknown_groups(c, &c->warnings) < 0) {
+		(void)fputs("vaktd: out of memory\n", stderr);
+		return EXIT_RUNTIME;
+	}
+	STRV_FOREACH (w, c->warnings)
+		(void)fprintf(stderr, "%s\n", *w);
 	files = strv_join(c->files, ", ");
 	(void)printf("%s: valid (%zu file%s read: %s; %zu storage rule%s)\n",
 		     path,
@@ -141,7 +180,6 @@ static int check_config(const char *path)
 
 static int run(const struct args *a)
 {
-	_cleanup_(config_freep) struct config *c = NULL;
 	_cleanup_(manager_freep) struct manager *m = NULL;
 	struct manager_options o = {
 		.config_path = a->config_path,
@@ -149,13 +187,18 @@ static int run(const struct args *a)
 		.runtime_dir = a->runtime_dir,
 	};
 
-	if (load_config(a->config_path, &c) < 0)
-		return EXIT_INVALID;
+	if (a->mode == RUN_REPLAY_AUDIT) {
+		_cleanup_(config_freep) struct config *c = NULL;
 
-	if (a->mode == RUN_REPLAY_AUDIT)
+		/* Replay only reads: an invalid policy is an error, as for --check-config. */
+		if (load_config(a->config_path, &c) < 0)
+			return EXIT_INVALID;
 		return audit_replay(c, a->replay_path);
+	}
 
-	if (manager_new(&o, TAKE_PTR(c), &m) < 0)
+	/* The daemon runs whatever the policy: an invalid one is reported and replaced by the last
+	 * valid one or the built-in default (manager.c). */
+	if (manager_new(&o, &m) < 0)
 		return EXIT_RUNTIME;
 	return manager_run(m);
 }
@@ -185,6 +228,8 @@ int main(int argc, char **argv)
 		log_set_target(a.log_target >= 0 ? (enum log_target)a.log_target
 						 : log_target_default());
 
+	if (a.mode == RUN_RELOAD)
+		return reload_request(a.runtime_dir, a.reload_pid);
 	if (a.mode == RUN_CHECK_CONFIG)
 		return check_config(a.config_path);
 	return run(&a);

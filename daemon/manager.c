@@ -2,6 +2,13 @@
  * The manager: one sd_event loop, the policy in force, the enforcement parts, signals
  * (SIGHUP reload, SIGTERM/SIGINT exit), systemd notification and watchdog, and the capability drop
  * after start-up.
+ *
+ * The policy at start is the one in --config when it is valid. When it is not, vaktd does not
+ * refuse to start -- that would leave the machine unprotected until someone fixes a file -- but
+ * enforces the last valid policy it saved (saved-policy.h), or, when there is none or the copy is
+ * unusable, config_new()'s built-in default, which is fail-closed (USB storage blocked, also while
+ * locked). Either way it says so: policy.invalid with every problem and which policy runs
+ * instead, and STATUS= for systemctl status, until a reload brings a valid policy.
  */
 
 #include "manager.h"
@@ -24,7 +31,10 @@
 #include "config.h"
 #include "log.h"
 #include "logind.h"
+#include "nss.h"
 #include "part.h"
+#include "reload.h"
+#include "saved-policy.h"
 #include "strv.h"
 
 #define MAX_PARTS	  8
@@ -55,10 +65,25 @@ struct stop_info {
 	char request_tty[64];
 };
 
+/* Where the policy in force comes from. */
+enum policy_origin {
+	POLICY_FROM_CONFIG,   /* --config and its drop-ins */
+	POLICY_FROM_SAVED,    /* the last valid policy, saved under --state-dir */
+	POLICY_FROM_BUILT_IN, /* config_new(): no valid policy was ever saved */
+};
+
+static const char *const origin_names[] = {
+	[POLICY_FROM_CONFIG] = "config",
+	[POLICY_FROM_SAVED] = "saved",
+	[POLICY_FROM_BUILT_IN] = "built-in",
+};
+
 struct manager {
 	sd_event *event;
 	struct logind *logind;
 	struct config *config;
+	enum policy_origin origin;
+	char *status; /* STATUS= while running: "Enforcing", or which policy runs instead */
 	struct manager_options options;
 	void *part_state[MAX_PARTS];
 	bool part_running[MAX_PARTS];
@@ -130,6 +155,7 @@ struct manager *manager_free(struct manager *m)
 	m->logind = logind_free(m->logind);
 	m->event = sd_event_unref(m->event);
 	config_free(m->config);
+	free(m->status);
 	free(m);
 	log_set_flush_deferred(false);
 	return NULL;
@@ -144,7 +170,7 @@ static int needed_caps(const struct config *c, cap_value_t ret_caps[CAP_LAST_CAP
 		cap_value_t caps[8];
 		int k;
 
-		if (!parts_all[i]->enabled(c))
+		if (parts_all[i]->mode(c) == CONFIG_MODE_OFF)
 			continue;
 		k = parts_all[i]->capabilities(c, caps);
 		for (int j = 0; j < k; j++) {
@@ -252,31 +278,84 @@ static bool caps_sufficient(struct manager *m, const struct config *c, char **re
 	return true;
 }
 
+/*
+ * What the policy in force does, part by part, for records and STATUS=: "enforcing: storage,
+ * idle; observing: audit" (a mode with no part is left out; "nothing enforced" when no part
+ * enforces). ret_fields gets the same as "storage=enforce idle=observe audit=off" for
+ * VAKT_PARTS. Returns NULL on OOM.
+ */
+static char *modes_summary(const struct config *c, char **ret_fields)
+{
+	static const char *const words[] = {
+		[CONFIG_MODE_ENFORCE] = "enforcing",
+		[CONFIG_MODE_OBSERVE] = "observing (recording only, changing nothing)",
+		[CONFIG_MODE_OFF] = "off",
+	};
+	_cleanup_strv_free_ char **groups = NULL, **fields = NULL;
+	_cleanup_free_ char *text = NULL;
+
+	for (int mode = CONFIG_MODE_ENFORCE; mode <= CONFIG_MODE_OFF; mode++) {
+		_cleanup_strv_free_ char **names = NULL;
+		_cleanup_free_ char *list = NULL, *group = NULL;
+
+		for (size_t i = 0; parts_all[i]; i++)
+			if ((int)parts_all[i]->mode(c) == mode &&
+			    strv_extend(&names, parts_all[i]->name) < 0)
+				return NULL;
+		if (!names) {
+			if (mode == CONFIG_MODE_ENFORCE &&
+			    strv_extend(&groups, "nothing enforced") < 0)
+				return NULL;
+			continue;
+		}
+		list = strv_join(names, ", ");
+		if (!list || asprintf(&group, "%s: %s", words[mode], list) < 0 ||
+		    strv_consume(&groups, TAKE_PTR(group)) < 0)
+			return NULL;
+	}
+	for (size_t i = 0; parts_all[i]; i++) {
+		char *f = NULL;
+
+		if (asprintf(&f,
+			     "%s=%s",
+			     parts_all[i]->name,
+			     config_mode_to_string(parts_all[i]->mode(c))) < 0 ||
+		    strv_consume(&fields, f) < 0)
+			return NULL;
+	}
+	text = strv_join(groups, "; ");
+	*ret_fields = strv_join(fields, " ");
+	if (!*ret_fields)
+		return NULL;
+	return TAKE_PTR(text);
+}
+
 static void log_policy_loaded(struct manager *m, bool reload)
 {
 	_cleanup_free_ char *files = strv_join(m->config->files, ", ");
-	_cleanup_strv_free_ char **running = NULL;
-	_cleanup_free_ char *parts = NULL;
-
-	for (size_t i = 0; parts_all[i]; i++)
-		if (m->part_running[i])
-			(void)strv_extend(&running, parts_all[i]->name);
-	parts = running ? strv_join(running, ", ") : strdup("none");
-
+	_cleanup_free_ char *fields = NULL, *summary = modes_summary(m->config, &fields);
+	const char *from;
 	struct log_event e;
 
+	from = m->origin == POLICY_FROM_SAVED	   ? "the last valid security policy, saved in"
+	       : m->origin == POLICY_FROM_BUILT_IN ? "the built-in default security policy"
+						   : "the security policy from";
 	log_event_begin(&e, EVENT_POLICY_LOADED);
 	log_event_add(&e, "VAKT_CONFIG_FILES", files);
-	log_event_add(&e, "VAKT_PARTS", parts);
+	log_event_add(&e, "VAKT_PARTS", fields);
+	log_event_add(&e, "VAKT_POLICY_IN_FORCE", origin_names[m->origin]);
 	log_event_message(&e,
-			  "%s the security policy from %s; enforcing: %s.",
+			  "%s %s%s%s; %s.",
 			  reload ? "Reloaded" : "Loaded",
-			  files ? files : "?",
-			  parts ? parts : "?");
+			  from,
+			  m->origin == POLICY_FROM_BUILT_IN ? "" : " ",
+			  m->origin == POLICY_FROM_BUILT_IN ? "" : (files ? files : "?"),
+			  summary ? summary : "?");
 	log_event_end(&e);
 }
 
-static void log_policy_invalid(char **errors)
+/* A reload was refused: the policy in force stays. */
+static void log_reload_refused(char **errors)
 {
 	_cleanup_free_ char *all = strv_join(errors, "\n");
 	size_t n = strv_length(errors);
@@ -285,6 +364,7 @@ static void log_policy_invalid(char **errors)
 
 	log_event_begin(&e, EVENT_POLICY_INVALID);
 	log_event_add(&e, "VAKT_CONFIG_ERRORS", all);
+	log_event_add(&e, "VAKT_POLICY_IN_FORCE", "previous");
 	log_event_message(&e,
 			  "The new security policy has %zu problem%s and was not loaded; the "
 			  "previous policy stays in force. First: %s",
@@ -292,6 +372,97 @@ static void log_policy_invalid(char **errors)
 			  n == 1 ? "" : "s",
 			  n > 0 ? errors[0] : "unknown");
 	log_event_end(&e);
+}
+
+/* The policy in --config is invalid at start: which policy runs instead, and why. saved_errors
+ * are the problems of an unusable saved copy (NULL when there was none). */
+static void log_start_refused(struct manager *m, char **errors, char **saved_errors)
+{
+	_cleanup_free_ char *all = strv_join(errors, "\n");
+	_cleanup_free_ char *saved_all = saved_errors ? strv_join(saved_errors, "\n") : NULL;
+	_cleanup_free_ char *instead = NULL;
+	size_t n = strv_length(errors);
+	int r;
+
+	if (m->origin == POLICY_FROM_SAVED)
+		r = asprintf(&instead,
+			     "vaktd enforces the last valid policy it saved (%s) instead",
+			     m->config->files[0]);
+	else if (saved_errors)
+		r = asprintf(
+			&instead,
+			"the saved copy of the last valid policy is unusable too (%s), so vaktd "
+			"enforces its built-in default, which blocks all USB storage",
+			saved_errors[0] ? saved_errors[0] : "unknown");
+	else
+		r = asprintf(&instead,
+			     "no valid policy was saved before, so vaktd enforces its built-in "
+			     "default, which blocks all USB storage");
+	if (r < 0)
+		instead = NULL;
+
+	struct log_event e;
+
+	log_event_begin(&e, EVENT_POLICY_INVALID);
+	log_event_add(&e, "VAKT_CONFIG_ERRORS", all);
+	log_event_add(&e, "VAKT_SAVED_POLICY_ERRORS", saved_all);
+	log_event_add(&e, "VAKT_POLICY_IN_FORCE", origin_names[m->origin]);
+	log_event_message(&e,
+			  "The security policy in %s has %zu problem%s and was not loaded; %s. "
+			  "First: %s",
+			  m->options.config_path,
+			  n,
+			  n == 1 ? "" : "s",
+			  instead ? instead : "a fallback policy runs",
+			  n > 0 ? errors[0] : "unknown");
+	log_event_end(&e);
+}
+
+/*
+ * Sets what STATUS= (systemctl status) says from now on: which policy runs and what each part
+ * does with it, preceded by what is wrong: n_errors problems of the --config refused at start,
+ * or refused (a reload that was refused: shown until a valid one loads).
+ */
+static void set_status(struct manager *m, size_t n_errors, bool refused)
+{
+	_cleanup_free_ char *summary = NULL, *fields = NULL;
+	char *s = NULL;
+	int r;
+
+	summary = modes_summary(m->config, &fields);
+	if (m->origin == POLICY_FROM_SAVED)
+		r = asprintf(
+			&s,
+			"Policy in %s is INVALID (%zu problem%s): the last valid policy, saved in "
+			"%s/policy, runs instead; %s. See journalctl -u vaktd -x",
+			m->options.config_path,
+			n_errors,
+			n_errors == 1 ? "" : "s",
+			m->options.state_dir,
+			summary ? summary : "?");
+	else if (m->origin == POLICY_FROM_BUILT_IN)
+		r = asprintf(&s,
+			     "Policy in %s is INVALID (%zu problem%s): the built-in default runs "
+			     "instead, all USB storage blocked; %s. See journalctl -u vaktd -x",
+			     m->options.config_path,
+			     n_errors,
+			     n_errors == 1 ? "" : "s",
+			     summary ? summary : "?");
+	else if (refused)
+		r = asprintf(&s,
+			     "Reload REFUSED (the new policy in %s is invalid, see journalctl -u "
+			     "vaktd -x); the previous policy stays: %s",
+			     m->options.config_path,
+			     summary ? summary : "?");
+	else
+		r = asprintf(&s, "%s", summary ? summary : "?");
+	if (r < 0 || !s)
+		return; /* out of memory: keep the previous text */
+	/* "Enforcing: ..." reads better at the start of systemctl status' line. */
+	if (s[0] >= 'a' && s[0] <= 'z' && m->origin == POLICY_FROM_CONFIG && !refused)
+		s[0] = (char)(s[0] - 'a' + 'A');
+	free(m->status);
+	m->status = s;
 }
 
 /* Starts, stops or reloads each part for the new config; old is the previous one (NULL at
@@ -302,13 +473,18 @@ static int apply_parts(struct manager *m, const struct config *old)
 
 	for (size_t i = 0; parts_all[i]; i++) {
 		const struct part_ops *p = parts_all[i];
-		bool want = p->enabled(m->config);
+		bool want = p->mode(m->config) != CONFIG_MODE_OFF;
 
 		if (m->part_running[i] && !want) {
 			log_info("Stopping %s enforcement.", p->name);
 			p->stop(m->part_state[i]);
 			m->part_state[i] = NULL;
 			m->part_running[i] = false;
+			if (p->off)
+				p->off(m, false);
+		} else if (!m->part_running[i] && !want && !old) {
+			if (p->off)
+				p->off(m, true);
 		} else if (!m->part_running[i] && want) {
 			r = p->start(m, &m->part_state[i]);
 			if (r < 0)
@@ -323,6 +499,15 @@ static int apply_parts(struct manager *m, const struct config *old)
 		}
 	}
 	return 0;
+}
+
+/* Logs the warnings of a policy that loaded: settings that have no effect, unknown groups. */
+static void log_config_warnings(struct config *c)
+{
+	if (nss_unknown_groups(c, &c->warnings) < 0)
+		log_warning_errno(-ENOMEM, "Cannot check the policy's groups, ignoring: %m");
+	STRV_FOREACH (w, c->warnings)
+		log_warning("%s", *w);
 }
 
 /* All or nothing: an invalid policy, or one that needs a capability dropped at start, is
@@ -354,19 +539,34 @@ static void reload(struct manager *m)
 		r = -EPERM;
 	}
 	if (r < 0) {
-		log_policy_invalid(errors);
+		log_reload_refused(errors);
+		(void)reload_result_write(m->options.runtime_dir, false, errors);
+		/* A fallback policy's STATUS= already says the policy is invalid. */
+		if (m->origin == POLICY_FROM_CONFIG)
+			set_status(m, 0, true);
 		goto done;
 	}
 
+	log_config_warnings(c);
 	old = m->config;
 	m->config = TAKE_PTR(c);
+	m->origin = POLICY_FROM_CONFIG;
+	set_status(m, 0, false);
 	r = apply_parts(m, old);
 	if (r < 0)
 		log_error_errno(r, "A part failed to start with the new policy: %m");
 	config_free(old);
 	log_policy_loaded(m, true);
+	(void)saved_policy_save(m->options.state_dir, m->config);
+	r = reload_result_write(m->options.runtime_dir, true, NULL);
+	if (r < 0)
+		log_warning_errno(r,
+				  "Cannot write the reload's outcome to %s, ignoring: %m",
+				  m->options.runtime_dir);
 done:
-	(void)sd_notify(false, "READY=1\nSTATUS=Enforcing");
+	/* A refused reload leaves STATUS= as it was: "Enforcing", or which policy runs instead of
+	 * an invalid one since start. */
+	(void)sd_notifyf(false, "READY=1\nSTATUS=%s", m->status ? m->status : "?");
 }
 
 void manager_note_stop_request(struct manager *m, const struct manager_stop_request *r)
@@ -554,11 +754,46 @@ static int on_post(sd_event_source *s, void *userdata)
 	return 0;
 }
 
-int manager_new(const struct manager_options *o,
-		struct config *config_consume,
-		struct manager **ret_manager)
+/* The policy at start: --config when valid, else the saved copy, else the built-in default (see
+ * the top of this file). Returns 0, or -ENOMEM (logged). */
+static int load_start_policy(struct manager *m)
 {
-	_cleanup_(config_freep) struct config *c = config_consume;
+	_cleanup_(config_freep) struct config *c = NULL;
+	_cleanup_strv_free_ char **errors = NULL, **saved_errors = NULL;
+	int r;
+
+	r = config_load(m->options.config_path, geteuid(), &c, &errors);
+	if (r == -ENOMEM)
+		return log_error_errno(r, "Out of memory.");
+	if (r >= 0) {
+		log_config_warnings(c);
+		m->config = TAKE_PTR(c);
+		m->origin = POLICY_FROM_CONFIG;
+		set_status(m, 0, false);
+		(void)saved_policy_save(m->options.state_dir, m->config);
+		return 0;
+	}
+
+	/* Invalid, unreadable or missing: any of these would otherwise leave the door open. */
+	r = saved_policy_load(m->options.state_dir, &c, &saved_errors);
+	if (r == -ENOMEM)
+		return log_error_errno(r, "Out of memory.");
+	if (r > 0)
+		m->origin = POLICY_FROM_SAVED;
+	else {
+		c = config_new();
+		if (!c)
+			return log_error_errno(-ENOMEM, "Out of memory.");
+		m->origin = POLICY_FROM_BUILT_IN;
+	}
+	m->config = TAKE_PTR(c);
+	set_status(m, strv_length(errors), false);
+	log_start_refused(m, errors, saved_errors);
+	return 0;
+}
+
+int manager_new(const struct manager_options *o, struct manager **ret_manager)
+{
 	_cleanup_(manager_freep) struct manager *m = NULL;
 	static const int signals[] = { SIGHUP, SIGTERM, SIGINT };
 	sigset_t mask;
@@ -568,7 +803,9 @@ int manager_new(const struct manager_options *o,
 	if (!m)
 		return log_error_errno(-ENOMEM, "Out of memory.");
 	m->options = *o;
-	m->config = TAKE_PTR(c);
+	r = load_start_policy(m);
+	if (r < 0)
+		return r;
 
 	r = sd_event_default(&m->event);
 	if (r < 0)
@@ -619,7 +856,7 @@ int manager_run(struct manager *m)
 		return EXIT_RUNTIME;
 
 	log_policy_loaded(m, false);
-	(void)sd_notify(false, "READY=1\nSTATUS=Enforcing");
+	(void)sd_notifyf(false, "READY=1\nSTATUS=%s", m->status ? m->status : "?");
 	/* What start-up logged; from here on on_post() flushes after each wakeup. */
 	log_flush();
 

@@ -21,10 +21,13 @@ struct manager_options {
 	const char *runtime_dir;
 };
 
-/* Loads the policy and builds the loop; logs why and returns < 0 when that fails. */
-int manager_new(const struct manager_options *o,
-		struct config *config_consume,
-		struct manager **ret_manager);
+/*
+ * Loads the policy in o->config_path, or when it is invalid the last valid one saved under
+ * o->state_dir, or the built-in default (manager.c says why and how it reports that), and builds
+ * the loop. o's strings are borrowed for the manager's lifetime. Logs why and returns < 0 when
+ * that fails (out of memory, no event loop).
+ */
+int manager_new(const struct manager_options *o, struct manager **ret_manager);
 struct manager *manager_free(struct manager *m);
 DEFINE_FREEP(struct manager, manager_free)
 

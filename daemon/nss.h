@@ -11,3 +11,12 @@
  * -E2BIG beyond 1024 groups, -ENOMEM.
  */
 int nss_user_groups(const char *user, uid_t uid, char ***ret_groups);
+
+struct config;
+
+/*
+ * Appends "FILE:LINE: warning: ..." to *warnings (strv) for every group named in c's group lists
+ * (read_write_groups, read_only_groups, exempt_groups, where a file sets them) that NSS does not
+ * know: a typo there silently grants or exempts nobody. Returns 0 or -ENOMEM.
+ */
+int nss_unknown_groups(const struct config *c, char ***warnings);

@@ -9,13 +9,14 @@
 #include <stdbool.h>
 #include <sys/capability.h>
 
-struct config;
+#include "config.h"
+
 struct manager;
 
 struct part_ops {
 	const char *name; /* "storage", "audit", ... */
-	/* Whether the part runs under config c (e.g. its mode is not off). */
-	bool (*enabled)(const struct config *c);
+	/* The part's mode under config c (its section's mode =): it runs unless CONFIG_MODE_OFF. */
+	enum config_mode (*mode)(const struct config *c);
 	/* Capabilities the part needs while running under c; writes at most 8, returns the count.
 	 */
 	int (*capabilities)(const struct config *c, cap_value_t ret_caps[8]);
@@ -25,6 +26,10 @@ struct part_ops {
 	int (*reload)(struct manager *m, void *state, const struct config *old);
 	/* Frees the state and its sources; accepts NULL. */
 	void (*stop)(void *state);
+	/* Optional. The part is off under the policy now in force: at start (at_start), or after a
+	 * reload stopped it. Undoes what vakt set up before vaktd ran (the storage part opens the
+	 * USB door the boot-time rule closed), so that the machine behaves as without the part. */
+	void (*off)(struct manager *m, bool at_start);
 };
 
 extern const struct part_ops storage_part; /* storage-part.c */

@@ -10,6 +10,9 @@
  *      the verdict blocks, then asks the kernel to probe drivers for it.
  *   3. block "add" (disk, then partitions) once usb-storage/uas bound: for a read-only device,
  *      BLKROSET on each. See storage_marker_create() for how that beats automounters.
+ *      A disk below a function judged harmless (a card reader bound by vendor and product, a
+ *      device that lied) is not foreseen by its verdict: it is made read-only, recorded on the
+ *      device, and the device is decided again (lib/policy.h, step 0): blocked.
  */
 
 #include "storage.h"
@@ -56,6 +59,7 @@ static void tracked_free(struct tracked_device *t)
 	devid_done(&t->id);
 	free(t->rule);
 	storage_person_done(&t->person);
+	free(t->disk_node);
 	free(t);
 }
 
@@ -162,7 +166,7 @@ static int identify(struct udev_device *dev, struct devid *ret_id)
 	struct devid id = { 0 };
 	const char *v, *why = NULL;
 	size_t len = 0;
-	int r;
+	int cur = 0, r;
 
 	r = usbsys_read_attr(syspath, "descriptors", DESCRIPTORS_MAX, &raw, &len);
 	if (r < 0 && access(syspath, F_OK) < 0)
@@ -192,6 +196,8 @@ static int identify(struct udev_device *dev, struct devid *ret_id)
 		if (v)
 			id.device_class = (uint8_t)strtoul(v, NULL, 16);
 	}
+	/* Authorised already: in use, whoever let it in (lib/policy.h, the keyboard decision). */
+	id.authorized = usbsys_read_int(syspath, "authorized", &cur) >= 0 && cur != 0;
 	if (string_attr(syspath, "serial", &id.serial) < 0 ||
 	    string_attr(syspath, "manufacturer", &id.manufacturer) < 0 ||
 	    string_attr(syspath, "product", &id.name) < 0)
@@ -205,18 +211,6 @@ static int identify(struct udev_device *dev, struct devid *ret_id)
 oom:
 	devid_done(&id);
 	return -ENOMEM;
-}
-
-/* ID_SEAT of the device or its nearest parent that has one (udev's 71-seat.rules). */
-static const char *device_seat(struct udev_device *dev)
-{
-	for (struct udev_device *p = dev; p; p = udev_device_get_parent(p)) {
-		const char *seat = udev_device_get_property_value(p, "ID_SEAT");
-
-		if (seat && seat[0])
-			return seat;
-	}
-	return "seat0";
 }
 
 /* ---- records -------------------------------------------------------------------------------- */
@@ -281,13 +275,18 @@ static const char *person_label(const struct tracked_device *t)
 				   : "nobody";
 }
 
-static bool composite(const struct storage *s, const struct tracked_device *t);
+/* Whether the device keeps functions that do not get the storage action (lib/policy.h). */
+static bool composite(const struct storage *s, const struct tracked_device *t)
+{
+	return policy_keeps_other_functions(s->policy, &t->id, &t->verdict);
+}
 
 /* The decision record. result is NULL (done), "failure" or "observe". */
 static void log_decision(struct storage *s, const struct tracked_device *t, const char *result)
 {
 	enum storage_action a = t->effective;
 	bool observe = result && streq(result, "observe");
+	bool disk = t->verdict.step == POLICY_STEP_DISK_BELOW_HARMLESS;
 	struct log_event e;
 	char place[512];
 	const char *what;
@@ -300,19 +299,48 @@ static void log_decision(struct storage *s, const struct tracked_device *t, cons
 	log_event_add(&e, "VAKT_DECISION", decision_name(a));
 	log_event_add(&e, "VAKT_REASON", t->verdict.reason);
 	log_event_add(&e, "VAKT_RESULT", result ? result : "success");
+	if (disk)
+		log_event_add(&e, "VAKT_FILE", t->disk_node);
+	log_event_message(&e,
+			  "%sUSB %s '%s' (%s:%s) %s %s for %s at %s, as decided by '%s' (%s).",
+			  observe ? "Observe mode, nothing changed: " : "",
+			  disk ? "device with an unexpected disk" : "storage device",
+			  device_label(t),
+			  t->id.vendor,
+			  t->id.product,
+			  observe ? "would have been" : "was",
+			  what,
+			  person_label(t),
+			  t->person.seat,
+			  t->verdict.rule_name ? t->verdict.rule_name : "?",
+			  config_place_format(&t->verdict.place, place, sizeof(place)));
+	log_event_end(&e);
+}
+
+/* The keyboard record: the device is held back as a new keyboard at a locked or empty seat. */
+static void log_input_held(struct storage *s, const struct tracked_device *t)
+{
+	struct log_event e;
+	char place[512];
+
+	config_place_format(&t->verdict.input_place, place, sizeof(place));
+	begin_record(s, t, EVENT_INPUT_BLOCKED, &e);
+	log_event_addf(&e, "VAKT_RULE", "keyboards_while_locked %s", place);
+	log_event_add(&e, "VAKT_DECISION", "block");
+	log_event_add(&e, "VAKT_REASON", t->verdict.input_reason);
+	log_event_add(&e, "VAKT_RESULT", s->enforce ? "success" : "observe");
 	log_event_message(
 		&e,
-		"%sUSB storage device '%s' (%s:%s) %s %s for %s at %s, as decided by '%s' (%s).",
-		observe ? "Observe mode, nothing changed: " : "",
+		"%sUSB device '%s' (%s:%s), which can type, %s held back for %s at %s "
+		"until the seat is unlocked, as decided by 'keyboards_while_locked' (%s).",
+		s->enforce ? "" : "Observe mode, nothing changed: ",
 		device_label(t),
 		t->id.vendor,
 		t->id.product,
-		observe ? "would have been" : "was",
-		what,
+		s->enforce ? "was" : "would have been",
 		person_label(t),
 		t->person.seat,
-		t->verdict.rule_name ? t->verdict.rule_name : "?",
-		config_place_format(&t->verdict.place, place, sizeof(place)));
+		place);
 	log_event_end(&e);
 }
 
@@ -337,22 +365,6 @@ static void log_failure(struct storage *s, const struct tracked_device *t, const
 
 /* ---- enforcement ---------------------------------------------------------------------------- */
 
-/* Whether the device has any interface that is not storage (a composite keyboard+stick). */
-static bool composite(const struct storage *s, const struct tracked_device *t)
-{
-	const struct config *c = policy_config(s->policy);
-
-	if (!t->id.descriptors_valid)
-		return false;
-	for (size_t i = 0; i < t->id.desc.n_interfaces; i++) {
-		const struct devid_interface *ifc = &t->id.desc.interfaces[i];
-
-		if (!devid_interface_is_storage(&t->id, c, ifc->config_value, ifc->number))
-			return true;
-	}
-	return false;
-}
-
 /* Whether the device's controller creates interfaces unauthorised (interface_authorized_default
  * = 0): only then can vakt authorise a composite device and hold back its storage interface. */
 static bool interface_level(struct udev_device *dev)
@@ -370,22 +382,31 @@ static bool interface_level(struct udev_device *dev)
 	return false;
 }
 
-static enum storage_action
-interface_action(struct storage *s, const struct tracked_device *t, struct udev_device *intf)
+/* The configuration value and bInterfaceNumber of interface intf. Returns false when its number
+ * cannot be read. */
+static bool interface_place(struct udev_device *intf, uint8_t *ret_config, uint8_t *ret_number)
 {
 	struct udev_device *usb = udev_device_get_parent(intf);
-	struct policy_verdict v = t->verdict;
 	const char *cv = usb ? udev_device_get_sysattr_value(usb, "bConfigurationValue") : NULL;
 	const char *num = udev_device_get_sysattr_value(intf, "bInterfaceNumber");
 
 	if (!num)
+		return false;
+	*ret_config = cv ? (uint8_t)strtoul(cv, NULL, 10) : 0;
+	*ret_number = (uint8_t)strtoul(num, NULL, 16);
+	return true;
+}
+
+static enum storage_action
+interface_action(struct storage *s, const struct tracked_device *t, struct udev_device *intf)
+{
+	struct policy_verdict v = t->verdict;
+	uint8_t cv, number;
+
+	if (!interface_place(intf, &cv, &number))
 		return t->effective; /* unknown interface: treat as storage (fail closed) */
 	v.action = t->effective;
-	return policy_interface_action(s->policy,
-				       &t->id,
-				       &v,
-				       cv ? (uint8_t)strtoul(cv, NULL, 10) : 0,
-				       (uint8_t)strtoul(num, NULL, 16));
+	return policy_interface_action(s->policy, &t->id, &v, cv, number);
 }
 
 int storage_interface_apply(struct storage *s, struct udev_device *intf)
@@ -450,6 +471,47 @@ static void log_read_only(struct storage *s,
 	log_event_end(&e);
 }
 
+/*
+ * A disk below a device or function judged harmless (policy_disk_expected() false): defence in
+ * depth for what the classes could not see -- a driver matched by vendor and product (Realtek's
+ * rtsx_usb, the usb-storage unusual-devices table) or a device that lied. The disk is made
+ * read-only at once (as for a read-only device; the udev rule did it already where installed,
+ * see policy_disks_read_only()), recorded on the device, and the device is decided again: the
+ * verdict blocks the function the disk is below, or the whole device when that function cannot be
+ * named or the kernel cannot take one interface away, and says why in storage.blocked.
+ */
+static int disk_below_harmless(struct storage *s,
+			       struct tracked_device *t,
+			       struct udev_device *usb,
+			       const char *devnode,
+			       int number)
+{
+	char *node;
+
+	if (s->enforce) {
+		int r = usbsys_set_read_only(devnode, NULL);
+
+		if (r < 0 && !gone(r))
+			log_warning_errno(
+				r, "Cannot set unexpected disk %s read-only: %m", devnode);
+	}
+	log_warning("USB device %s has a disk %s below a function judged harmless%s.",
+		    t->syspath,
+		    devnode,
+		    s->enforce ? "; blocking it" : "");
+	devid_add_disk(&t->id, number);
+	node = strdup(devnode);
+	if (node) {
+		free(t->disk_node);
+		t->disk_node = node;
+	}
+	if (t->deciding) {
+		t->disk_pending = true; /* storage_device_apply() is enumerating its disks */
+		return 0;
+	}
+	return storage_device_apply(s, usb, STORAGE_DISK);
+}
+
 int storage_block_apply(struct storage *s, struct udev_device *blk)
 {
 	struct udev_device *usb =
@@ -459,15 +521,22 @@ int storage_block_apply(struct storage *s, struct udev_device *blk)
 	const char *devnode = udev_device_get_devnode(blk);
 	struct tracked_device *t;
 	bool was_writable = false;
+	uint8_t cv = 0, number = 0;
+	int n = -1;
 	dev_t devnum;
 	int r;
 
-	if (!usb || !intf || !devnode)
+	if (!usb || !devnode)
 		return 0;
 	t = storage_find(s, udev_device_get_syspath(usb));
 	if (!t)
 		return storage_device_apply(s, usb, STORAGE_HOTPLUG);
-	if (!s->enforce || !t->verdict.storage)
+	if (intf && interface_place(intf, &cv, &number))
+		n = number;
+	if (!policy_disk_expected(s->policy, &t->id, &t->verdict, cv, n))
+		return disk_below_harmless(s, t, usb, devnode, n);
+	/* Below no interface: the verdict holds the whole device back (policy_disk_expected()). */
+	if (!s->enforce || !intf)
 		return 0;
 	if (interface_action(s, t, intf) == STORAGE_ACTION_BLOCK)
 		return storage_interface_apply(s, intf);
@@ -504,18 +573,21 @@ static int enforce_device(struct storage *s, struct tracked_device *t, struct ud
 	bool blocked, want;
 	int cur = 0, r;
 
-	if (t->verdict.storage && t->effective == STORAGE_ACTION_READ_ONLY) {
+	if (policy_disks_read_only(&t->verdict, t->effective)) {
 		r = storage_marker_create(s, t->id.port);
-		if (r < 0) {
+		if (r < 0 && t->verdict.storage && t->effective == STORAGE_ACTION_READ_ONLY) {
 			/* Without the marker udev cannot make the disk read-only in time. */
 			t->effective = STORAGE_ACTION_BLOCK;
 			log_failure(s, t, "prepare read-only access", r);
-		}
-	}
-	if (t->effective != STORAGE_ACTION_READ_ONLY)
+		} else if (r < 0)
+			/* Defence in depth only: vaktd still sets any disk read-only itself. */
+			log_debug_errno(
+				r, "Cannot create the read-only marker of %s: %m", t->syspath);
+	} else
 		storage_marker_remove(s, t->id.port);
 	blocked = t->verdict.storage && t->effective == STORAGE_ACTION_BLOCK;
-	want = !blocked || (composite(s, t) && interface_level(dev));
+	/* A keyboard held back stays unauthorised as a whole, whatever its storage verdict. */
+	want = !t->verdict.input_held && (!blocked || (composite(s, t) && interface_level(dev)));
 
 	r = usbsys_read_int(t->syspath, "authorized", &cur);
 	if (r < 0)
@@ -587,16 +659,28 @@ static int decide(struct storage *s, struct udev_device *dev, struct tracked_dev
 	r = identify(dev, &id);
 	if (r < 0)
 		return r;
-	r = storage_person_lookup(s, device_seat(dev), &person);
+	r = storage_person_lookup(s, storage_device_seat(dev), &person);
 	if (r < 0) {
 		devid_done(&id);
 		return r;
 	}
+	devid_keep_disks(&id, &t->id);
 	devid_done(&t->id);
 	t->id = id;
 	storage_person_done(&t->person);
 	t->person = person;
 	storage_person_to_policy(&t->person, &pp);
+	if (policy_wants_seat_keyboard(s->policy, &t->id, &pp)) {
+		r = storage_seat_has_keyboard(s, t->person.seat, t->syspath, &pp.seat_has_keyboard);
+		if (r < 0) {
+			/* Unknown: say there is one. The worst case is a keyboard held back until
+			 * the seat is unlocked, never a door left open. */
+			log_warning_errno(r,
+					  "Cannot list the keyboards of %s, assuming one: %m",
+					  t->person.seat);
+			pp.seat_has_keyboard = true;
+		}
+	}
 	(void)policy_decide(s->policy, &t->id, &pp, &t->verdict);
 	if (asprintf(&rule,
 		     "%s %s",
@@ -608,12 +692,16 @@ static int decide(struct storage *s, struct udev_device *dev, struct tracked_dev
 	return 0;
 }
 
-int storage_device_apply(struct storage *s, struct udev_device *dev, enum storage_why why)
+/* storage_device_apply() once; *ret_again when a disk below a function judged harmless was found
+ * while enumerating the device's disks: the device is to be decided again. */
+static int
+device_apply_once(struct storage *s, struct udev_device *dev, enum storage_why why, bool *ret_again)
 {
 	struct tracked_device *t = storage_find(s, udev_device_get_syspath(dev));
 	bool known = t != NULL, changed;
 	enum storage_action before = t ? t->effective : STORAGE_ACTION_BLOCK;
 	bool was_storage = t && t->verdict.storage;
+	bool was_held = t && t->verdict.input_held;
 	int r;
 
 	if (!t && tracked_new(s, dev, &t) < 0)
@@ -641,11 +729,31 @@ int storage_device_apply(struct storage *s, struct udev_device *dev, enum storag
 	}
 	if (r < 0)
 		return 0; /* logged, and recorded for storage devices */
-	if (s->enforce) {
+	if (s->enforce)
 		(void)storage_foreach_device(
 			s, dev, "usb", "usb_interface", storage_interface_apply);
-		(void)storage_foreach_device(s, dev, "block", NULL, storage_block_apply);
+	/* Also in observe mode: a disk below a function judged harmless is recorded. One found
+	 * now is decided right after this enumeration, not from inside it: see
+	 * disk_below_harmless(). */
+	t->deciding = true;
+	(void)storage_foreach_device(s, dev, "block", NULL, storage_block_apply);
+	t->deciding = false;
+	if (t->disk_pending) {
+		t->disk_pending = false;
+		*ret_again = true;
+		return 0;
 	}
+
+	if (t->verdict.input_held && (!known || !was_held || why == STORAGE_SEAT))
+		log_input_held(s, t);
+	else if (was_held && !t->verdict.input_held)
+		log_info(
+			"USB device '%s' (%s:%s) is no longer held back as a keyboard: %s is at %s.",
+			device_label(t),
+			t->id.vendor,
+			t->id.product,
+			person_label(t),
+			t->person.seat);
 
 	if (!t->verdict.storage) {
 		if (!known)
@@ -654,14 +762,29 @@ int storage_device_apply(struct storage *s, struct udev_device *dev, enum storag
 				 t->id.vendor,
 				 t->id.product,
 				 t->id.port,
-				 s->enforce ? " and is authorised" : "");
+				 s->enforce && !t->verdict.input_held ? " and is authorised" : "");
 		return 0;
 	}
 	/* A reload or rescan that changes nothing for a device records nothing; another person at
-	 * the seat is always recorded, as the device is now theirs. */
-	if (changed || why == STORAGE_SEAT)
+	 * the seat is always recorded, as the device is now theirs, and so is a disk that appeared
+	 * below a function judged harmless, whatever the verdict was before. */
+	if (changed || why == STORAGE_SEAT || why == STORAGE_DISK)
 		log_decision(s, t, s->enforce ? NULL : "observe");
 	return 0;
+}
+
+int storage_device_apply(struct storage *s, struct udev_device *dev, enum storage_why why)
+{
+	/* Each round that asks for another has recorded one more disk on the device, and a
+	 * recorded disk is expected the next time: this ends. */
+	for (;;) {
+		bool again = false;
+		int r = device_apply_once(s, dev, why, &again);
+
+		if (!again)
+			return r;
+		why = STORAGE_DISK;
+	}
 }
 
 void storage_device_removed(struct storage *s, const char *syspath)
@@ -694,50 +817,62 @@ void storage_device_removed(struct storage *s, const char *syspath)
  * person at a device's seat, nobody, or the same person back from a lock, the present storage
  * devices there are decided again, enforced and recorded like new ones, as far as
  * policy_redecide_on_seat_change() says (lib/policy.h has the rule and why a lock alone changes
- * nothing). Changes come in bursts (a login changes several properties): the work runs once,
- * RESEAT_DELAY_USEC after the first.
+ * nothing); so are devices held back as keyboards, and those also when a keyboard left
+ * (policy_redecide_on_keyboard_gone()). Changes come in bursts (a login changes several
+ * properties, an unplugged keyboard removes several input devices): the work runs once,
+ * RESEAT_DELAY_USEC after the first, when udev has also dropped what went away.
  */
 #define RESEAT_DELAY_USEC (50 * USEC_PER_MSEC)
 
-static void reseat_one(struct storage *s, const char *syspath)
+static void reseat_one(struct storage *s, const char *syspath, bool keyboard_gone)
 {
 	_cleanup_(udev_device_unrefp) struct udev_device *dev = NULL;
 	struct tracked_device *t = storage_find(s, syspath);
 	struct storage_person now;
 	struct policy_person then_pp, now_pp;
-	bool redecide;
+	bool seat, keyboard;
 
 	if (!t || storage_person_lookup(s, t->person.seat, &now) < 0)
 		return;
 	storage_person_to_policy(&t->person, &then_pp);
 	storage_person_to_policy(&now, &now_pp);
-	redecide = policy_redecide_on_seat_change(&t->verdict, &then_pp, &now_pp);
+	seat = policy_redecide_on_seat_change(&t->verdict, &then_pp, &now_pp);
+	keyboard = keyboard_gone && policy_redecide_on_keyboard_gone(&t->verdict);
 	storage_person_done(&now);
-	if (!redecide)
+	if (!seat && !keyboard)
 		return;
 	dev = udev_device_new_from_syspath(s->udev, syspath);
 	if (!dev)
 		return; /* gone: its remove uevent follows */
-	(void)storage_device_apply(s, dev, STORAGE_SEAT);
+	(void)storage_device_apply(s, dev, seat ? STORAGE_SEAT : STORAGE_KEYBOARD);
 }
 
 static int on_reseat(sd_event_source *source, uint64_t usec, void *userdata)
 {
 	struct storage *s = userdata;
 	_cleanup_strv_free_ char **paths = NULL;
+	bool keyboard_gone = s->keyboard_gone;
 
 	(void)source;
 	(void)usec;
 	s->reseat = sd_event_source_unref(s->reseat);
-	/* Copied first: deciding may forget a device that vanished meanwhile. */
+	s->keyboard_gone = false;
+	/* Copied first: deciding may forget a device that vanished meanwhile. Which devices are
+	 * decided again is policy_redecide_on_seat_change()'s call, in reseat_one(). */
 	for (const struct tracked_device *t = s->devices; t; t = t->next)
-		if (t->verdict.storage && strv_extend(&paths, t->syspath) < 0) {
+		if (strv_extend(&paths, t->syspath) < 0) {
 			log_error_errno(-ENOMEM, "Cannot look at the seat again, ignoring: %m");
 			return 0;
 		}
 	STRV_FOREACH (p, paths)
-		reseat_one(s, *p);
+		reseat_one(s, *p, keyboard_gone);
 	return 0;
+}
+
+void storage_keyboard_gone(struct storage *s)
+{
+	s->keyboard_gone = true;
+	storage_seat_changed(s);
 }
 
 void storage_seat_changed(struct storage *s)

@@ -1,22 +1,11 @@
 /*
- * The storage part: the USB door, the udev monitor, coldplug, reload and re-enumeration.
- * The per-device decision and its enforcement live in storage-device.c.
+ * The storage part: the udev monitor, coldplug, reload and re-enumeration. The USB door is in
+ * storage-door.c, the per-device decision and its enforcement in storage-device.c.
  *
- * The door. At start (mode = enforce) vaktd writes 0 to every USB root hub's authorized_default
- * and, where the kernel has it (Linux >= 4.4), interface_authorized_default. From then on the
- * kernel leaves every newly attached device unauthorised -- no configuration, no interfaces, no
- * driver -- until vaktd writes its "authorized", and creates the interfaces of an authorised
- * device unauthorised too, so that vaktd can authorise a composite device's keyboard and hold
- * back its storage interface. These are kernel settings: they stay as they are when vaktd stops,
- * crashes or is killed, and vaktd deliberately restores nothing on exit. While vaktd is down new
- * devices simply wait, unauthorised; devices already authorised keep working. When vaktd starts
- * again it decides every waiting device (coldplug). The door only exists from the moment vaktd
- * first runs after boot: for the time before that, boot with usbcore.authorized_default=0 (and the
- * initramfs then needs its keyboard allowed by other means), as for USBGuard.
- *
- * Observe mode writes nothing at all: not the door, not a device. Switching a running vaktd from
- * enforce to observe opens the door again (authorized_default = 1), since nothing would
- * authorise new devices otherwise.
+ * In enforce mode the part closes the door at start (it is usually closed already, by the udev
+ * rule and vakt-door.service) and every controller that appears while it runs, then decides every
+ * present device (coldplug) and every new one. In observe mode, and when the part is off, it opens
+ * the door instead (storage-door.c says why) and writes nothing else: not a device, not a disk.
  */
 
 #include <errno.h>
@@ -37,22 +26,15 @@
  * rare; when it happens anyway, on_monitor() re-enumerates. */
 #define MONITOR_BUFFER_SIZE (16 * 1024 * 1024)
 
-static bool is_root_hub(struct udev_device *dev)
+static enum config_mode storage_mode(const struct config *c)
 {
-	const char *name = udev_device_get_sysname(dev);
-
-	return name && strncmp(name, "usb", 3) == 0;
-}
-
-static bool storage_enabled(const struct config *c)
-{
-	return c->storage.mode != CONFIG_MODE_OFF;
+	return c->storage.mode;
 }
 
 static int storage_capabilities(const struct config *c, cap_value_t ret_caps[8])
 {
 	/* Writing "authorized" and friends needs no capability: the files belong to root and vaktd
-	 * runs as root. BLKROSET needs CAP_SYS_ADMIN. Observe mode writes nothing. */
+	 * runs as root. BLKROSET needs CAP_SYS_ADMIN. Observe mode only opens the door. */
 	if (c->storage.mode != CONFIG_MODE_ENFORCE)
 		return 0;
 	ret_caps[0] = CAP_SYS_ADMIN;
@@ -102,40 +84,14 @@ static int for_each_usb_device(struct storage *s, storage_device_fn fn)
 	return storage_foreach_device(s, NULL, "usb", "usb_device", fn);
 }
 
-static int close_door_one(struct storage *s, struct udev_device *d)
-{
-	const char *syspath = udev_device_get_syspath(d);
-	int r;
-
-	(void)s;
-	if (!is_root_hub(d))
-		return 0;
-	r = usbsys_close_door(syspath);
-	if (r < 0)
-		return log_error_errno(r, "Cannot close the USB door of %s: %m", syspath);
-	log_info("USB controller %s: new devices wait for vaktd%s.",
-		 udev_device_get_sysname(d),
-		 r > 0 ? ", and so do new interfaces" : " (no interface-level authorisation here)");
-	return 0;
-}
-
-static int open_door_one(struct storage *s, struct udev_device *d)
-{
-	(void)s;
-	if (is_root_hub(d) && usbsys_open_door(udev_device_get_syspath(d)) < 0)
-		log_warning("Cannot open the USB door of %s again, ignoring.",
-			    udev_device_get_sysname(d));
-	return 0;
-}
-
 static int coldplug_one(struct storage *s, struct udev_device *d)
 {
-	return is_root_hub(d) ? 0 : storage_device_apply(s, d, STORAGE_COLDPLUG);
+	return storage_is_root_hub(d) ? 0 : storage_device_apply(s, d, STORAGE_COLDPLUG);
 }
 
 static int rescan_one(struct storage *s, struct udev_device *d)
 {
-	return is_root_hub(d) ? 0 : storage_device_apply(s, d, STORAGE_RESCAN);
+	return storage_is_root_hub(d) ? 0 : storage_device_apply(s, d, STORAGE_RESCAN);
 }
 
 /* Forgets (with storage.removed) tracked devices whose sysfs directory is gone. */
@@ -166,7 +122,16 @@ static void dispatch(struct storage *s, struct udev_device *dev)
 	const char *subsystem = udev_device_get_subsystem(dev);
 	const char *devtype = udev_device_get_devtype(dev);
 
-	if (!action || !subsystem || !devtype)
+	if (!action || !subsystem)
+		return;
+	/* Input devices have no DEVTYPE. A keyboard that goes may leave a held one the seat's
+	 * only keyboard; which input devices are keyboards is looked at when deciding. */
+	if (streq(subsystem, "input")) {
+		if (streq(action, "remove"))
+			storage_keyboard_gone(s);
+		return;
+	}
+	if (!devtype)
 		return;
 	if (streq(subsystem, "block")) {
 		if ((streq(action, "add") || streq(action, "change")) &&
@@ -184,11 +149,13 @@ static void dispatch(struct storage *s, struct udev_device *dev)
 	if (streq(action, "remove")) {
 		storage_device_removed(s, udev_device_get_syspath(dev));
 	} else if (streq(action, "add")) {
-		if (!is_root_hub(dev))
+		if (!storage_is_root_hub(dev))
 			(void)storage_device_apply(s, dev, STORAGE_HOTPLUG);
 		else if (s->enforce)
-			/* A new controller (a dock, a Thunderbolt hub): close its door too. */
-			(void)close_door_one(s, dev);
+			/* A new controller (a dock, a Thunderbolt hub): usbcore's parameter closed
+			 * its door when it was added, and the udev rule closes it too; its
+			 * interface-level door needs this. */
+			(void)storage_door_close_one(s, dev);
 	}
 }
 
@@ -295,7 +262,8 @@ static int start_monitor(struct storage *s, sd_event *event)
 	if (!s->monitor)
 		return errno > 0 ? -errno : -ENOMEM;
 	if (udev_monitor_filter_add_match_subsystem_devtype(s->monitor, "usb", NULL) < 0 ||
-	    udev_monitor_filter_add_match_subsystem_devtype(s->monitor, "block", NULL) < 0)
+	    udev_monitor_filter_add_match_subsystem_devtype(s->monitor, "block", NULL) < 0 ||
+	    udev_monitor_filter_add_match_subsystem_devtype(s->monitor, "input", NULL) < 0)
 		return -ENOMEM;
 	(void)udev_monitor_set_receive_buffer_size(s->monitor, MONITOR_BUFFER_SIZE);
 	r = udev_monitor_enable_receiving(s->monitor);
@@ -338,11 +306,12 @@ static int storage_start(struct manager *m, void **ret_state)
 	if (r < 0)
 		return log_error_errno(r, "Cannot listen to udev: %m");
 	if (s->enforce) {
-		r = for_each_usb_device(s, close_door_one);
+		r = storage_door_close(s);
 		if (r < 0)
 			return log_error_errno(
 				r, "Cannot hold new USB devices back, not starting: %m");
-	}
+	} else
+		storage_door_open(s, true);
 	r = for_each_usb_device(s, coldplug_one);
 	if (r < 0)
 		return log_error_errno(r, "Cannot enumerate USB devices: %m");
@@ -353,7 +322,7 @@ static int storage_start(struct manager *m, void **ret_state)
 
 static int reload_one(struct storage *s, struct udev_device *d)
 {
-	return is_root_hub(d) ? 0 : storage_device_apply(s, d, STORAGE_RELOAD);
+	return storage_is_root_hub(d) ? 0 : storage_device_apply(s, d, STORAGE_RELOAD);
 }
 
 static int storage_reload(struct manager *m, void *state, const struct config *old)
@@ -374,21 +343,35 @@ static int storage_reload(struct manager *m, void *state, const struct config *o
 	if (enforce && !s->enforce) {
 		s->enforce = true;
 		(void)make_marker_dir(s, manager_options(m)->runtime_dir);
-		(void)for_each_usb_device(s, close_door_one);
+		(void)storage_door_close(s);
 	} else if (!enforce && s->enforce) {
 		s->enforce = false;
-		(void)for_each_usb_device(s, open_door_one);
+		storage_door_open(s, false);
 	}
 	/* Devices the new policy decides as before are left alone (a mounted disk stays
 	 * mounted); only changed decisions are enforced and recorded. */
 	return for_each_usb_device(s, reload_one);
 }
 
+/* mode = off: the door must not stay closed with nobody to decide (storage-door.c). */
+static void storage_off(struct manager *m, bool at_start)
+{
+	struct storage s = { .manager = m, .udev = udev_new() };
+
+	if (!s.udev) {
+		log_error_errno(-ENOMEM, "Cannot open the USB door: %m");
+		return;
+	}
+	storage_door_open(&s, at_start);
+	udev_unref(s.udev);
+}
+
 const struct part_ops storage_part = {
 	.name = "storage",
-	.enabled = storage_enabled,
+	.mode = storage_mode,
 	.capabilities = storage_capabilities,
 	.start = storage_start,
 	.reload = storage_reload,
 	.stop = storage_stop,
+	.off = storage_off,
 };

@@ -14,6 +14,7 @@
 #include "logind.h"
 #include "nss.h"
 #include "strv.h"
+#include "udev-util.h"
 
 void storage_person_done(struct storage_person *p)
 {
@@ -79,4 +80,60 @@ void storage_person_to_policy(const struct storage_person *p, struct policy_pers
 		.unknown = p->unknown,
 		.session = p->session,
 	};
+}
+
+const char *storage_device_seat(struct udev_device *dev)
+{
+	for (struct udev_device *p = dev; p; p = udev_device_get_parent(p)) {
+		const char *seat = udev_device_get_property_value(p, "ID_SEAT");
+
+		if (seat && seat[0])
+			return seat;
+	}
+	return "seat0";
+}
+
+static bool below(const char *syspath, const char *parent)
+{
+	size_t n = strlen(parent);
+
+	return strncmp(syspath, parent, n) == 0 && syspath[n] == '/';
+}
+
+/*
+ * The keyboards of a seat, for the keyboard decision (lib/policy.h). udev's input_id builtin sets
+ * ID_INPUT_KEYBOARD on an input device that has the keys of a keyboard, whichever bus it is on, so
+ * a laptop's built-in keyboard counts as much as a USB one. A device vakt holds back has no input
+ * device yet and does not count.
+ */
+int storage_seat_has_keyboard(struct storage *s,
+			      const char *seat,
+			      const char *except_syspath,
+			      bool *ret)
+{
+	_cleanup_(udev_enumerate_unrefp) struct udev_enumerate *e = NULL;
+	struct udev_list_entry *item;
+
+	e = udev_enumerate_new(s->udev);
+	if (!e)
+		return -ENOMEM;
+	if (udev_enumerate_add_match_subsystem(e, "input") < 0 ||
+	    udev_enumerate_add_match_property(e, "ID_INPUT_KEYBOARD", "1") < 0 ||
+	    udev_enumerate_scan_devices(e) < 0)
+		return -EIO;
+	udev_list_entry_foreach(item, udev_enumerate_get_list_entry(e))
+	{
+		_cleanup_(udev_device_unrefp) struct udev_device *d = NULL;
+		const char *syspath = udev_list_entry_get_name(item);
+
+		if (!syspath || (except_syspath && below(syspath, except_syspath)))
+			continue;
+		d = udev_device_new_from_syspath(s->udev, syspath);
+		if (d && streq(storage_device_seat(d), seat)) {
+			*ret = true;
+			return 0;
+		}
+	}
+	*ret = false;
+	return 0;
 }

@@ -12,7 +12,8 @@
 
 #include "macro.h"
 
-#define USB_DRIVERS_PROBE "/sys/bus/usb/drivers_probe"
+#define USB_DRIVERS_PROBE  "/sys/bus/usb/drivers_probe"
+#define USBCORE_PARAMETERS "/sys/module/usbcore/parameters"
 
 static int attr_path(const char *syspath, const char *attr, char **ret_path)
 {
@@ -137,6 +138,11 @@ int usbsys_open_door(const char *roothub_syspath)
 {
 	(void)usbsys_write_attr(roothub_syspath, "interface_authorized_default", "1");
 	return usbsys_write_attr(roothub_syspath, "authorized_default", "1");
+}
+
+int usbsys_set_new_controller_door(bool closed)
+{
+	return usbsys_write_attr(USBCORE_PARAMETERS, "authorized_default", closed ? "0" : "1");
 }
 
 int usbsys_authorize_interface(const char *syspath, const char *sysname)

@@ -14,6 +14,11 @@
  *   INTERFACE/authorized               1 authorises one interface, 0 unbinds and de-authorises it
  *   /sys/bus/usb/drivers_probe         writing an interface name probes drivers for it (needed
  *                                      after authorising an interface)
+ *   /sys/module/usbcore/parameters/authorized_default
+ *                                      the authorized_default a controller gets when it is added
+ *                                      (usb_add_hcd() copies it): 0 closes the door of every
+ *                                      controller added later (a dock) before its root hub even
+ *                                      exists. There is no such parameter for interfaces.
  * These files are root-owned: root needs no capability to write them. Block devices are set
  * read-only with ioctl(BLKROSET), which needs CAP_SYS_ADMIN.
  */
@@ -46,6 +51,11 @@ int usbsys_close_door(const char *roothub_syspath);
 /* Opens the door again (authorized_default = 1, interface_authorized_default = 1): used when the
  * storage part stops enforcing (observe mode, part switched off). Returns 0 or -errno. */
 int usbsys_open_door(const char *roothub_syspath);
+
+/* Sets usbcore's authorized_default, the door of controllers added from now on: closed (0) or
+ * open (1). Returns 0 or -errno (-ENOENT: usbcore is not loaded, or under a test bed without it).
+ */
+int usbsys_set_new_controller_door(bool closed);
 
 /* Authorises interface at syspath (sysname is its kernel name, e.g. "1-1:1.0") and asks the
  * kernel to probe drivers for it. Returns 0 or -errno of the authorisation (a missing

@@ -1,9 +1,9 @@
 #pragma once
 
 /*
- * Internal to the storage part: storage-part.c (the part, the udev monitor, the USB door and the
- * enumeration of devices), storage-device.c (the decision for one device, its interfaces and
- * block devices, and the records), storage-usbsys.c (the kernel's switches) and
+ * Internal to the storage part: storage-part.c (the part, the udev monitor and the enumeration of
+ * devices), storage-door.c (the USB door), storage-device.c (the decision for one device, its
+ * interfaces and block devices, and the records), storage-usbsys.c (the kernel's switches) and
  * storage-person.c (the person at the seat, from logind's table).
  */
 
@@ -42,8 +42,23 @@ int storage_person_lookup(struct storage *s,
 			  const char *seat_id,
 			  struct storage_person *ret_person);
 
-/* p as lib/policy sees it; *ret borrows p's strings. */
+/* p as lib/policy sees it; *ret borrows p's strings. seat_has_keyboard is left false. */
 void storage_person_to_policy(const struct storage_person *p, struct policy_person *ret);
+
+/* ID_SEAT of dev or of its nearest parent that has one (udev's 71-seat.rules), else "seat0".
+ * Borrowed from dev. */
+const char *storage_device_seat(struct udev_device *dev);
+
+/*
+ * Whether seat (borrowed) has a working keyboard: an input device that udev's input_id marks
+ * ID_INPUT_KEYBOARD=1 on that seat, whatever its bus (built in, PS/2, Bluetooth, USB), except
+ * those below except_syspath (the device being decided; may be NULL). Returns 0 and *ret, or
+ * -errno when the enumeration failed.
+ */
+int storage_seat_has_keyboard(struct storage *s,
+			      const char *seat,
+			      const char *except_syspath,
+			      bool *ret);
 
 /* A USB device vakt has decided. Its verdict borrows from the policy's config; every reload
  * re-decides every tracked device, so the borrow never outlives its config. */
@@ -55,6 +70,9 @@ struct tracked_device {
 	enum storage_action effective; /* what is enforced on its storage interfaces */
 	char *rule;		       /* "NAME FILE:LINE", kept for storage.removed */
 	struct storage_person person;  /* at decision time */
+	char *disk_node;   /* the last disk that appeared below a function judged harmless */
+	bool deciding;	   /* storage_device_apply() is enumerating its disks */
+	bool disk_pending; /* ... and found one below a function judged harmless */
 };
 
 struct storage {
@@ -65,6 +83,7 @@ struct storage {
 	struct policy *policy;
 	struct logind *logind;	 /* the manager's, borrowed */
 	sd_event_source *reseat; /* pending storage_seat_changed() work */
+	bool keyboard_gone;	 /* ... and a keyboard left a seat since */
 	struct tracked_device *devices;
 	char *marker_dir; /* RUNTIME_DIR/read-only: see storage_marker_create() */
 	bool enforce;
@@ -76,6 +95,8 @@ enum storage_why {
 	STORAGE_RELOAD,	  /* the policy changed */
 	STORAGE_RESCAN,	  /* after lost uevents */
 	STORAGE_SEAT,	  /* another person (or nobody) is now at its seat */
+	STORAGE_DISK,	  /* a disk appeared below a function judged harmless */
+	STORAGE_KEYBOARD, /* a keyboard left its seat (it was held back as one) */
 };
 
 typedef int (*storage_device_fn)(struct storage *s, struct udev_device *d);
@@ -99,7 +120,8 @@ int storage_device_apply(struct storage *s, struct udev_device *dev, enum storag
 /* A usb_interface appeared: authorise it or not, per its device's decision. Returns 0. */
 int storage_interface_apply(struct storage *s, struct udev_device *intf);
 
-/* A block device (disk or partition) appeared: read-only when its USB device is. Returns 0. */
+/* A block device (disk or partition) appeared: read-only when its USB device is; read-only and
+ * blocked when it appeared below a function judged harmless. Returns 0. */
 int storage_block_apply(struct storage *s, struct udev_device *blk);
 
 /* A usb_device went away: storage.removed for a storage device, forget it. */
@@ -112,11 +134,40 @@ struct tracked_device *storage_find(struct storage *s, const char *syspath);
 
 /*
  * A seat's person may have changed (logind's table changed, or became known or unknown). Soon
- * after (changes come in bursts), every present storage device whose seat now shows another
- * person, nobody, or its person unlocked, is decided again (policy_redecide_on_seat_change());
- * see storage-device.c.
+ * after (changes come in bursts), every present storage device, or device held back as a
+ * keyboard, whose seat now shows another person, nobody, or its person unlocked, is decided again
+ * (policy_redecide_on_seat_change()); see storage-device.c.
  */
 void storage_seat_changed(struct storage *s);
 
+/*
+ * A keyboard (an input device) went away: soon after, every device held back as a keyboard is
+ * decided again (policy_redecide_on_keyboard_gone()), with the work of storage_seat_changed().
+ */
+void storage_keyboard_gone(struct storage *s);
+
 /* Removes every read-only marker (at start: stale ones from an earlier run). */
 void storage_markers_clear(struct storage *s);
+
+/* ---- the USB door (storage-door.c) ---- */
+
+/* Whether dev is a root hub (usbN): a controller, never decided as a device. */
+bool storage_is_root_hub(struct udev_device *dev);
+
+/*
+ * Closes the door: usbcore's default for controllers added later, and every present root hub;
+ * removes the marker that tells the udev rule to leave new root hubs open. Returns 0, or the first
+ * -errno of a root hub that could not be closed (logged).
+ */
+int storage_door_close(struct storage *s);
+
+/* Closes the door of d when it is a root hub (a controller that appeared). Returns 0 or -errno
+ * (logged). */
+int storage_door_close_one(struct storage *s, struct udev_device *d);
+
+/*
+ * Opens the door when storage is not enforced (observe, off): usbcore's default, every root hub,
+ * and the marker for the udev rule. With authorize_waiting_devices (at start), also authorises the
+ * devices and interfaces held at the door. s needs only its manager and udev. Logs its errors.
+ */
+void storage_door_open(struct storage *s, bool authorize_waiting_devices);

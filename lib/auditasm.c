@@ -24,6 +24,8 @@ struct slot {
 	uint64_t first_now; /* caller's clock at the first record */
 	bool complete;
 	bool truncated;
+	bool cut;
+	bool has_execve;
 	char *buf;
 	size_t buf_len, buf_cap;
 	struct slot_rec *recs;
@@ -41,6 +43,7 @@ struct auditasm {
 	size_t n_spare;
 	struct slot *current; /* handed out by auditasm_next() */
 	uint64_t newest_sec;  /* newest audit time seen, seconds */
+	char *scratch;	      /* max_record_len bytes: a long record, compacted */
 
 	/* The current event as the caller sees it. */
 	struct auditasm_event event;
@@ -92,6 +95,7 @@ struct auditasm *auditasm_free(struct auditasm *a)
 	free(a->spare);
 	free(a->records);
 	free(a->fields);
+	free(a->scratch);
 	free(a);
 	return NULL;
 }
@@ -204,8 +208,21 @@ static struct slot *pending_new(struct auditasm *a, const struct auditrec_id *id
 	s->first_now = now;
 	s->complete = false;
 	s->truncated = false;
+	s->cut = false;
+	s->has_execve = false;
 	a->pending[a->n_pending++] = s;
 	return s;
+}
+
+/* Whether a record of type and len no longer fits into s. An exec with huge arguments fills the
+ * event with EXECVE records: those beyond half the budget are dropped, so that the records after
+ * them (CWD, PATH, PROCTITLE) still fit. */
+static bool slot_full(const struct auditasm *a, const struct slot *s, int type, size_t len)
+{
+	if (s->n_recs >= a->limits.max_records || s->buf_len + len > a->limits.max_event_bytes)
+		return true;
+	return type == AUDITREC_TYPE_EXECVE && s->has_execve &&
+	       s->buf_len + len > a->limits.max_event_bytes / 2;
 }
 
 static int slot_append(struct auditasm *a,
@@ -214,11 +231,13 @@ static int slot_append(struct auditasm *a,
 		       const char *text,
 		       size_t len)
 {
-	if (s->n_recs >= a->limits.max_records || s->buf_len + len > a->limits.max_event_bytes) {
+	if (slot_full(a, s, rec->type, len)) {
 		s->truncated = true;
 		a->stats.dropped_records++;
 		return 0;
 	}
+	if (rec->type == AUDITREC_TYPE_EXECVE)
+		s->has_execve = true;
 	if (s->n_recs == s->recs_cap) {
 		size_t n = s->recs_cap ? s->recs_cap * 2 : 8;
 		struct slot_rec *recs = realloc(s->recs, n * sizeof(*recs));
@@ -274,11 +293,40 @@ static size_t record_len(const char *text, size_t len)
 	return len;
 }
 
+/*
+ * A record longer than max_record_len is shortened before it is stored: first its long values
+ * (auditrec_compact(): each to a quarter of the limit), so that the fields after them survive
+ * (a 4 KB hex-encoded exe= would otherwise push key= out, and a long cmd= the res= of sudo's
+ * record); only what is still too long is cut at the limit. *text and *len then point to
+ * a->scratch.
+ */
+static int compact(struct auditasm *a, const char **text, size_t *len, size_t body)
+{
+	size_t max = a->limits.max_record_len, n;
+
+	if (!a->scratch) {
+		a->scratch = malloc(max);
+		if (!a->scratch)
+			return -ENOMEM;
+	}
+	if (body > max)
+		body = max; /* the cut goes into the header: no fields */
+	memcpy(a->scratch, *text, body);
+	n = body +
+	    auditrec_compact(*text + body, *len - body, max / 4, a->scratch + body, max - body);
+	while (n > body && (a->scratch[n - 1] == '\n' || a->scratch[n - 1] == '\r'))
+		n--;
+	*text = a->scratch;
+	*len = n;
+	return 0;
+}
+
 int auditasm_feed(struct auditasm *a, const char *text, size_t len, int type, uint64_t now_usec)
 {
 	struct auditrec_id id;
 	struct slot *s;
 	size_t body;
+	bool cut = false;
 	int r;
 
 	a->stats.records++;
@@ -289,11 +337,10 @@ int auditasm_feed(struct auditasm *a, const char *text, size_t len, int type, ui
 		return r;
 	}
 	if (len > a->limits.max_record_len) {
-		len = a->limits.max_record_len;
-		while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
-			len--;
-		if (body > len)
-			body = len; /* the cut went into the header: no fields */
+		r = compact(a, &text, &len, body);
+		if (r < 0)
+			return r;
+		cut = true;
 		a->stats.cut_records++;
 	}
 	if (id.sec > a->newest_sec)
@@ -315,6 +362,7 @@ int auditasm_feed(struct auditasm *a, const char *text, size_t len, int type, ui
 	r = slot_append(a, s, &(struct slot_rec){ .type = type, .body = body }, text, len);
 	if (r < 0)
 		return r;
+	s->cut = s->cut || cut;
 	if (auditrec_type_is_single(type) && s->n_recs == 1) {
 		/* User-space messages are whole events on their own. */
 		s->complete = true;
@@ -371,6 +419,7 @@ static int event_build(struct auditasm *a, struct slot *s)
 		.n_records = s->n_recs,
 		.complete = s->complete,
 		.truncated = s->truncated,
+		.cut = s->cut,
 	};
 	return 0;
 }

@@ -16,6 +16,7 @@ struct auditasm_event {
 	size_t n_records;
 	bool complete;	/* ended by EOE, or a single-record user-space type */
 	bool truncated; /* records or bytes beyond the limits were dropped from it */
+	bool cut; /* a record longer than max_record_len was shortened (its long values first) */
 };
 
 /* The first record of the given type in ev, or NULL. */
@@ -25,7 +26,8 @@ struct auditasm_limits {
 	size_t max_pending; /* events being assembled at once; beyond it the oldest is flushed */
 	size_t max_records; /* records kept per event; more are dropped (counted) */
 	size_t max_event_bytes; /* record text kept per event; more records are dropped (counted) */
-	size_t max_record_len;	/* longer records are cut to this length (counted) */
+	size_t max_record_len;	/* longer records are shortened to this length (counted): their
+				   long values first, so that the fields after them stay */
 	uint64_t max_age_usec;	/* an event without EOE is flushed this long after its first record,
 				   measured on now_usec and on the newest audit timestamp seen */
 };
@@ -40,7 +42,8 @@ struct auditasm_stats {
 	uint64_t incomplete;	  /* events returned without EOE because of age or max_pending */
 	uint64_t dropped_records; /* records dropped because an event hit max_records/bytes */
 	uint64_t dropped_events;  /* finished events dropped because the caller did not take them */
-	uint64_t cut_records;	  /* records cut to max_record_len */
+	uint64_t cut_records;	  /* records shortened to max_record_len (every one is counted:
+				     report them, e.g. as audit.lost) */
 };
 
 struct auditasm;

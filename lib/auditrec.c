@@ -395,6 +395,25 @@ struct inner_range {
 	const char *end;
 };
 
+/*
+ * The closing quote of a user-space record's msg='...' whose opening quote is at open: the LAST
+ * "'" of the record (before auditd's enriched part, which starts at 0x1d). libaudit does not
+ * encode "'" in the values it writes inside (cwd="/tmp/it's-fine"), so the first "'" after the
+ * opening one may lie inside a value; nothing after the message comes from the user. NULL when
+ * there is none.
+ */
+static const char *msg_close(const char *open, const char *end)
+{
+	const char *gs = memchr(open + 1, '\x1d', (size_t)(end - open - 1));
+
+	return memrchr(open + 1, '\'', (size_t)((gs ? gs : end) - open - 1));
+}
+
+static bool is_msg(const char *name, size_t name_len, char q)
+{
+	return q == '\'' && name_len == 3 && memcmp(name, "msg", 3) == 0;
+}
+
 /* Parses one value at p (after "name="); returns the position after it. */
 static const char *parse_value(const char *name,
 			       size_t name_len,
@@ -407,12 +426,13 @@ static const char *parse_value(const char *name,
 
 	if (p < end && (*p == '"' || *p == '\'')) {
 		char q = *p;
-		const char *close = memchr(p + 1, q, (size_t)(end - p - 1));
+		bool msg = inner && !inner->begin && is_msg(name, name_len, q);
+		const char *close =
+			msg ? msg_close(p, end) : memchr(p + 1, q, (size_t)(end - p - 1));
 		const char *vend = close ? close : end;
 
 		/* A user-space record's fields live in msg='...': list them as fields. */
-		if (q == '\'' && inner && !inner->begin && name_len == 3 &&
-		    memcmp(name, "msg", 3) == 0)
+		if (msg)
 			*inner = (struct inner_range){ .begin = p + 1, .end = vend };
 		else
 			sink_add(s, name, name_len, p + 1, (size_t)(vend - p - 1), true);
@@ -495,6 +515,83 @@ int auditrec_parse(const char *text,
 		.n_fields = auditrec_parse_fields(text + body, len - body, fields, max_fields),
 	};
 	return 0;
+}
+
+/* ---- Compaction --------------------------------------------------------------------------- */
+
+struct writer {
+	char *out;
+	size_t size;
+	size_t n;
+};
+
+static void put(struct writer *w, const char *s, size_t len)
+{
+	size_t room = w->size - w->n;
+
+	if (len > room)
+		len = room;
+	memcpy(w->out + w->n, s, len);
+	w->n += len;
+}
+
+/* Puts s shortened to cap bytes, an even count (hex stays decodable). */
+static void put_capped(struct writer *w, const char *s, size_t len, size_t cap)
+{
+	if (len > cap)
+		len = cap & ~(size_t)1;
+	put(w, s, len);
+}
+
+/* Copies the fields in [p, end) to w with long values shortened; the scan is parse_level()'s.
+ * It calls itself once, for msg='...' at the top level (top is false there): two levels at most.
+ * NOLINTNEXTLINE(misc-no-recursion) */
+static void compact_level(const char *p, const char *end, bool top, size_t cap, struct writer *w)
+{
+	while (p < end) {
+		const char *sep = p, *name;
+
+		while (p < end && is_sep(*p))
+			p++;
+		put(w, sep, (size_t)(p - sep));
+		name = p;
+		p = skip_until(p, end, CHAR_SEP | CHAR_EQ);
+		if (p >= end || *p != '=') {
+			put_capped(w, name, (size_t)(p - name), cap); /* a word without '=' */
+			continue;
+		}
+		p++;
+		put(w, name, (size_t)(p - name));
+		if (p < end && (*p == '"' || *p == '\'')) {
+			char q = *p;
+			bool msg = top && is_msg(name, (size_t)(p - name - 1), q);
+			const char *close =
+				msg ? msg_close(p, end) : memchr(p + 1, q, (size_t)(end - p - 1));
+			const char *vend = close ? close : end;
+
+			put(w, p, 1);
+			if (msg)
+				compact_level(p + 1, vend, false, cap, w);
+			else
+				put_capped(w, p + 1, (size_t)(vend - p - 1), cap);
+			if (close)
+				put(w, close, 1);
+			p = close ? close + 1 : end;
+			continue;
+		}
+		name = p;
+		p = skip_until(p, end, CHAR_SEP);
+		put_capped(w, name, (size_t)(p - name), cap);
+	}
+}
+
+/* NOLINTNEXTLINE(readability-non-const-parameter): out is written through struct writer */
+size_t auditrec_compact(const char *body, size_t len, size_t max_value, char *out, size_t out_size)
+{
+	struct writer w = { .out = out, .size = out_size };
+
+	compact_level(body, body + record_len(body, len), true, max_value, &w); /* writes out */
+	return w.n;
 }
 
 const struct auditrec *auditrec_fields(const struct auditrec *r)

@@ -91,7 +91,8 @@ int auditrec_id_compare(const struct auditrec_id *a, const struct auditrec_id *b
 /* One name=value of a record. Pointers into the record text, NOT NUL-terminated. quoted is set for
  * values written "..." or '...' (literal); an unquoted value may be hex-encoded (see
  * auditrec_field_string()). Fields of a user-space record's inner msg='...' and enriched fields
- * after the 0x1d separator (UID="root") are listed like top-level fields. */
+ * after the 0x1d separator (UID="root") are listed like top-level fields. msg='...' ends at the
+ * record's last "'" (before the enriched fields): libaudit writes "'" inside it unencoded. */
 struct auditrec_field {
 	const char *name;
 	const char *value;
@@ -147,6 +148,16 @@ size_t auditrec_parse_fields(const char *body,
 			     size_t len,
 			     struct auditrec_field *fields,
 			     size_t max_fields);
+
+/*
+ * Writes to out (out_size bytes, not NUL-terminated) a copy of a record's fields (body/len as for
+ * auditrec_parse_fields()) in which every value, and every word without '=', longer than
+ * max_value bytes is shortened to max_value bytes (rounded down to an even count, so that hex
+ * stays decodable); quotes and msg='...' keep their shape. A long value early in a record
+ * (a 4 KB hex exe=, cmd= or cwd=) then no longer pushes the fields after it (key=, res=) past a
+ * cut. Returns the length written (at most out_size: the copy is cut there if still longer).
+ */
+size_t auditrec_compact(const char *body, size_t len, size_t max_value, char *out, size_t out_size);
 
 /* The first field called name in r, or NULL. */
 const struct auditrec_field *auditrec_find(const struct auditrec *r, const char *name);

@@ -78,11 +78,25 @@ struct key_def {
 	const char *const *names; /* for enums */
 	enum section section;
 	int n_names;
+	/* Set for a key the policy accepts but this version does not act on yet: loading it warns
+	 * (config->warnings) with this reason, so that nobody believes it works. */
+	const char *unimplemented;
 };
 
 /* config-keys.c: every key, config_n_key_defs of them. */
 extern const struct key_def config_key_defs[];
 extern const size_t config_n_key_defs;
+
+/* A key that no longer exists: setting it is an error that says why. */
+struct removed_key {
+	enum section section;
+	const char *name;
+	const char *why;
+};
+
+/* config-keys.c: config_n_removed_keys of them. */
+extern const struct removed_key config_removed_keys[];
+extern const size_t config_n_removed_keys;
 
 /* config.c: called by the line reader for a "[...]" line (p is the whole line without comments)
  * and at the end of each section. */

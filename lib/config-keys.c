@@ -26,6 +26,7 @@ static const char *const action_names[] = { "block", "read-only", "allow" };
 static const char *const while_locked_names[] = { "block", "policy" };
 static const char *const lock_failure_names[] = { "terminate", "log" };
 static const char *const rule_mode_names[] = { "allow", "read-only" };
+static const char *const keyboards_names[] = { "allow", "block-extra", "block" };
 
 /* "expected a, b or c" for an enum key, in l->why. */
 static const char *expected_names(struct loader *l, const char *const *names, int n)
@@ -200,20 +201,29 @@ static int hex_digit(char c)
 	return -1;
 }
 
-static int apply_classes(struct loader *l,
-			 const struct key_def *k,
-			 void *field,
-			 const char *value,
-			 const char **reterr_why)
+/* Classes that must stay harmless, and classes that never can be: see apply_harmless_classes(). */
+#define CLASS_HID	   0x03
+#define CLASS_HUB	   0x09
+#define CLASS_STILL_IMAGE  0x06
+#define CLASS_MASS_STORAGE 0x08
+
+static bool class_set(const uint64_t classes[static 4], unsigned cls)
 {
-	static const char why[] = "expected a comma-separated list of USB interface classes: "
-				  "mass-storage, still-image or two hex digits such as 08";
+	return (classes[cls / 64] >> (cls % 64)) & 1;
+}
+
+/*
+ * A list of USB classes, each two hex digits ("01, 03, 0a, e0"), into a 256-bit set. Returns 0, or
+ * -EINVAL with *reterr_why.
+ */
+static int parse_classes(const char *value, uint64_t ret_classes[static 4], const char **reterr_why)
+{
+	static const char why[] = "expected a comma-separated list of USB classes, each two hex "
+				  "digits such as 03";
 	_cleanup_strv_free_ char **list = NULL;
 	uint64_t classes[4] = { 0 };
 	int r;
 
-	(void)l;
-	(void)k;
 	r = parse_list(value, &list, reterr_why);
 	if (r < 0)
 		return r;
@@ -222,19 +232,56 @@ static int apply_classes(struct loader *l,
 		return -EINVAL;
 	}
 	STRV_FOREACH (s, list) {
-		int cls;
+		unsigned cls;
 
-		if (streq(*s, "mass-storage"))
-			cls = 0x08;
-		else if (streq(*s, "still-image"))
-			cls = 0x06;
-		else if (strlen(*s) == 2 && hex_digit((*s)[0]) >= 0 && hex_digit((*s)[1]) >= 0)
-			cls = hex_digit((*s)[0]) * 16 + hex_digit((*s)[1]);
-		else {
+		if (strlen(*s) != 2 || hex_digit((*s)[0]) < 0 || hex_digit((*s)[1]) < 0) {
 			*reterr_why = why;
 			return -EINVAL;
 		}
+		cls = (unsigned)(hex_digit((*s)[0]) * 16 + hex_digit((*s)[1]));
 		classes[cls / 64] |= UINT64_C(1) << (cls % 64);
+	}
+	memcpy(ret_classes, classes, sizeof(classes));
+	return 0;
+}
+
+/*
+ * harmless_classes. Refused, because each would defeat a promise of the policy:
+ *   - a list without 03 (HID) or 09 (hub): keyboards or hubs would get the storage policy, so a
+ *     new keyboard, or one behind a new hub, would be blocked at a locked seat whatever the
+ *     rules say, and nobody could unlock it;
+ *   - a list with 06 (still image: PTP and MTP) or 08 (mass storage): those carry files by
+ *     definition; to let such devices in, use default, the groups or a named rule, which are
+ *     recorded per device.
+ * Vendor-specific ff and the other classes are the administrator's call (vakt.conf(5) says what
+ * listing ff gives away).
+ */
+static int apply_harmless_classes(struct loader *l,
+				  const struct key_def *k,
+				  void *field,
+				  const char *value,
+				  const char **reterr_why)
+{
+	uint64_t classes[4];
+	int r;
+
+	(void)l;
+	(void)k;
+	r = parse_classes(value, classes, reterr_why);
+	if (r < 0)
+		return r;
+	if (!class_set(classes, CLASS_HID) || !class_set(classes, CLASS_HUB)) {
+		*reterr_why =
+			"must include 03 (HID) and 09 (hub): a keyboard or hub that gets the "
+			"storage policy is blocked at a locked seat, and nobody could unlock it";
+		return -EINVAL;
+	}
+	if (class_set(classes, CLASS_STILL_IMAGE) || class_set(classes, CLASS_MASS_STORAGE)) {
+		*reterr_why =
+			"must not include 06 (still image, PTP and MTP) or 08 (mass storage): "
+			"they carry files; allow such devices with default, the groups or a "
+			"named rule";
+		return -EINVAL;
 	}
 	memcpy(field, classes, sizeof(classes));
 	return 0;
@@ -313,7 +360,10 @@ static int apply_rule_mode(struct loader *l,
 	.section = (s), .name = (n), .apply = (fn), .offset = (off), .place = (pl)
 
 const struct key_def config_key_defs[] = {
-	{ KEY(SECTION_VAKT, "admin_groups", apply_groups, CFG(vakt.admin_groups), -1), NO_ENUM },
+	{ KEY(SECTION_VAKT, "admin_groups", apply_groups, CFG(vakt.admin_groups), -1),
+	  NO_ENUM,
+	  .unimplemented = "only the weekly administrator report (vaktctl report) will use it, and "
+			   "this version has none" },
 
 	{ KEY(SECTION_STORAGE, "mode", apply_enum, CFG(storage.mode), -1), ENUM(mode_names) },
 	{ KEY(SECTION_STORAGE,
@@ -334,15 +384,28 @@ const struct key_def config_key_defs[] = {
 	      CFG(storage.read_only_groups),
 	      CFG(storage.read_only_groups_place)),
 	  NO_ENUM },
-	{ KEY(SECTION_STORAGE, "notify_user", apply_bool, CFG(storage.notify_user), -1), NO_ENUM },
+	{ KEY(SECTION_STORAGE, "notify_user", apply_bool, CFG(storage.notify_user), -1),
+	  NO_ENUM,
+	  .unimplemented = "this version tells nobody at the seat; decisions are only recorded "
+			   "in the journal" },
 	{ KEY(SECTION_STORAGE,
 	      "while_locked",
 	      apply_enum,
 	      CFG(storage.while_locked),
 	      CFG(storage.while_locked_place)),
 	  ENUM(while_locked_names) },
-	{ KEY(SECTION_STORAGE, "storage_classes", apply_classes, CFG(storage.storage_classes), -1),
+	{ KEY(SECTION_STORAGE,
+	      "harmless_classes",
+	      apply_harmless_classes,
+	      CFG(storage.harmless_classes),
+	      CFG(storage.harmless_classes_place)),
 	  NO_ENUM },
+	{ KEY(SECTION_STORAGE,
+	      "keyboards_while_locked",
+	      apply_enum,
+	      CFG(storage.keyboards_while_locked),
+	      CFG(storage.keyboards_while_locked_place)),
+	  ENUM(keyboards_names) },
 
 	{ KEY(SECTION_IDLE, "mode", apply_enum, CFG(idle.mode), -1), ENUM(mode_names) },
 	{ KEY(SECTION_IDLE,
@@ -388,6 +451,17 @@ const struct key_def config_key_defs[] = {
 };
 
 const size_t config_n_key_defs = ELEMENTSOF(config_key_defs);
+
+/* vakt is before 1.0: a key that changed meaning is an error naming its successor, never silently
+ * ignored or reinterpreted. */
+const struct removed_key config_removed_keys[] = {
+	{ .section = SECTION_STORAGE,
+	  .name = "storage_classes",
+	  .why = "replaced by harmless_classes, which lists the USB classes that cannot store; "
+		 "every other class gets the storage policy (see vakt.conf(5))" },
+};
+
+const size_t config_n_removed_keys = ELEMENTSOF(config_removed_keys);
 
 const char *config_mode_to_string(enum config_mode m)
 {

@@ -35,6 +35,31 @@ static const char *const section_names[] = {
 };
 
 static const char *const default_admin_groups[] = { "sudo", "wheel", NULL };
+
+/*
+ * The USB classes that cannot store, by default (usb.org's class codes). Everything else gets the
+ * storage policy: 06 still image (PTP, and MTP on many phones), 08 mass storage, dc diagnostic,
+ * fe application specific (DFU firmware update, IrDA bridges), ff vendor specific (MTP on Android,
+ * Apple's usbmux, Realtek card readers, the usb-storage unusual-devices table), 00 and every code
+ * not assigned today. vakt.conf(5) gives the reasoning.
+ */
+static const uint8_t default_harmless_classes[] = {
+	0x01, /* audio */
+	0x02, /* CDC communications (modems, network) */
+	0x03, /* HID */
+	0x05, /* physical */
+	0x07, /* printer */
+	0x09, /* hub */
+	0x0a, /* CDC data */
+	0x0b, /* smart card */
+	0x0d, /* content security */
+	0x0e, /* video */
+	0x0f, /* personal healthcare */
+	0x10, /* audio/video */
+	0x11, /* billboard */
+	0x12, /* USB-C bridge */
+	0xe0, /* wireless controller (Bluetooth, RNDIS): a radio, not memory */
+};
 static const char *const default_watch[] = {
 	"/etc/passwd",	"/etc/shadow",	  "/etc/group", "/etc/gshadow",
 	"/etc/sudoers", "/etc/sudoers.d", NULL,
@@ -91,6 +116,12 @@ static ssize_t key_find_for_line(struct loader *l, const char *shown)
 	}
 	i = key_def_find(l->section, l->key);
 	if (i < 0) {
+		for (size_t j = 0; j < config_n_removed_keys; j++)
+			if (config_removed_keys[j].section == l->section &&
+			    streq(config_removed_keys[j].name, l->key)) {
+				line_error(l, "%s: %s", shown, config_removed_keys[j].why);
+				return -1;
+			}
 		if (l->section == SECTION_RULE)
 			line_error(
 				l, "unknown key '%s' in rule '%s'", shown, current_rule(l)->name);
@@ -132,6 +163,18 @@ static void key_apply(struct loader *l, const struct key_def *k)
 	if (k->place >= 0 &&
 	    set_place((struct config_place *)((char *)l->config + k->place), l->file, l->line) < 0)
 		l->error = -ENOMEM;
+	if (k->unimplemented) {
+		char *w = NULL;
+
+		if (asprintf(&w,
+			     "%s:%u: warning: %s has no effect: %s",
+			     l->file,
+			     l->line,
+			     k->name,
+			     k->unimplemented) < 0 ||
+		    strv_consume(&l->config->warnings, w) < 0)
+			l->error = -ENOMEM;
+	}
 }
 
 int config_handle_key(void *user, const char *section, const char *name, const char *value)
@@ -320,6 +363,7 @@ static char **strv_from_array(const char *const *a)
 static void config_done(struct config *c)
 {
 	strv_free(c->files);
+	strv_free(c->warnings);
 	strv_free(c->vakt.admin_groups);
 	free(c->storage.default_place.file);
 	strv_free(c->storage.read_write_groups);
@@ -327,6 +371,8 @@ static void config_done(struct config *c)
 	strv_free(c->storage.read_only_groups);
 	free(c->storage.read_only_groups_place.file);
 	free(c->storage.while_locked_place.file);
+	free(c->storage.harmless_classes_place.file);
+	free(c->storage.keyboards_while_locked_place.file);
 	for (size_t i = 0; i < c->storage.n_rules; i++) {
 		struct storage_rule *rule = &c->storage.rules[i];
 
@@ -362,7 +408,10 @@ struct config *config_new(void)
 	c->storage.read_only_groups = strv_from_array(NULL);
 	c->storage.notify_user = true;
 	c->storage.while_locked = WHILE_LOCKED_BLOCK;
-	c->storage.storage_classes[0] = UINT64_C(1) << 0x08 | UINT64_C(1) << 0x06;
+	for (size_t i = 0; i < ELEMENTSOF(default_harmless_classes); i++)
+		c->storage.harmless_classes[default_harmless_classes[i] / 64] |=
+			UINT64_C(1) << (default_harmless_classes[i] % 64);
+	c->storage.keyboards_while_locked = KEYBOARDS_WHILE_LOCKED_BLOCK_EXTRA;
 
 	c->idle.mode = CONFIG_MODE_ENFORCE;
 	c->idle.lock_after_usec = 10 * USEC_PER_MINUTE;
@@ -514,9 +563,9 @@ int config_load_string(const char *text,
 	return r;
 }
 
-bool config_storage_class(const struct config *c, uint8_t cls)
+bool config_harmless_class(const struct config *c, uint8_t cls)
 {
-	return (c->storage.storage_classes[cls / 64] >> (cls % 64)) & 1;
+	return (c->storage.harmless_classes[cls / 64] >> (cls % 64)) & 1;
 }
 
 const char *config_place_format(const struct config_place *p, char *buf, size_t n)

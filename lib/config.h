@@ -37,6 +37,14 @@ enum while_locked {
 	WHILE_LOCKED_POLICY,
 };
 
+/* [storage] keyboards_while_locked: a new device that may type, at a seat that is locked or empty.
+ */
+enum keyboards_while_locked {
+	KEYBOARDS_WHILE_LOCKED_ALLOW,	    /* authorised at once, as any harmless device */
+	KEYBOARDS_WHILE_LOCKED_BLOCK_EXTRA, /* held back when the seat already has a keyboard */
+	KEYBOARDS_WHILE_LOCKED_BLOCK,	    /* held back always */
+};
+
 enum lock_failure {
 	LOCK_FAILURE_TERMINATE,
 	LOCK_FAILURE_LOG,
@@ -54,7 +62,8 @@ struct storage_rule {
 };
 
 struct config {
-	char **files; /* every file read, in order (strv) */
+	char **files;	 /* every file read, in order (strv) */
+	char **warnings; /* "FILE:LINE: warning: ..." for settings that have no effect (strv) */
 
 	struct {
 		char **admin_groups;
@@ -71,8 +80,13 @@ struct config {
 		bool notify_user;
 		enum while_locked while_locked;
 		struct config_place while_locked_place;
-		/* USB interface classes that get the storage policy; bit c set = class c. */
-		uint64_t storage_classes[4];
+		/* USB classes that cannot store (bit c set = class c harmless); every other class
+		 * gets the storage policy. Always holds 03 and 09, never 06 or 08 (refused at
+		 * load). */
+		uint64_t harmless_classes[4];
+		struct config_place harmless_classes_place;
+		enum keyboards_while_locked keyboards_while_locked;
+		struct config_place keyboards_while_locked_place;
 		struct storage_rule *rules;
 		size_t n_rules;
 	} storage;
@@ -133,8 +147,9 @@ int config_load_string(const char *text,
 		       struct config **ret_config,
 		       char ***reterr_messages);
 
-/* Whether USB interface class cls gets the storage policy. */
-bool config_storage_class(const struct config *c, uint8_t cls);
+/* Whether USB class cls is in [storage] harmless_classes: it cannot store, and a function of that
+ * class is authorised without the storage policy. */
+bool config_harmless_class(const struct config *c, uint8_t cls);
 
 /* Names for the enums, as written in vakt.conf. */
 const char *config_mode_to_string(enum config_mode m);

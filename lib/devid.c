@@ -413,6 +413,12 @@ int devid_sanitize_string(const char *raw, size_t len, char **ret_string)
 	return 0;
 }
 
+/* A class that gets the storage policy: anything not in harmless_classes. */
+static bool storage_class(const struct config *c, uint8_t cls)
+{
+	return !config_harmless_class(c, cls);
+}
+
 bool devid_interface_is_storage(const struct devid *id,
 				const struct config *c,
 				uint8_t config_value,
@@ -434,7 +440,7 @@ bool devid_interface_is_storage(const struct devid *id,
 		if (config_value != 0 && intf->config_value != config_value)
 			continue;
 		found = true;
-		if (config_storage_class(c, intf->class))
+		if (storage_class(c, intf->class))
 			return true;
 	}
 	return !found;
@@ -442,15 +448,18 @@ bool devid_interface_is_storage(const struct devid *id,
 
 bool devid_is_storage(const struct devid *id, const struct config *c)
 {
+	uint8_t dc;
+
 	assert(id);
 	assert(c);
 
 	if (!id->descriptors_valid)
 		return true;
-	if (config_storage_class(c, id->desc.device_class))
+	dc = id->desc.device_class;
+	if (dc != DEVID_CLASS_PER_INTERFACE && dc != DEVID_CLASS_MISC && storage_class(c, dc))
 		return true;
 	for (size_t i = 0; i < id->desc.n_interfaces && i < DEVID_MAX_INTERFACES; i++)
-		if (config_storage_class(c, id->desc.interfaces[i].class))
+		if (storage_class(c, id->desc.interfaces[i].class))
 			return true;
 	return false;
 }
@@ -462,4 +471,54 @@ bool devid_is_hub(const struct devid *id)
 	if (id->descriptors_valid)
 		return id->desc.device_class == DEVID_CLASS_HUB;
 	return id->device_class == DEVID_CLASS_HUB;
+}
+
+bool devid_may_type(const struct devid *id)
+{
+	assert(id);
+
+	if (!id->descriptors_valid)
+		return true;
+	return id->desc.device_class == DEVID_CLASS_HID ||
+	       devid_descriptors_has_class(&id->desc, DEVID_CLASS_HID);
+}
+
+void devid_add_disk(struct devid *id, int number)
+{
+	assert(id);
+
+	if (number < 0 || number > UINT8_MAX) {
+		id->disk_unplaced = true;
+		return;
+	}
+	id->disk_interfaces[number / 64] |= UINT64_C(1) << (number % 64);
+}
+
+bool devid_has_disk(const struct devid *id)
+{
+	assert(id);
+
+	if (id->disk_unplaced)
+		return true;
+	for (size_t i = 0; i < ELEMENTSOF(id->disk_interfaces); i++)
+		if (id->disk_interfaces[i] != 0)
+			return true;
+	return false;
+}
+
+bool devid_disk_below(const struct devid *id, uint8_t number)
+{
+	assert(id);
+
+	return id->disk_unplaced || ((id->disk_interfaces[number / 64] >> (number % 64)) & 1);
+}
+
+void devid_keep_disks(struct devid *to, const struct devid *from)
+{
+	assert(to);
+	assert(from);
+
+	for (size_t i = 0; i < ELEMENTSOF(to->disk_interfaces); i++)
+		to->disk_interfaces[i] |= from->disk_interfaces[i];
+	to->disk_unplaced = to->disk_unplaced || from->disk_unplaced;
 }

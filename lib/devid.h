@@ -30,8 +30,10 @@ struct config;
 #define DEVID_CLASS_SUMMARY_MAX (256 * 3)
 
 #define DEVID_CLASS_PER_INTERFACE 0x00
+#define DEVID_CLASS_HID		  0x03
 #define DEVID_CLASS_STORAGE	  0x08
 #define DEVID_CLASS_HUB		  0x09
+#define DEVID_CLASS_MISC	  0xef /* miscellaneous: interface association descriptors */
 
 struct devid_endpoint {
 	uint8_t address;    /* bEndpointAddress: bit 7 = IN */
@@ -114,6 +116,13 @@ struct devid {
 	char *syspath;		/* e.g. "/sys/devices/pci0000:00/0000:00:14.0/usb1/1-1/1-1.2" */
 	uint8_t device_class;	/* bDeviceClass */
 	bool descriptors_valid; /* desc holds the parsed descriptors */
+	bool authorized;	/* the kernel lets it work now (sysfs authorized = 1): in use */
+	/* Disks that appeared below functions judged harmless (devid_add_disk()): bit n of
+	 * disk_interfaces = bInterfaceNumber n; disk_unplaced = below no interface vakt could
+	 * name. What this plugged-in device has shown; kept across decisions (devid_keep_disks()).
+	 */
+	uint64_t disk_interfaces[4];
+	bool disk_unplaced;
 	struct devid_descriptors desc;
 };
 
@@ -142,9 +151,18 @@ int devid_parse_hex4(const char *s, char dst[static 5]);
 int devid_sanitize_string(const char *raw, size_t len, char **ret_string);
 
 /*
+ * Storage is what can store. A class gets the storage policy unless config_harmless_class() says
+ * it is harmless ([storage] harmless_classes): vendor-specific ff (Android MTP, Apple usbmux,
+ * Realtek card readers), still image 06, mass storage 08, and every class not listed all do.
+ * bDeviceClass 00 (per interface) and ef (miscellaneous, used with interface association
+ * descriptors) say nothing themselves: the interfaces decide. Any other bDeviceClass counts like
+ * an interface's, since a driver may bind to a vendor-specific device as a whole.
+ */
+
+/*
  * Whether interface number (of configuration config_value; 0 = any configuration) gets the
- * storage policy: any of its alternate settings has a class for which config_storage_class() is
- * true. True also when the descriptors are not valid or the interface is not in them (fail closed).
+ * storage policy: any of its alternate settings has a class that is not harmless. True also when
+ * the descriptors are not valid or the interface is not in them (fail closed).
  */
 bool devid_interface_is_storage(const struct devid *id,
 				const struct config *c,
@@ -153,9 +171,34 @@ bool devid_interface_is_storage(const struct devid *id,
 
 /*
  * Whether the device gets the storage policy: any interface (any configuration, any alternate)
- * or bDeviceClass has a storage class, or the descriptors are not valid (fail closed).
+ * or its bDeviceClass (other than 00 and ef) is not harmless, or the descriptors are not valid
+ * (fail closed). Disks seen below it (devid_has_disk()) are not counted here: lib/policy decides
+ * what they mean.
  */
 bool devid_is_storage(const struct devid *id, const struct config *c);
 
 /* Whether the device is a hub (bDeviceClass 09). */
 bool devid_is_hub(const struct devid *id);
+
+/*
+ * Whether the device may be able to type: it has an HID interface (class 03, any configuration or
+ * alternate setting) or bDeviceClass 03, or its descriptors are not valid (fail closed). Which
+ * HID interface is a keyboard only its report descriptor says, and the kernel reads that after
+ * authorisation; a "boot mouse" may still send keys. So every HID function counts, a mouse too.
+ */
+bool devid_may_type(const struct devid *id);
+
+/*
+ * Records that a disk appeared below interface number of the device (number < 0: below no
+ * interface vakt could name).
+ */
+void devid_add_disk(struct devid *id, int number);
+
+/* Whether a disk was recorded below the device (devid_add_disk()). */
+bool devid_has_disk(const struct devid *id);
+
+/* Whether a disk was recorded below interface number, or below an unnamed one. */
+bool devid_disk_below(const struct devid *id, uint8_t number);
+
+/* Copies the disks recorded in from into to (the same device, identified again). */
+void devid_keep_disks(struct devid *to, const struct devid *from);

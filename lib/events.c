@@ -130,6 +130,21 @@ static const struct event_info event_table[_EVENT_MAX] = {
 		.message_id = "af96e3541ecd4d5ebc0d74c5e5205a14",
 		.priority = LOG_NOTICE,
 	},
+	[EVENT_INPUT_BLOCKED] = {
+		.name = "input.blocked",
+		.message_id = "0b74fcb4d5264d0589f837a3fecf78f3",
+		.priority = LOG_NOTICE,
+	},
+	[EVENT_PRIVILEGE_ROOT_COMMAND] = {
+		.name = "privilege.root_command",
+		.message_id = "d4d004d6de7b4a2da7b07bb8b3577c3b",
+		.priority = LOG_NOTICE,
+	},
+	[EVENT_AUDIT_LOGINUID_CHANGED] = {
+		.name = "audit.loginuid_changed",
+		.message_id = "bcd7ed6dbc3c4f3385252ed7702da69e",
+		.priority = LOG_WARNING,
+	},
 	[EVENT_AUDIT_RULES_RESTORED] = {
 		.name = "audit.rules_restored",
 		.message_id = "ecf0a0e67aa743039c268461d35a9aca",

@@ -34,6 +34,11 @@ enum event_id {
 	EVENT_PRIVILEGE_MOUNT,
 	EVENT_PRIVILEGE_MODULE,
 	EVENT_PRIVILEGE_SETUID,
+	/* Beyond SPEC.md: issue 16 asks to hold back new keyboards at a locked seat. */
+	EVENT_INPUT_BLOCKED,
+	/* Issue 13: commands typed in a person's root shell; a rewrite of an audit uid. */
+	EVENT_PRIVILEGE_ROOT_COMMAND,
+	EVENT_AUDIT_LOGINUID_CHANGED,
 	/* Issue 13: what vaktd put back after a tamper, auditing switched off, enforcement ended.
 	 */
 	EVENT_AUDIT_RULES_RESTORED,

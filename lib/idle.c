@@ -241,6 +241,7 @@ static void graphical_facts(struct session *s, const struct idle_session_facts *
 int idle_tracker_update(struct idle_tracker *t, const struct idle_session_facts *f, uint64_t now)
 {
 	_cleanup_strv_free_ char **groups = NULL;
+	struct idle_session_facts stable;
 	enum idle_session_kind base, kind;
 	struct session *s;
 	bool existed;
@@ -257,6 +258,15 @@ int idle_tracker_update(struct idle_tracker *t, const struct idle_session_facts 
 
 	s = find(t, f->id);
 	existed = s != NULL;
+	/* The same idle start, read again with a different rounding: keep the one known. */
+	if (existed && s->since_raw != 0 && f->idle_since_usec != 0 &&
+	    (f->idle_since_usec > s->since_raw
+		     ? f->idle_since_usec - s->since_raw
+		     : s->since_raw - f->idle_since_usec) < IDLE_SINCE_JITTER_USEC) {
+		stable = *f;
+		stable.idle_since_usec = s->since_raw;
+		f = &stable;
+	}
 	if (!s) {
 		if (t->n_sessions == t->n_allocated) {
 			size_t n = t->n_allocated ? t->n_allocated * 2 : 16;

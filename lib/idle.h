@@ -103,6 +103,14 @@
 #define IDLE_WARN_BEFORE_USEC	(60 * USEC_PER_SEC)
 /* A REFRESH is handed out again this long after it was handed out or failed, until answered. */
 #define IDLE_REFRESH_RETRY_USEC (10 * USEC_PER_SEC)
+/*
+ * Idle starts closer than this to the one known are the same idle start. logind computes a text
+ * session's IdleSinceHintMonotonic at every read from the terminal's atime and both clocks, so it
+ * differs by a microsecond or so from read to read (seen in tests/system with logind 252); a new
+ * idle period after real use starts seconds later (the kernel updates a tty's atime at most
+ * every few seconds).
+ */
+#define IDLE_SINCE_JITTER_USEC	(1 * USEC_PER_SEC)
 /* Longest logind session id with its NUL (logind's are "1", "c2", ...); longer ones are refused. */
 #define IDLE_SESSION_ID_MAX	64
 

@@ -297,27 +297,41 @@ static void decide_grants(const struct policy *p,
 		};
 }
 
-int policy_decide(const struct policy *p,
-		  const struct devid *id,
-		  const struct policy_person *person,
-		  struct policy_verdict *ret_verdict)
+/* Step 0 of policy.h: a disk below a function judged harmless. */
+static void decide_disk_below_harmless(const struct config *c, struct policy_verdict *ret_verdict)
 {
-	const struct config *c;
+	*ret_verdict = (struct policy_verdict){
+		.action = STORAGE_ACTION_BLOCK,
+		.storage = true,
+		.step = POLICY_STEP_DISK_BELOW_HARMLESS,
+		.rule_name = "harmless_classes",
+		.place = c->storage.harmless_classes_place,
+		.reason = "a disk appeared below a device function judged harmless",
+	};
+}
+
+/* The storage decision: the precedence of policy.h. */
+static void decide_storage(const struct policy *p,
+			   const struct devid *id,
+			   const struct policy_person *person,
+			   struct policy_verdict *ret_verdict)
+{
+	const struct config *c = p->config;
 	bool nobody;
 
-	assert(p);
-	assert(id);
-	assert(ret_verdict);
-
-	c = p->config;
+	/* Before anything else, also before the classes: the device has shown what it is. */
+	if (devid_has_disk(id)) {
+		decide_disk_below_harmless(c, ret_verdict);
+		return;
+	}
 	if (!devid_is_storage(id, c)) {
 		*ret_verdict = (struct policy_verdict){
 			.action = STORAGE_ACTION_ALLOW,
 			.step = POLICY_STEP_NON_STORAGE,
 			.rule_name = "non-storage",
-			.reason = "the device has no storage interface",
+			.reason = "every function of the device is of a harmless class",
 		};
-		return 0;
+		return;
 	}
 
 	nobody = !person || !person->present;
@@ -334,7 +348,7 @@ int policy_decide(const struct policy *p,
 				: nobody ? "nobody is logged in at the seat"
 					 : "the session at the seat is locked",
 		};
-		return 0;
+		return;
 	}
 
 	decide_grants(p, id, person, ret_verdict);
@@ -344,7 +358,83 @@ int policy_decide(const struct policy *p,
 		ret_verdict->reason =
 			"who is at the seat is unknown (logind cannot be reached), so "
 			"no group can grant more than the default";
+}
+
+/*
+ * Whether the keyboard decision may hold id back for person: keyboards_while_locked is not allow,
+ * the device may type, it is new, and nobody unlocked is at the seat. A device already authorised
+ * is in use (it may be the keyboard that unlocks the seat): never taken away here.
+ */
+static bool input_hold_possible(const struct config *c,
+				const struct devid *id,
+				const struct policy_person *person)
+{
+	if (c->storage.keyboards_while_locked == KEYBOARDS_WHILE_LOCKED_ALLOW)
+		return false;
+	if (!devid_may_type(id) || id->authorized)
+		return false;
+	return !person || !person->present || person->locked;
+}
+
+/* The keyboard decision of policy.h, into the input fields of *v. */
+static void decide_input(const struct config *c,
+			 const struct devid *id,
+			 const struct policy_person *person,
+			 struct policy_verdict *v)
+{
+	bool extra = c->storage.keyboards_while_locked == KEYBOARDS_WHILE_LOCKED_BLOCK_EXTRA;
+
+	v->input_held = false;
+	v->input_reason = NULL;
+	v->input_place = c->storage.keyboards_while_locked_place;
+	if (!input_hold_possible(c, id, person))
+		return;
+	/* block-extra: with no other keyboard, this one may be the only way to unlock. */
+	if (extra && !(person && person->seat_has_keyboard))
+		return;
+
+	v->input_held = true;
+	if (person && person->unknown)
+		v->input_reason = extra ? "a new device that can type, while who is at the seat is "
+					  "unknown (logind cannot be reached) and the seat has a "
+					  "keyboard already"
+					: "a new device that can type, while who is at the seat is "
+					  "unknown (logind cannot be reached)";
+	else if (!person || !person->present)
+		v->input_reason = extra ? "a new device that can type, while nobody is logged in "
+					  "at the seat and the seat has a keyboard already"
+					: "a new device that can type, while nobody is logged in "
+					  "at the seat";
+	else
+		v->input_reason = extra ? "a new device that can type, while the session at the "
+					  "seat is locked and the seat has a keyboard already"
+					: "a new device that can type, while the session at the "
+					  "seat is locked";
+}
+
+int policy_decide(const struct policy *p,
+		  const struct devid *id,
+		  const struct policy_person *person,
+		  struct policy_verdict *ret_verdict)
+{
+	assert(p);
+	assert(id);
+	assert(ret_verdict);
+
+	decide_storage(p, id, person, ret_verdict);
+	decide_input(p->config, id, person, ret_verdict);
 	return 0;
+}
+
+bool policy_wants_seat_keyboard(const struct policy *p,
+				const struct devid *id,
+				const struct policy_person *person)
+{
+	assert(p);
+	assert(id);
+
+	return p->config->storage.keyboards_while_locked == KEYBOARDS_WHILE_LOCKED_BLOCK_EXTRA &&
+	       input_hold_possible(p->config, id, person);
 }
 
 static bool streq_null(const char *a, const char *b)
@@ -366,11 +456,19 @@ bool policy_redecide_on_seat_change(const struct policy_verdict *v,
 				    const struct policy_person *then,
 				    const struct policy_person *now)
 {
-	if (!v->storage || (now && now->unknown))
+	if ((!v->storage && !v->input_held) || (now && now->unknown))
 		return false;
 	if (!same_session(then, now))
 		return true;
-	return v->step == POLICY_STEP_WHILE_LOCKED && now && now->present && !now->locked;
+	return (v->step == POLICY_STEP_WHILE_LOCKED || v->input_held) && now && now->present &&
+	       !now->locked;
+}
+
+bool policy_redecide_on_keyboard_gone(const struct policy_verdict *v)
+{
+	assert(v);
+
+	return v->input_held;
 }
 
 bool policy_needs_person(const struct policy *p)
@@ -381,6 +479,7 @@ bool policy_needs_person(const struct policy *p)
 
 	c = p->config;
 	return c->storage.while_locked == WHILE_LOCKED_BLOCK ||
+	       c->storage.keyboards_while_locked != KEYBOARDS_WHILE_LOCKED_ALLOW ||
 	       strv_length(c->storage.read_write_groups) > 0 ||
 	       strv_length(c->storage.read_only_groups) > 0;
 }
@@ -397,7 +496,55 @@ enum storage_action policy_interface_action(const struct policy *p,
 
 	if (!v->storage)
 		return STORAGE_ACTION_ALLOW;
-	if (!devid_interface_is_storage(id, p->config, config_value, number))
+	if (!devid_interface_is_storage(id, p->config, config_value, number) &&
+	    !devid_disk_below(id, number))
 		return STORAGE_ACTION_ALLOW;
 	return v->action;
+}
+
+bool policy_disk_expected(const struct policy *p,
+			  const struct devid *id,
+			  const struct policy_verdict *v,
+			  uint8_t config_value,
+			  int number)
+{
+	assert(p);
+	assert(id);
+	assert(v);
+
+	if (!v->storage)
+		return false;
+	/* Below no interface vakt can name, nothing was foreseen (fail closed) until it is
+	 * recorded: then the verdict holds the whole device back. */
+	if (number < 0 || number > UINT8_MAX)
+		return id->disk_unplaced;
+	return devid_interface_is_storage(id, p->config, config_value, (uint8_t)number) ||
+	       devid_disk_below(id, (uint8_t)number);
+}
+
+bool policy_disks_read_only(const struct policy_verdict *v, enum storage_action effective)
+{
+	assert(v);
+
+	return !(v->storage && effective == STORAGE_ACTION_ALLOW);
+}
+
+bool policy_keeps_other_functions(const struct policy *p,
+				  const struct devid *id,
+				  const struct policy_verdict *v)
+{
+	assert(p);
+	assert(id);
+	assert(v);
+
+	if (v->input_held || !id->descriptors_valid)
+		return false;
+	for (size_t i = 0; i < id->desc.n_interfaces && i < DEVID_MAX_INTERFACES; i++) {
+		const struct devid_interface *ifc = &id->desc.interfaces[i];
+
+		if (!devid_interface_is_storage(id, p->config, ifc->config_value, ifc->number) &&
+		    !devid_disk_below(id, ifc->number))
+			return true;
+	}
+	return false;
 }

@@ -199,7 +199,7 @@ cpu_ns() { cat /proc/"$1"/task/*/schedstat | awk '{s += $1} END {print s}'; }
 lost() { auditctl -s | awk '/^lost/ {print $2}'; }
 : >"$T/live.runs"
 for ((run = 1; run <= LIVE_RUNS; run++)); do
-	"$VAKTD" --config "$T/vakt-live.conf" --log-target json >"$T/live.out" 2>"$T/vaktd.err" &
+	"$VAKTD" --config "$T/vakt-live.conf" --state-dir "$T/state" --runtime-dir "$T/run" --log-target json >"$T/live.out" 2>"$T/vaktd.err" &
 	vpid=$!
 	at_exit "kill $vpid 2>/dev/null"
 	sleep 1

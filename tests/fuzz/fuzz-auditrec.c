@@ -47,6 +47,9 @@ drain(struct auditasm *a, struct auditclass *c, struct authburst *b, uint64_t no
 	}
 }
 
+/* Watched paths, so that file.changed, relative names and ".." are reached. */
+static char *const watch[] = { "/etc/shadow", "/etc/sudoers.d", "/tmp/w", "/", NULL };
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct auditasm_limits l = { .max_pending = 4,
@@ -60,7 +63,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *p = (const char *)data, *end = p + size;
 	uint64_t now = 0;
 
-	if (!a || !c || authburst_new(2, 10 * USEC_PER_SEC, 4, &b) < 0)
+	if (!a || !c || authburst_new(2, 10 * USEC_PER_SEC, 4, &b) < 0 ||
+	    auditclass_set_watch(c, watch) < 0)
 		goto out;
 
 	while (p < end) {

@@ -24,7 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (size_t i = 0; i < c->storage.n_rules; i++)
 			(void)config_place_format(&c->storage.rules[i].place, buf, sizeof(buf));
 		(void)config_place_format(&c->storage.default_place, buf, sizeof(buf));
-		(void)config_storage_class(c, (uint8_t)size);
+		(void)config_harmless_class(c, (uint8_t)size);
 	} else
 		assert(!c && (r == -ENOMEM || strv_length(messages) > 0));
 	config_free(c);

@@ -40,15 +40,21 @@ static void check_descriptors(const struct devid_descriptors *d, const struct co
 
 	devid_set_descriptors(&id, d);
 	assert(strlen(id.vendor) == 4 && strlen(id.product) == 4);
-	/* storage as a whole iff some interface or the device class is a storage class */
-	bool any = config_storage_class(c, d->device_class);
+	/* storage as a whole iff some interface, or a device class other than 00 and ef, is not
+	 * harmless; an interface with a class that is not harmless is storage */
+	bool any = d->device_class != DEVID_CLASS_PER_INTERFACE &&
+		   d->device_class != DEVID_CLASS_MISC &&
+		   !config_harmless_class(c, d->device_class);
+	bool hid = d->device_class == DEVID_CLASS_HID;
 	for (size_t i = 0; i < d->n_interfaces; i++) {
 		bool s = devid_interface_is_storage(&id, c, 0, d->interfaces[i].number);
 
-		any = any || config_storage_class(c, d->interfaces[i].class);
-		assert(!config_storage_class(c, d->interfaces[i].class) || s);
+		any = any || !config_harmless_class(c, d->interfaces[i].class);
+		hid = hid || d->interfaces[i].class == DEVID_CLASS_HID;
+		assert(config_harmless_class(c, d->interfaces[i].class) || s);
 	}
 	assert(devid_is_storage(&id, c) == any);
+	assert(devid_may_type(&id) == hid);
 	(void)devid_is_hub(&id);
 	devid_done(&id);
 }

@@ -57,6 +57,27 @@ FIXTURES = {
             [(0, '09', '00', '00')]),
     'bad': ('bad-truncated-device', '6666', '0001', 'X', 'Evil', 'Truncated', '00',
             [(0, '08', '06', '50')]),
+    # Real devices of issue 16 (tests/data/usb/README): functions that carry files behind
+    # vendor-specific classes, and harmless ones. The iPhone's interfaces are those of its
+    # configuration 2 (PTP + usbmux), which usbmuxd selects.
+    'cardreader': ('cardreader-rts5129-0bda-0129', '0bda', '0129', '20100201', 'Generic',
+                   'USB2.0-CRW', 'ff', [(0, 'ff', '06', '50')]),
+    'mtp': ('phone-mtp-adb-18d1-4ee2', '18d1', '4ee2', 'R32D1037XYZ', 'Google', 'Nexus 10', '00',
+            [(0, 'ff', 'ff', '00'), (1, 'ff', '42', '01')]),
+    'ptp-phone': ('phone-ptp-18d1-4ee1', '18d1', '4ee1', '28041FDH2001ZX', 'Google', 'Pixel 7',
+                  '00', [(0, '06', '01', '01')]),
+    'iphone': ('iphone-05ac-12a8', '05ac', '12a8', '00008101000A2DC80E41001E', 'Apple Inc.',
+               'iPhone', '00', [(0, '06', '01', '01'), (1, 'ff', 'fe', '02')]),
+    'wifi': ('wifi-rtl8188eus-0bda-8179', '0bda', '8179', '00E04C0001', 'Realtek',
+             '802.11n NIC', '00', [(0, 'ff', 'ff', 'ff')]),
+    'headset': ('headset-cmedia-0d8c-0014', '0d8c', '0014', None, 'C-Media Electronics Inc.',
+                'USB Audio Device', '00',
+                [(0, '01', '01', '00'), (1, '01', '02', '00'), (2, '01', '02', '00'),
+                 (3, '03', '00', '00')]),
+    'printer': ('printer-hp-03f0-2b17', '03f0', '2b17', 'VNC3K12345', 'Hewlett-Packard',
+                'HP LaserJet 1020', '00', [(0, '07', '01', '02')]),
+    'smartcard': ('smartcard-alcor-058f-9540', '058f', '9540', None, 'Generic',
+                  'EMV Smartcard Reader', '00', [(0, '0b', '00', '00')]),
 }
 
 
@@ -146,6 +167,47 @@ class Testbed:
                  'MAJOR', str(major), 'MINOR', str(minor + i + 1)]))
         return out
 
+    def add_mmc_disk(self, intf, partitions=1):
+        """An SD card in a card reader driven by rtsx_usb: a platform device below the USB
+        interface, its MMC host, the card, and mmcblk disks with device nodes."""
+        n = self.next_block
+        self.next_block += 1
+        major, minor = 179, 8 * n
+        disk = 'mmcblk%d' % n
+        devdir = os.path.join(self.root, 'dev')
+        os.makedirs(devdir, exist_ok=True)
+        for name in [disk] + ['%sp%d' % (disk, i + 1) for i in range(partitions)]:
+            open(os.path.join(devdir, name), 'w').close()
+        plat = self.tb.add_device('platform', 'rtsx_usb_sdmmc.%d' % n, intf, [],
+                                  ['DRIVER', 'rtsx_usb_sdmmc'])
+        host = self.tb.add_device('mmc_host', 'mmc%d' % n, plat, [], [])
+        card = self.tb.add_device('mmc', 'mmc%d:aaaa' % n, host, ['type', 'SD'],
+                                  ['MMC_TYPE', 'SD'])
+        out = [self.tb.add_device(
+            'block', disk, card,
+            ['dev', '%d:%d' % (major, minor), 'removable', '0', 'ro', '0', 'size', '1000'],
+            ['DEVNAME', '/dev/' + disk, 'DEVTYPE', 'disk', 'MAJOR', str(major),
+             'MINOR', str(minor)])]
+        for i in range(partitions):
+            out.append(self.tb.add_device(
+                'block', '%sp%d' % (disk, i + 1), out[0],
+                ['dev', '%d:%d' % (major, minor + i + 1), 'partition', str(i + 1), 'ro', '0'],
+                ['DEVNAME', '/dev/%sp%d' % (disk, i + 1), 'DEVTYPE', 'partition',
+                 'MAJOR', str(major), 'MINOR', str(minor + i + 1)]))
+        return out
+
+    def add_keyboard_input(self, parent, name):
+        """An input device that udev's input_id marks as a keyboard, below parent (a USB
+        interface, or None for a built-in keyboard on the i8042 controller)."""
+        if parent is None:
+            if not getattr(self, 'serio', None):
+                i8042 = self.tb.add_device('platform', 'i8042', None, [], [])
+                self.serio = self.tb.add_device('serio', 'serio0', i8042, [], [])
+            parent = self.serio
+        return self.tb.add_device('input', name, parent, ['name', 'AT Translated Set 2 keyboard'],
+                                  ['ID_INPUT', '1', 'ID_INPUT_KEY', '1',
+                                   'ID_INPUT_KEYBOARD', '1'])
+
     def remove(self, syspath):
         """Real unplug: remove uevent, then the directory (umockdev sends none itself)."""
         self.tb.uevent(syspath, 'remove')
@@ -163,12 +225,12 @@ class Testbed:
 class Vaktd(vaktlib.Vaktd):
     """The real vaktd in the umockdev test bed tb."""
 
-    def __init__(self, tb, conf_text, extra_env=None):
+    def __init__(self, tb, conf_text, extra_env=None, **kwargs):
         self.tb = tb
         env = dict(os.environ)
         env['UMOCKDEV_DIR'] = tb.root
         env['LD_PRELOAD'] = 'libumockdev-preload.so.0'
-        super().__init__(conf_text, extra_env, base_env=env)
+        super().__init__(conf_text, extra_env, base_env=env, **kwargs)
 
 
 def conf(mode='enforce', default='block', while_locked='policy', rw='', ro='', rules=''):

@@ -25,7 +25,7 @@ make_sudo_user d
 write_audit_only_conf "$T/vakt.conf"
 # No system bus: this test is about the audit stream only.
 DBUS_SYSTEM_BUS_ADDRESS="unix:path=$T/no-bus-here" \
-	"$VAKTD" --config "$T/vakt.conf" --log-target json >"$T/out.json" 2>"$T/err" &
+	"$VAKTD" --config "$T/vakt.conf" --state-dir "$T/state" --runtime-dir "$T/run" --log-target json >"$T/out.json" 2>"$T/err" &
 pid=$!
 at_exit "stop_pid $pid"
 sleep 1
@@ -86,7 +86,7 @@ sudo_in_new_session() {
 }
 sudo_rec() {
 	jq -c --arg s "$1" 'select(.VAKT_EVENT == "privilege.sudo" and .VAKT_AUDIT_SESSION == $s)' \
-		"$T/out.json" | head -1
+		"$T/out.json" | sed -n 1p
 }
 have_sudo() { [ -n "$(sudo_rec "$1")" ]; }
 

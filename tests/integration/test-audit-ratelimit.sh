@@ -28,7 +28,7 @@ visudo -cq -f "/etc/sudoers.d/vakt-test-d13-$$" || fail "sudoers drop-in invalid
 
 write_audit_only_conf "$T/vakt.conf"
 DBUS_SYSTEM_BUS_ADDRESS="unix:path=$T/no-bus-here" \
-	"$VAKTD" --config "$T/vakt.conf" --log-target json >"$T/out.json" 2>"$T/err" &
+	"$VAKTD" --config "$T/vakt.conf" --state-dir "$T/state" --runtime-dir "$T/run" --log-target json >"$T/out.json" 2>"$T/err" &
 pid=$!
 at_exit "stop_pid $pid"
 sleep 1

@@ -16,6 +16,7 @@ mode = off
 [audit]
 ensure_rules = no
 failed_auth_burst = 3/5min
+watch = /etc/passwd, /etc/shadow, /etc/group, /etc/gshadow, /etc/sudoers, /etc/sudoers.d, /tmp/vakt-test-a13/watched
 EOF
 
 replay() { "$VAKTD" --config "$T/vakt.conf" --log-target json --replay-audit "$@"; }
@@ -86,6 +87,44 @@ for f in "$D"/*.log; do
 	[ "$n" -eq 0 ] || fail "$(basename "$f"): $n records without the replay marks"
 done
 echo "ok every replayed record is marked and timed"
+
+# Issue 13 (tests/data/audit/README.md): alice is uid 1003 there, bob 1004. What happened decides,
+# whichever rules (site rules with other keys, before or after vakt's) recorded it.
+a13=1003
+for f in site-rules-before.log site-rules-after.log; do
+	check $f '.VAKT_EVENT == "file.changed"' 8
+	check $f ".VAKT_EVENT == \"file.changed\" and .VAKT_FILE == \"/etc/shadow\" and .VAKT_RESULT == \"failure\" and .VAKT_UID == \"$a13\"" 1
+	check $f '.VAKT_EXE == "/usr/bin/cat"' 0
+	check $f '.VAKT_EVENT == "privilege.mount" and .VAKT_RESULT == "success"' 2
+	check $f '.VAKT_EVENT == "privilege.setuid" and .VAKT_FILE == "/tmp/vakt-test-a13/suid-id"' 1
+done
+check rootshell-sudo-i.log '.VAKT_EVENT == "privilege.root_command"' 10
+check rootshell-sudo-i.log ".VAKT_EVENT == \"privilege.root_command\" and .VAKT_COMMAND == \"ls /etc\" and .VAKT_UID == \"$a13\"" 1
+check rootshell-sudo-i.log ".VAKT_EVENT == \"audit.loginuid_changed\" and .VAKT_UID == \"$a13\" and .VAKT_RESULT == \"success\"" 1
+check rootshell-sudo-su.log '.VAKT_EVENT == "privilege.su"' 0
+check rootshell-sudo-su.log '.VAKT_EVENT == "privilege.root_command" and .VAKT_COMMAND == "whoami"' 1
+check loginuid-refused.log ".VAKT_EVENT == \"audit.loginuid_changed\" and .VAKT_UID == \"$a13\" and .VAKT_RESULT == \"failure\"" 1
+check sudo-quote-cwd.log ".VAKT_EVENT == \"privilege.sudo\" and .VAKT_RESULT == \"success\" and .VAKT_CWD == \"/tmp/vakt-test-a13/it's-fine\"" 1
+check long-exe-path.log '.VAKT_EVENT == "file.changed" and .VAKT_FILE == "/etc/shadow" and .VAKT_AUDIT_KEY == "vakt-test-a13-watch"' 1
+check execve-huge-arg.log '.VAKT_EVENT == "privilege.setuid" and (.VAKT_COMMAND | startswith("/tmp/vakt-test-a13/suid-id a b a b"))' 1
+check passwd-change.log ".VAKT_EVENT == \"account.changed\" and .VAKT_UID == \"$a13\"" 1
+check passwd-change.log '.VAKT_EVENT == "privilege.setuid" or .VAKT_EVENT == "file.changed"' 0
+check sudo-pty-wrong-ctrlc.log '.VAKT_EVENT == "auth.failed"' 1
+check sudo-pty-wrong-eof.log '.VAKT_EVENT == "auth.failed"' 1
+check sudo-pty-ctrlc.log '.VAKT_EVENT == "auth.failed"' 0
+check sudo-pty-wrong3.log '.VAKT_EVENT == "auth.failed"' 3
+check sudo-notsudoer-wrong.log '.VAKT_EVENT == "privilege.sudo"' 1
+check sudo-notsudoer-nopass.log '.VAKT_EVENT == "auth.failed"' 0
+
+# A wrong password then an aborted prompt counts once towards failed_auth_burst (3/5min): two such
+# runs are two failures, no burst; one more typed wrong password makes the burst.
+cat "$D/sudo-pty-wrong-ctrlc.log" "$D/sudo-pty-wrong-eof.log" >"$T/two.log"
+cat "$T/two.log" "$D/sudo-pty-wrong-right.log" >"$T/three.log"
+n=$(replay "$T/two.log" | events | jq -c 'select(.VAKT_EVENT == "auth.burst")' | wc -l)
+[ "$n" -eq 0 ] || fail "two typed wrong passwords and two aborted prompts made $n bursts"
+n=$(replay "$T/three.log" | events | jq -c 'select(.VAKT_EVENT == "auth.burst" and .VAKT_FAILURES == "3")' | wc -l)
+[ "$n" -eq 1 ] || fail "three typed wrong passwords made $n bursts, expected 1"
+echo "ok aborted prompts do not count towards auth.burst"
 
 # Enriched text gives the same records as raw text (but for the names, which only the enriched
 # log has); stdin the same as a file.

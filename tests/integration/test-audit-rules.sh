@@ -50,7 +50,7 @@ ensure_rules = yes
 watch = $watch
 EOF
 
-"$VAKTD" --config "$T/vakt.conf" --log-target json >"$T/out.json" 2>"$T/err" &
+"$VAKTD" --config "$T/vakt.conf" --state-dir "$T/state" --runtime-dir "$T/run" --log-target json >"$T/out.json" 2>"$T/err" &
 pid=$!
 at_exit "kill $pid 2>/dev/null; wait $pid 2>/dev/null"
 

@@ -50,7 +50,7 @@ stop_vaktd() {
 	wait "$pid" || { rc=$?; cat "$T/err" >&2; fail "vaktd exited with $rc"; }
 }
 start_vaktd() {
-	"$VAKTD" --config "$T/vakt.conf" --log-target json >"$T/out.json" 2>>"$T/err" &
+	"$VAKTD" --config "$T/vakt.conf" --state-dir "$T/state" --runtime-dir "$T/run" --log-target json >"$T/out.json" 2>>"$T/err" &
 	pid=$!
 	at_exit "stop_pid $pid"
 	sleep 1
@@ -73,7 +73,7 @@ sudo_in_new_session() {
 
 sudo_rec() {
 	jq -c --arg s "$1" 'select(.VAKT_EVENT == "privilege.sudo" and .VAKT_AUDIT_SESSION == $s)' \
-		"$T/out.json" | head -1
+		"$T/out.json" | sed -n 1p
 }
 have_sudo() { [ -n "$(sudo_rec "$1")" ]; }
 field() { jq -r --arg f "$2" '.[$f] // "(none)"' <<<"$1"; }

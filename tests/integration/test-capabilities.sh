@@ -11,7 +11,7 @@ mask() { local m=0 c; for c in "$@"; do m=$((m | (1 << c))); done; printf '%016x
 # check_caps NAME EXPECTED_MASK: start vaktd with $T/NAME.conf, compare its capability sets.
 check_caps() {
 	local name=$1 want=$2 pid f v
-	"$VAKTD" --config "$T/$name.conf" --log-target json >"$T/$name.json" 2>"$T/$name.err" &
+	"$VAKTD" --config "$T/$name.conf" --state-dir "$T/state" --runtime-dir "$T/run" --log-target json >"$T/$name.json" 2>"$T/$name.err" &
 	pid=$!
 	wait_for grep -q '"policy.loaded"' "$T/$name.json" ||
 		{ stop_pid $pid; fail "$name: no policy.loaded: $(cat "$T/$name.err")"; }
@@ -77,7 +77,7 @@ fi
 # A reload cannot enable a part whose capability was dropped at start: policy.invalid, and the
 # running policy (and capability set) stays.
 cp "$T/off.conf" "$T/grow.conf"
-"$VAKTD" --config "$T/grow.conf" --log-target json >"$T/grow.json" 2>"$T/grow.err" &
+"$VAKTD" --config "$T/grow.conf" --state-dir "$T/state" --runtime-dir "$T/run" --log-target json >"$T/grow.json" 2>"$T/grow.err" &
 pid=$!
 at_exit stop_pid $pid
 wait_for grep -q '"policy.loaded"' "$T/grow.json" || fail "grow: no policy.loaded"

@@ -42,7 +42,7 @@ set -e
 grep -q "$T/missing.conf" "$T/err" || fail "missing file not named: $(cat "$T/err")"
 
 echo "--- start: policy.loaded on stdout (json), SIGHUP reloads"
-"$VAKTD" --config "$conf" --log-target json >"$T/out.json" 2>"$T/err.log" &
+"$VAKTD" --config "$conf" --state-dir "$T/state" --runtime-dir "$T/run" --log-target json >"$T/out.json" 2>"$T/err.log" &
 pid=$!
 at_exit stop_pid $pid
 wait_for grep -q '"VAKT_EVENT":"policy.loaded"' "$T/out.json" || fail "no policy.loaded: $(cat "$T/err.log")"

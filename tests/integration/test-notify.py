@@ -4,6 +4,7 @@ READY=1 on SIGHUP, WATCHDOG=1 from the event loop when WATCHDOG_USEC is set, STO
 SIGTERM. The test is the notify socket, as systemd would be."""
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -34,7 +35,9 @@ def main():
 
     env = dict(os.environ, NOTIFY_SOCKET=path, WATCHDOG_USEC="200000")
     env.pop("WATCHDOG_PID", None)
-    proc = subprocess.Popen([VAKTD, "--config", conf, "--log-target", "json"], env=env,
+    proc = subprocess.Popen([VAKTD, "--config", conf, "--log-target", "json", "--state-dir",
+                             os.path.join(tmp, "state"), "--runtime-dir",
+                             os.path.join(tmp, "run")], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     messages = []
 
@@ -89,9 +92,7 @@ def main():
             proc.kill()
             proc.wait()
         sock.close()
-        for n in os.listdir(tmp):
-            os.unlink(os.path.join(tmp, n))
-        os.rmdir(tmp)
+        shutil.rmtree(tmp, ignore_errors=True)
     print("ok")
 
 

@@ -29,7 +29,7 @@ start_vaktd() {
 	n=$((n + 1))
 	out=$T/out$n.json
 	DBUS_SYSTEM_BUS_ADDRESS="unix:path=$T/no-bus-here" \
-		"$VAKTD" --config "$T/vakt.conf" --log-target json >"$out" 2>"$T/err$n" &
+		"$VAKTD" --config "$T/vakt.conf" --state-dir "$T/state$n" --runtime-dir "$T/run$n" --log-target json >"$out" 2>"$T/err$n" &
 	pid=$!
 	at_exit "stop_pid $pid"
 	WAIT_S=10 wait_for grep -q '"VAKT_EVENT":"policy.loaded"' "$out" ||

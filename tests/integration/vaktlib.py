@@ -26,12 +26,19 @@ class Vaktd:
     """The real vaktd, records from --log-target json. base_env: the environment it starts
     from (os.environ when None); extra_env is applied on top."""
 
-    def __init__(self, conf_text, extra_env=None, base_env=None, args=()):
+    def __init__(self, conf_text, extra_env=None, base_env=None, args=(), dropins=None,
+                 state_dir=None, prefix=()):
+        """dropins: {NAME: text} written to vakt.conf.d/NAME before the start; state_dir: the
+        --state-dir (default: a fresh one removed with the rest); prefix: argv run before vaktd
+        (e.g. setpriv)."""
         self.dir = tempfile.mkdtemp(prefix='vakt-test.')
         os.chmod(self.dir, 0o755)
         self.conf = os.path.join(self.dir, 'vakt.conf')
         self.write_conf(conf_text)
+        for name, text in (dropins or {}).items():
+            self.write_dropin(name, text)
         self.run_dir = os.path.join(self.dir, 'run')
+        self.state_dir = state_dir or os.path.join(self.dir, 'state')
         env = dict(os.environ if base_env is None else base_env)
         # No logind unless a test provides one: nobody is at the seat.
         env.setdefault('DBUS_SYSTEM_BUS_ADDRESS', 'unix:path=%s/no-bus' % self.dir)
@@ -41,8 +48,9 @@ class Vaktd:
         self.q = queue.Queue()
         self.stderr = open(os.path.join(self.dir, 'stderr'), 'w+')
         self.proc = subprocess.Popen(
-            [VAKTD, '--config', self.conf, '--log-target', 'json', '--runtime-dir',
-             self.run_dir, '--state-dir', os.path.join(self.dir, 'state')] + list(args),
+            list(prefix) + [VAKTD, '--config', self.conf, '--log-target', 'json',
+                            '--runtime-dir', self.run_dir, '--state-dir', self.state_dir]
+            + list(args),
             stdout=subprocess.PIPE, stderr=self.stderr, env=env)
         threading.Thread(target=self._reader, daemon=True).start()
 
@@ -50,6 +58,14 @@ class Vaktd:
         with open(self.conf, 'w') as f:
             f.write(text)
         os.chmod(self.conf, 0o644)
+
+    def write_dropin(self, name, text):
+        d = self.conf + '.d'
+        os.makedirs(d, exist_ok=True)
+        os.chmod(d, 0o755)
+        with open(os.path.join(d, name), 'w') as f:
+            f.write(text)
+        os.chmod(os.path.join(d, name), 0o644)
 
     def _reader(self):
         for line in self.proc.stdout:

@@ -264,7 +264,7 @@ def install(vm):
         return open(p, "rb").read() if os.path.exists(p) else None
 
     vm.guest_exec("mkdir -p /etc/vakt/vakt.conf.d /usr/lib/systemd/system /usr/lib/systemd/catalog "
-                  "/etc/audit/rules.d", check=True)
+                  "/etc/audit/rules.d /usr/lib/udev/rules.d /usr/lib/vakt", check=True)
     vm.file_write("/usr/sbin/vaktd", open(VAKTD, "rb").read(), 0o755)
     conf = src("conf/vakt.conf")
     if conf is None:
@@ -282,6 +282,16 @@ def install(vm):
         unit = (b"[Service]\nType=notify\nExecStart=/usr/sbin/vaktd\n"
                 b"ExecReload=/bin/kill -HUP $MAINPID\nRuntimeDirectory=vakt\nStateDirectory=vakt\n")
     vm.file_write("/usr/lib/systemd/system/vaktd.service", unit, 0o644)
+    # The USB door before vaktd: udev rules, the boot-time script and its unit.
+    for rel, dest, mode in (("conf/udev/59-vakt-door.rules", "/usr/lib/udev/rules.d/59-vakt-door.rules", 0o644),
+                            ("conf/udev/60-vakt-read-only.rules",
+                             "/usr/lib/udev/rules.d/60-vakt-read-only.rules", 0o644),
+                            ("systemd/vakt-door", "/usr/lib/vakt/vakt-door", 0o755),
+                            ("systemd/vakt-door.service", "/usr/lib/systemd/system/vakt-door.service", 0o644)):
+        data = src(rel)
+        if data is not None:
+            vm.file_write(dest, data, mode)
+    vm.guest_exec("udevadm control --reload")
     cat = src("systemd/vakt.catalog")
     if cat is not None:
         vm.file_write("/usr/lib/systemd/catalog/vakt.catalog", cat, 0o644)
@@ -373,6 +383,9 @@ def test_allow(vm):
               "system-test-stick" in rec.get("VAKT_RULE", "") and "50-system-test.conf:" in rec.get("VAKT_RULE", ""),
               brief(rec))
     dev = s.block(path, 20) if ok else ""
+    driver = sh(vm, "basename $(readlink %s/*:1.0/driver) 2>/dev/null" % path)
+    check("(b) its interface is authorised and bound through drivers_probe (driver usb-storage)",
+          driver in ("usb-storage", "uas"), "driver=%r" % driver)
     if check("(b) allowed stick gets a block device", bool(dev)):
         ro = sh(vm, "blockdev --getro /dev/%s" % dev)
         check("(b) allowed stick is writable (blockdev --getro = 0)", ro == "0", "getro=%s" % ro)
@@ -684,6 +697,42 @@ def test_audit_stop(vm):
     check("(audit) vaktd started again", rc == 0 and sh(vm, "systemctl is-active vaktd") == "active", err)
 
 
+def test_sandbox(vm):
+    """ProtectKernelTunables=yes: in vaktd's mount namespace /sys and /proc/sys are read-only but
+    for exactly what the storage part writes."""
+    pid = sh(vm, "systemctl show -p MainPID --value vaktd")
+    mounts = {}
+    for line in sh(vm, "cat /proc/%s/mountinfo" % pid).splitlines():
+        f = line.split()
+        if len(f) > 5:
+            mounts[f[4]] = f[5].split(",")
+    expect = {"/sys": "ro", "/sys/devices": "rw", "/sys/bus/usb/drivers_probe": "rw",
+              "/sys/module/usbcore/parameters/authorized_default": "rw"}
+    got = {k: ("rw" if "rw" in mounts.get(k, []) else "ro" if "ro" in mounts.get(k, []) else None)
+           for k in expect}
+    check("sandbox: /sys read-only, /sys/devices, drivers_probe and usbcore's authorized_default "
+          "writable in vaktd's namespace", got == expect, "%s" % got)
+    # ProcSubset=pid hides /proc/sys altogether; where it shows, it is read-only.
+    rc, _, _ = vm.guest_exec("nsenter -t %s -m test -e /proc/sys/kernel" % pid)
+    check("sandbox: /proc/sys is absent or read-only for vaktd",
+          rc != 0 or "ro" in mounts.get("/proc/sys", []), "mount: %s" % mounts.get("/proc/sys"))
+    # Writing back the value it has: harmless, and refused.
+    rc, _, err = vm.guest_exec("nsenter -t %s -m sh -c 'v=$(cat /sys/module/usbcore/parameters/"
+                               "autosuspend); echo $v > /sys/module/usbcore/parameters/autosuspend'"
+                               % pid)
+    check("sandbox: another /sys/module file is not writable for vaktd", rc != 0 and
+          "Read-only" in err, "exit %d %s" % (rc, err.strip()))
+
+
+def test_udev_rule(vm):
+    out = sh(vm, "udevadm test --action=add /sys/bus/usb/devices/usb1 2>&1 | grep 59-vakt-door")
+    check("udev door rule: udevadm test on a root hub writes its authorized_default, "
+          "interface_authorized_default and usbcore's authorized_default",
+          "usb1/authorized_default' writing '0'" in out
+          and "usb1/interface_authorized_default' writing '0'" in out
+          and "parameters/authorized_default' writing '0'" in out, out)
+
+
 def test_stable(vm):
     st = sh(vm, "systemctl show vaktd -p ActiveState -p NRestarts -p ExecMainStartTimestamp")
     check("vaktd stayed up through the tests (active, NRestarts=0)",
@@ -716,10 +765,11 @@ def test_fail_closed(vm):
 
 
 def test_idle_groundwork(vm):
-    """What the idle tests stand on, checked against the real logind without vaktd's idle part:
-    graphical sessions with a stand-in locker that answers logind's Lock or ignores it, a locked
-    session at seat0 while a stick arrives, and an idle text session whose terminal the test
-    reads. The idle tests proper (vaktd locking, warning, terminating) go next to this."""
+    """What the idle tests stand on, checked against the real logind (vaktd's idle part runs with
+    the shipped durations, 10 min and more, and so does nothing here): graphical sessions with a
+    stand-in locker that answers logind's Lock or ignores it, a locked session at seat0 while a
+    stick arrives, and an idle text session whose terminal the test reads. test_idle, next, has
+    vaktd lock, warn and terminate with short durations."""
     t0 = time.monotonic()
     # The text session first: its idle clock runs while the graphical checks go on.
     tty_sid, tty_unit = start_text_session(vm, "erin", "hvc2")
@@ -767,8 +817,8 @@ def test_idle_groundwork(vm):
         ok = wait_for(lambda: session_props(vm, carol, "LockedHint").get("LockedHint") == "no", 10, 0.5)
         check("(idle) UnlockSession: the answering locker sets LockedHint=no", ok, str(locker_log(vm, carol)))
         if s:
-            # vaktd today keeps a device held by while_locked blocked until it is plugged in again
-            # (storage.c); issue 12 item 8 wants it authorised after unlock: the idle tests decide.
+            # Whether vaktd authorises it after the unlock without a replug is asserted in
+            # test_idle ((idle/stick)); here it is only shown.
             time.sleep(3)
             print("note: after unlock the stick held by while_locked has authorized=%s"
                   % (s.authorized(path) if path else "?"), flush=True)
@@ -824,6 +874,378 @@ def test_idle_groundwork(vm):
     print("note: idle groundwork took %.0f s" % (time.monotonic() - t0), flush=True)
 
 
+BROKEN = "/etc/vakt/vakt.conf.d/90-broken.conf"
+
+
+def hubs_closed(vm):
+    """[(root hub, authorized_default, interface_authorized_default)] and usbcore's parameter."""
+    hubs = sh(vm, "for h in /sys/bus/usb/devices/usb*; do echo ${h##*/} $(cat $h/authorized_default "
+                  "$h/interface_authorized_default); done")
+    param = sh(vm, "cat /sys/module/usbcore/parameters/authorized_default")
+    rows = [line.split() for line in hubs.splitlines()]
+    ok = bool(rows) and all(r[1:] == ["0", "0"] for r in rows) and param == "0"
+    return ok, "%s; usbcore authorized_default=%s" % (rows, param)
+
+
+def test_door_at_boot(vm):
+    """An invalid policy at boot: the door is closed before vaktd runs (vakt-door.service, the
+    udev rule), vaktd starts anyway with the last valid policy it saved, and says so."""
+    rc, _, err = vm.guest_exec("systemctl enable vaktd", timeout=60)
+    enabled = sh(vm, "systemctl is-enabled vakt-door")
+    check("(g) systemctl enable vaktd also enables vakt-door.service (Also=)",
+          rc == 0 and enabled == "enabled", "%s %s" % (enabled, err.strip()))
+    vm.file_write(BROKEN, "# written by tests/system/tests.py\n[storage]\nmode = sometimes\n", 0o644)
+    try:
+        seconds = vm.reboot()
+    except VMError as e:
+        check("(g) the guest reboots with an invalid drop-in", False, str(e))
+        return
+    print("guest rebooted in %.1f s" % seconds, flush=True)
+    ok, detail = hubs_closed(vm)
+    check("(g) after boot every root hub and usbcore's default are closed", ok, detail)
+    door_done = sh(vm, "systemctl show -p ExecMainExitTimestampMonotonic --value vakt-door")
+    trigger = sh(vm, "systemctl show -p ExecMainStartTimestampMonotonic --value systemd-udev-trigger")
+    state = sh(vm, "systemctl show -p ActiveState -p Result --value vakt-door").split()
+    check("(g) vakt-door.service ran and finished before udev's coldplug",
+          sorted(state) == ["active", "success"] and door_done.isdigit() and trigger.isdigit()
+          and int(door_done) <= int(trigger), "%s exit=%s trigger=%s" % (state, door_done, trigger))
+
+    active = sh(vm, "systemctl is-active vaktd")
+    check("(g) vaktd is active although the policy is invalid", active == "active",
+          sh(vm, "journalctl -b -u vaktd -n 20 --no-pager -o cat"))
+    pre = sh(vm, "journalctl -b -u vaktd --no-pager -o cat | grep -m1 '90-broken.conf:3:'")
+    check("(g) ExecStartPre's --check-config reported the problem with FILE:LINE", bool(pre), pre)
+    rec = wait_record(vm, VAKT_EVENT="policy.invalid", VAKT_POLICY_IN_FORCE="saved")
+    check("(g) policy.invalid: the last valid (saved) policy runs instead", rec is not None
+          and "90-broken.conf:3:" in rec.get("VAKT_CONFIG_ERRORS", ""), brief(rec))
+    status = sh(vm, "systemctl show -p StatusText --value vaktd")
+    check("(g) systemctl status shows it (STATUS=)",
+          "INVALID" in status and "last valid policy" in status, status)
+
+    s = Stick(vm, "VAKTBOOT0001")
+    s.plug()
+    path = s.syspath()
+    if check("(g) an unknown stick plugged after boot appears", bool(path)):
+        check("(g) it stays unauthorised", stays(lambda: s.authorized(path) == "0", 3),
+              "authorized=%s" % s.authorized(path))
+        rec = wait_record(vm, VAKT_EVENT="storage.blocked", VAKT_DEVICE_SERIAL=s.serial)
+        check("(g) storage.blocked by the saved policy's default",
+              rec is not None and "/var/lib/vakt/policy/vakt.conf:" in rec.get("VAKT_RULE", ""),
+              brief(rec))
+    allowed = Stick(vm, ALLOW_SERIAL)
+    allowed.plug()
+    apath = allowed.syspath()
+    rec = wait_record(vm, VAKT_EVENT="storage.allowed", VAKT_DEVICE_SERIAL=ALLOW_SERIAL,
+                      VAKT_RULE="system-test-stick /var/lib/vakt/policy/vakt.conf.d/50-system-test.conf:2")
+    check("(g) a rule of the saved policy still decides; VAKT_RULE names the copy's FILE:LINE",
+          rec is not None and bool(apath) and wait_for(lambda: allowed.authorized(apath) == "1", 10, 0.5),
+          "records: %s" % events_for_serial(vm, ALLOW_SERIAL))
+
+    # A dock while vaktd is stopped: its controller is born closed (usbcore's default) and the
+    # udev rule closes its interface-level door; a stick plugged into it waits.
+    vm.guest_exec("systemctl stop vaktd", timeout=60)
+    dock = Stick(vm, "VAKTDOCK0001")
+    vm.qmp("blockdev-add", driver="raw", **{"node-name": dock.id},
+           file={"driver": "file", "filename": dock.image})
+    vm.qmp("device_add", driver="qemu-xhci", bus="dock", id="xhci-dock")
+    vm.qmp("device_add", driver="usb-storage", bus="xhci-dock.0", drive=dock.id, serial=dock.serial,
+           id=dock.id, removable=True)
+    dock.plugged = True
+    dpath = dock.syspath(30)
+    ok = wait_for(lambda: hubs_closed(vm)[0] and len(sh(vm, "ls -d /sys/bus/usb/devices/usb*").split()) == 4,
+                  20, 0.5)
+    check("(g) a controller added later (a dock) is closed while vaktd is stopped", bool(ok),
+          hubs_closed(vm)[1])
+    if check("(g) a stick already in the dock appears", bool(dpath)):
+        check("(g) and stays unauthorised with vaktd stopped",
+              stays(lambda: dock.authorized(dpath) == "0", 5), "authorized=%s" % dock.authorized(dpath))
+
+    # No saved policy either: the built-in default, which blocks even the allowlisted stick.
+    vm.guest_exec("rm -rf /var/lib/vakt/policy /var/lib/vakt/policy.*", check=True)
+    rc, _, err = vm.guest_exec("systemctl start vaktd", timeout=90)
+    rec = wait_record(vm, VAKT_EVENT="policy.invalid", VAKT_POLICY_IN_FORCE="built-in")
+    check("(g) without a saved copy vaktd starts with the built-in default (policy.invalid says so)",
+          rc == 0 and rec is not None, "%s %s" % (err.strip(), brief(rec)))
+    status = sh(vm, "systemctl show -p StatusText --value vaktd")
+    check("(g) STATUS= names the built-in default", "built-in default" in status, status)
+    if dpath:
+        rec = wait_record(vm, VAKT_EVENT="storage.blocked", VAKT_DEVICE_SERIAL=dock.serial)
+        check("(g) the dock's stick is decided at coldplug: blocked, still unauthorised",
+              rec is not None and dock.authorized(dpath) == "0", brief(rec))
+    if apath:
+        ok = wait_for(lambda: allowed.authorized(apath) == "0", 15, 0.5)
+        check("(g) the built-in default takes the allowlisted stick away (authorized=0)", bool(ok),
+              "authorized=%s" % allowed.authorized(apath))
+
+    # Fixed: a reload brings the policy from /etc back, and it is saved again.
+    vm.guest_exec("rm -f %s" % BROKEN)
+    vm.guest_exec("systemctl reload vaktd", timeout=60)
+    ok = wait_for(lambda: sh(vm, "systemctl show -p StatusText --value vaktd").startswith("Enforcing: "), 15, 1)
+    saved = sh(vm, "ls /var/lib/vakt/policy/vakt.conf.d/ 2>&1")
+    check("(g) after fixing and reloading: STATUS=Enforcing: ..., the policy is saved again",
+          bool(ok) and "50-system-test.conf" in saved, "status=%s saved=%s" %
+          (sh(vm, "systemctl show -p StatusText --value vaktd"), saved))
+    for st in (s, allowed, dock):
+        try:
+            st.unplug()
+        except VMError:
+            pass
+    try:
+        vm.qmp("device_del", id="xhci-dock")
+        vm.qmp_wait_event("DEVICE_DELETED", 30, lambda d: d.get("device") == "xhci-dock")
+    except VMError:
+        pass
+
+
+IDLE_DROPIN = "/etc/vakt/vakt.conf.d/60-system-test-idle.conf"
+IDLE_SERIAL = "VAKTLOCK0001"
+IDLE_LOCK_AFTER = 10
+IDLE_GRACE = 5
+IDLE_TEXT_AFTER = 40
+IDLE_DROPIN_TEXT = """# written by tests/system/tests.py (test_idle): short idle durations; alice and bob, whose
+# sessions the other tests type into, are in idle-exempt.
+[idle]
+mode = enforce
+lock_after = %ds
+grace = %ds
+on_lock_failure = terminate
+text_sessions_after = %ds
+exempt_groups = idle-exempt
+
+[storage.allow "system-test-idle-stick"]
+vendor = 46f4
+product = 0001
+serial = %s
+mode = allow
+""" % (IDLE_LOCK_AFTER, IDLE_GRACE, IDLE_TEXT_AFTER, IDLE_SERIAL)
+IDLE_WARNING = "vakt: this session has not been used for a while"
+
+
+def dropin_line(text, key):
+    """The 1-based line of `key = ...` in a drop-in text (what VAKT_RULE's FILE:LINE names)."""
+    for n, line in enumerate(text.splitlines(), 1):
+        if line.split("=")[0].strip() == key:
+            return n
+    return 0
+
+
+def rec_usec(rec):
+    return int(rec.get("__REALTIME_TIMESTAMP") or 0) if rec else 0
+
+
+def session_listed(vm, sid):
+    """Whether `loginctl list-sessions` still shows session sid (in any state)."""
+    return sid in [l.split()[0] for l in sh(vm, "loginctl list-sessions --no-legend").splitlines() if l.split()]
+
+
+def idle_since_reads(vm, n=10):
+    """What logind says, read n times in a row, of the idle start of alice's tty session on hvc0
+    (exempt, untouched): evidence for a failure of the text-session checks. logind 252 computes a
+    tty session's idle start from the tty's atime at each read: IdleSinceHint is that atime,
+    IdleSinceHintMonotonic is mapped from it with the clocks of that moment."""
+    sid = sh(vm, "loginctl list-sessions --no-legend | awk '$3 == \"alice\" && $NF == \"hvc0\" {print $1}'")
+    if not sid:
+        return "no session of alice on hvc0"
+    out = sh(vm, "for i in $(seq %d); do loginctl show-session %s -p IdleSinceHint -p IdleSinceHintMonotonic "
+                 "| tr '\\n' ' '; echo; done" % (n, sid))
+    real = sorted({l.split()[0] for l in out.splitlines() if l.split()})
+    mono = sorted({l.split()[1] for l in out.splitlines() if len(l.split()) > 1})
+    return ("%d reads of alice's hvc0 session %s: %d value(s) of IdleSinceHint %s, %d of IdleSinceHintMonotonic %s"
+            % (n, sid, len(real), real, len(mono), mono))
+
+
+def test_idle(vm):
+    """vaktd's idle part against the real logind (issue 12 item 8), with short durations from a
+    drop-in: erin's idle text session is warned on hvc2 and ended after text_sessions_after;
+    carol's graphical session (answering locker, seat0's active session) is locked at lock_after,
+    and a stick plugged while she is locked is blocked (while_locked) and authorised after the
+    unlock without a replug; dave's graphical session (locker ignores Lock) gets two requests,
+    session.lock_failed and is ended. alice's and bob's sessions (group idle-exempt) are never
+    named. The three sessions run side by side: the whole test takes about text_sessions_after."""
+    t0 = time.monotonic()
+    place = IDLE_DROPIN.rsplit("/", 1)[-1]
+    if sh(vm, "systemctl is-active vaktd") != "active":
+        check("(idle) vaktd runs before the idle tests", False, sh(vm, "systemctl status vaktd --no-pager | tail -20"))
+        return
+    exempt = {}
+    for line in sh(vm, "loginctl list-sessions --no-legend").splitlines():
+        f = line.split()
+        if len(f) >= 3 and f[2] in ("alice", "bob"):
+            exempt[f[0]] = f[2]
+    before = len(records(vm, VAKT_EVENT="policy.loaded"))
+    vm.file_write(IDLE_DROPIN, IDLE_DROPIN_TEXT, 0o644)
+    rc, _, err = vm.guest_exec("systemctl reload vaktd", timeout=60)
+    ok = rc == 0 and wait_for(lambda: len(records(vm, VAKT_EVENT="policy.loaded")) > before, 15, 1)
+    if not check("(idle) drop-in %s (lock_after=%ds grace=%ds text_sessions_after=%ds exempt_groups=idle-exempt) "
+                 "loaded by systemctl reload vaktd" % (place, IDLE_LOCK_AFTER, IDLE_GRACE, IDLE_TEXT_AFTER),
+                 bool(ok), err.strip()):
+        vm.guest_exec("rm -f %s; systemctl reload vaktd" % IDLE_DROPIN)
+        return
+
+    # All three at once: erin's clock (the longest) runs while carol and dave are looked at.
+    erin_t0 = guest_usec(vm)
+    hvc2 = vm.consoles["hvc2"]
+    hvc2_start = hvc2.pos()
+    erin, erin_unit = start_text_session(vm, "erin", "hvc2")
+    check("(idle/text) text session for erin on hvc2", bool(erin), erin_unit)
+    dave, dave_unit = start_graphical_session(vm, "dave", "ignore")
+    check("(idle/escalate) graphical session for dave whose locker ignores Lock", bool(dave), dave_unit)
+    carol, carol_unit = start_graphical_session(vm, "carol", "answer", vt=7)
+    check("(idle/lock) graphical session for carol whose locker answers Lock, on seat0 VT 7", bool(carol), carol_unit)
+    carol_since = 0
+    if carol:
+        # Her locker's SetIdleHint(true): logind's IdleSinceHint, from which lock_after counts.
+        carol_since = int(session_props(vm, carol, "IdleSinceHint").get("IdleSinceHint") or 0)
+        activate_session(vm, carol)
+        check("(idle/lock) carol's session is seat0's active session",
+              wait_for(lambda: seat0_active(vm) == carol, 10, 0.5), "seat0 active: %s" % seat0_active(vm))
+
+    # 2. carol: locked at lock_after, confirmed by LockedHint.
+    if carol:
+        rec = wait_record(vm, IDLE_LOCK_AFTER + 2 * IDLE_GRACE + 20, VAKT_EVENT="session.locked", VAKT_SESSION=carol)
+        check("(idle/lock) carol's idle session is locked by vaktd: session.locked for session %s" % carol,
+              rec is not None, "session records: %s; locker: %s; vaktd: %s"
+              % ([brief(r) for r in records(vm) if r.get("VAKT_SESSION") == carol],
+                 locker_log(vm, carol), sh(vm, "journalctl -u vaktd -o cat --no-pager | grep -i 'session %s ' | tail -5" % carol)))
+        if rec:
+            rule = rec.get("VAKT_RULE", "")
+            want = "%s:%d" % (place, dropin_line(IDLE_DROPIN_TEXT, "lock_after"))
+            check("(idle/lock) carol's session.locked: VAKT_DECISION=lock VAKT_RESULT=success VAKT_USER=carol, "
+                  "VAKT_RULE names lock_after and %s" % want,
+                  rec.get("VAKT_DECISION") == "lock" and rec.get("VAKT_RESULT") == "success"
+                  and rec.get("VAKT_USER") == "carol" and rule.startswith("lock_after ") and rule.endswith(want),
+                  brief(rec))
+            idle_sec = int(rec.get("VAKT_IDLE_SEC") or -1)
+            check("(idle/lock) carol was locked at lock_after, not before (VAKT_IDLE_SEC >= %d; record %.1f s after "
+                  "her IdleSinceHint)" % (IDLE_LOCK_AFTER, (rec_usec(rec) - carol_since) / 1e6),
+                  idle_sec >= IDLE_LOCK_AFTER and carol_since > 0
+                  and rec_usec(rec) - carol_since >= IDLE_LOCK_AFTER * 10**6, brief(rec))
+        p = session_props(vm, carol, "LockedHint")
+        check("(idle/lock) carol's session has LockedHint=yes", p.get("LockedHint") == "yes", str(p))
+        log = locker_log(vm, carol)
+        check("(idle/lock) carol's locker heard logind's Lock and answered SetLockedHint true",
+              "fake-locker: Lock" in log and "fake-locker: SetLockedHint true" in log, str(log))
+
+        # 4. a stick while she is locked at the seat, then the unlock.
+        s = Stick(vm, IDLE_SERIAL)
+        s.plug()
+        path = s.syspath()
+        check("(idle/stick) stick %s plugged while carol is locked appears in sysfs" % s.serial, bool(path))
+        rec = wait_record(vm, VAKT_EVENT="storage.blocked", VAKT_DEVICE_SERIAL=s.serial)
+        check("(idle/stick) the stick (allowlisted) is storage.blocked by while_locked with VAKT_USER=carol",
+              rec is not None and "while_locked" in rec.get("VAKT_RULE", "") and rec.get("VAKT_USER") == "carol",
+              "records for this serial: %s" % [brief(r) for r in records(vm, VAKT_DEVICE_SERIAL=s.serial)])
+        check("(idle/stick) it stays unauthorised while carol is locked (authorized=0)",
+              bool(path) and stays(lambda: s.authorized(path) == "0", 2),
+              "authorized=%s" % (s.authorized(path) if path else "?"))
+        unlock_t = guest_usec(vm)
+        lock_session(vm, carol, False)
+        ok = wait_for(lambda: session_props(vm, carol, "LockedHint").get("LockedHint") == "no", 10, 0.5)
+        check("(idle/stick) UnlockSession: carol's locker sets LockedHint=no", ok, str(locker_log(vm, carol)))
+
+        def allowed_after_unlock():
+            return [r for r in records(vm, VAKT_EVENT="storage.allowed", VAKT_DEVICE_SERIAL=s.serial)
+                    if rec_usec(r) >= unlock_t]
+        got = wait_for(allowed_after_unlock, 15, 1)
+        check("(idle/stick) after the unlock, without a replug: storage.allowed for the stick, VAKT_RULE names "
+              "system-test-idle-stick", bool(got) and "system-test-idle-stick" in got[-1].get("VAKT_RULE", ""),
+              "records for this serial: %s" % [brief(r) for r in records(vm, VAKT_DEVICE_SERIAL=s.serial)])
+        ok = bool(path) and wait_for(lambda: s.authorized(path) == "1", 10, 0.5)
+        check("(idle/stick) and the stick is authorised (authorized=1) and gets a block device",
+              bool(ok) and bool(s.block(path, 15)),
+              "authorized=%s block=%s" % (s.authorized(path) if path else "?", s.block(path) if path else "?"))
+        s.unplug()
+        alice_tty1 = sh(vm, "loginctl list-sessions --no-legend | awk '$3 == \"alice\" && $NF == \"tty1\" {print $1}'")
+        activate_session(vm, alice_tty1)
+        check("(idle/stick) seat0 is alice's tty1 session again", wait_for(lambda: seat0_active(vm) == alice_tty1, 10, 0.5),
+              "seat0 active: %s" % seat0_active(vm))
+        terminate_session(vm, carol)
+        wait_for(lambda: session_gone(vm, carol), 15, 0.5)
+
+    # 3. dave: two lock requests unanswered, then lock_failed and the end of his session.
+    if dave:
+        rec = wait_record(vm, IDLE_LOCK_AFTER + 2 * IDLE_GRACE + 20, VAKT_EVENT="session.lock_failed", VAKT_SESSION=dave)
+        check("(idle/escalate) dave's session never locks: session.lock_failed with VAKT_DECISION=terminate",
+              rec is not None and rec.get("VAKT_DECISION") == "terminate" and rec.get("VAKT_USER") == "dave",
+              brief(rec) if rec else "session records: %s; locker: %s"
+              % ([brief(r) for r in records(vm) if r.get("VAKT_SESSION") == dave], locker_log(vm, dave)))
+        if rec:
+            want = "%s:%d" % (place, dropin_line(IDLE_DROPIN_TEXT, "on_lock_failure"))
+            check("(idle/escalate) dave's lock_failed: VAKT_RESULT=failure, VAKT_RULE names on_lock_failure and %s" % want,
+                  rec.get("VAKT_RESULT") == "failure" and rec.get("VAKT_RULE", "").startswith("on_lock_failure ")
+                  and rec.get("VAKT_RULE", "").endswith(want), brief(rec))
+        failed_t = rec_usec(rec)
+        rec = wait_record(vm, 20, VAKT_EVENT="session.terminated", VAKT_SESSION=dave)
+        check("(idle/escalate) then session.terminated for dave's session (VAKT_RESULT=success, after the lock_failed)",
+              rec is not None and rec.get("VAKT_RESULT") == "success" and rec.get("VAKT_DECISION") == "terminate"
+              and rec_usec(rec) >= failed_t > 0, brief(rec))
+        check("(idle/escalate) dave's session is gone (loginctl no longer lists it)",
+              wait_for(lambda: not session_listed(vm, dave), 20, 0.5),
+              "%s; unit %s" % (session_props(vm, dave, "State"), sh(vm, "systemctl is-active %s" % dave_unit)))
+        log = locker_log(vm, dave)
+        check("(idle/escalate) dave's locker heard Lock twice (the request and the one retry after grace)",
+              log.count("fake-locker: Lock") == 2, str(log))
+
+    # 1. erin: warned on her terminal, then ended after text_sessions_after.
+    if erin:
+        rec = wait_record(vm, IDLE_TEXT_AFTER + 40, VAKT_EVENT="session.terminated", VAKT_SESSION=erin)
+        warned = IDLE_WARNING in hvc2.text(hvc2_start)
+        notes = sh(vm, "journalctl -u vaktd -o cat --no-pager | grep -i 'idle session %s ' | tail -5" % erin)
+        check("(idle/text) erin was warned on her terminal (hvc2 shows \"%s\")" % IDLE_WARNING, warned,
+              "vaktd: %s; hvc2 tail: %r" % (notes, hvc2.text(hvc2_start)[-400:]))
+        check("(idle/text) erin's idle text session is ended: session.terminated with VAKT_RESULT=success",
+              rec is not None and rec.get("VAKT_RESULT") == "success" and rec.get("VAKT_USER") == "erin",
+              brief(rec) if rec else "session records: %s; vaktd: %s"
+              % ([brief(r) for r in records(vm) if r.get("VAKT_SESSION") == erin], notes))
+        if rec:
+            want = "%s:%d" % (place, dropin_line(IDLE_DROPIN_TEXT, "text_sessions_after"))
+            check("(idle/text) erin's record: VAKT_RULE names text_sessions_after and %s, VAKT_TTY=hvc2, "
+                  "not before %d s idle (VAKT_IDLE_SEC=%s; record %.1f s after the test began her session)"
+                  % (want, IDLE_TEXT_AFTER, rec.get("VAKT_IDLE_SEC"), (rec_usec(rec) - erin_t0) / 1e6),
+                  rec.get("VAKT_RULE", "").startswith("text_sessions_after ") and rec.get("VAKT_RULE", "").endswith(want)
+                  and rec.get("VAKT_TTY") == "hvc2" and int(rec.get("VAKT_IDLE_SEC") or 0) >= IDLE_TEXT_AFTER
+                  and rec_usec(rec) - erin_t0 >= IDLE_TEXT_AFTER * 10**6, brief(rec))
+            # vaktd's own log line for each warning it wrote (the warning is no record).
+            warn = [r for r in records(vm) if r.get("MESSAGE", "").startswith("Warned the idle session %s " % erin)]
+            lead = (rec_usec(rec) - rec_usec(warn[0])) / 1e6 if warn else 0
+            idle_sec = int(rec.get("VAKT_IDLE_SEC") or 0)
+            why = ("warnings: %s; record: VAKT_IDLE_SEC=%d; %s"
+                   % (["+%.1f s: %s" % ((rec_usec(w) - erin_t0) / 1e6, w.get("MESSAGE")) for w in warn], idle_sec,
+                      idle_since_reads(vm)))
+            check("(idle/text) erin was warned once, the lead (text_sessions_after/2 = %d s) before the end "
+                  "(%d \"Warned the idle session %s\" lines, the first %.1f s before the record)"
+                  % (IDLE_TEXT_AFTER // 2, len(warn), erin, lead),
+                  len(warn) == 1 and lead >= IDLE_TEXT_AFTER / 2 - 0.5, why)
+            check("(idle/text) and ended at text_sessions_after, not later (VAKT_IDLE_SEC=%d <= %d + 10)"
+                  % (idle_sec, IDLE_TEXT_AFTER), idle_sec <= IDLE_TEXT_AFTER + 10, why)
+        check("(idle/text) erin's session is gone (loginctl no longer lists it)",
+              wait_for(lambda: not session_listed(vm, erin), 20, 0.5),
+              "%s; unit %s" % (session_props(vm, erin, "State"), sh(vm, "systemctl is-active %s" % erin_unit)))
+
+    # Exempt: nothing about alice's and bob's sessions, which are idle far beyond the durations.
+    named = [brief(r) for r in records(vm) if str(r.get("VAKT_EVENT", "")).startswith("session.")
+             and (r.get("VAKT_SESSION") in exempt or r.get("VAKT_USER") in ("alice", "bob"))]
+    check("(idle/exempt) no record names alice's or bob's sessions %s (group idle-exempt)" % sorted(exempt),
+          not named and bool(exempt), "%s" % named[:3])
+    still = sh(vm, "loginctl list-sessions --no-legend")
+    check("(idle/exempt) alice's and bob's sessions are all still there",
+          all(sid in [l.split()[0] for l in still.splitlines() if l.split()] for sid in exempt), still)
+
+    for sid in (carol, dave, erin):
+        if sid and session_listed(vm, sid):
+            terminate_session(vm, sid)
+    before = len(records(vm, VAKT_EVENT="policy.loaded"))
+    rc, _, err = vm.guest_exec("rm -f %s && systemctl reload vaktd" % IDLE_DROPIN, timeout=60)
+    check("(idle) the idle drop-in is removed again (reload, policy.loaded)",
+          rc == 0 and bool(wait_for(lambda: len(records(vm, VAKT_EVENT="policy.loaded")) > before, 15, 1)),
+          err.strip())
+    st = sh(vm, "systemctl show vaktd -p ActiveState -p NRestarts")
+    check("(idle) vaktd stayed up through the idle tests (active, NRestarts=0)",
+          "ActiveState=active" in st and "NRestarts=0" in st, st.replace("\n", " "))
+    print("note: %s" % idle_since_reads(vm), flush=True)
+    print("note: idle tests took %.0f s" % (time.monotonic() - t0), flush=True)
+
+
 def main():
     if not os.path.exists(VAKTD):
         print("FAIL %s does not exist (make first)" % VAKTD)
@@ -848,9 +1270,11 @@ def main():
         running = test_start(vm)
         if not running:
             print("note: vaktd is not running; the tests below will mostly fail")
-        for t in (test_block, test_keyboard, test_reload, test_allow, test_read_only, test_sudo,
-                  test_audit_routine, test_audit_actions, test_audit_stop, test_stable,
-                  test_fail_closed, test_idle_groundwork):
+        # test_door_at_boot reboots the guest: last.
+        for t in (test_sandbox, test_udev_rule, test_block, test_keyboard, test_reload, test_allow,
+                  test_read_only, test_sudo, test_audit_routine, test_audit_actions,
+                  test_audit_stop, test_stable, test_fail_closed, test_idle_groundwork, test_idle,
+                  test_door_at_boot):
             try:
                 t(vm)
             except VMError as e:

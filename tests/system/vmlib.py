@@ -195,6 +195,8 @@ class VM:
                "-drive", "file=%s,if=virtio,format=qcow2,cache=unsafe,discard=unmap" % overlay,
                "-serial", "file:%s" % self.path("serial.log"),
                "-device", "qemu-xhci,id=xhci",
+               # An empty PCIe slot: a second USB controller hotplugged there plays a dock.
+               "-device", "pcie-root-port,id=dock,chassis=1,slot=1",
                "-qmp", "unix:%s,server=on,wait=off" % self.path("qmp.sock"),
                "-device", "virtio-serial-pci,id=vser"]
         for i, c in enumerate(self.CONSOLES):
@@ -227,6 +229,26 @@ class VM:
         self.guest_exec("systemctl is-system-running --wait", timeout=max(60, left))
         self.boot_seconds = time.monotonic() - t0
         return self.boot_seconds
+
+    def reboot(self, timeout=600):
+        """Reboots the guest (same QEMU, same disk) and waits until it runs again; returns the
+        seconds that took. The consoles' autologin sessions come back on their own."""
+        t0 = time.monotonic()
+        boot_id = "cat /proc/sys/kernel/random/boot_id"
+        before = self.guest_exec(boot_id)[1].strip()
+        try:
+            self.agent("guest-exec", path="/bin/systemctl", arg=["reboot"])
+        except (VMError, OSError):
+            pass  # the agent may go down before it answers
+
+        def new_boot():
+            return self._agent_sync() and \
+                self.guest_exec(boot_id, timeout=10)[1].strip() not in ("", before)
+        if not wait_for(new_boot, timeout, 2):
+            raise VMError("the guest did not come back within %d s after a reboot" % timeout)
+        self.guest_exec("systemctl is-system-running --wait",
+                        timeout=max(60, timeout - (time.monotonic() - t0)))
+        return time.monotonic() - t0
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None

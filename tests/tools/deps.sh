@@ -19,7 +19,7 @@ declare -A DEP_GROUPS=(
 	[build]="gcc make pkg-config libsystemd-dev libudev-dev libaudit-dev libauparse-dev
 		libcap-dev libinih-dev"
 	[check]="check umockdev libumockdev-dev gir1.2-umockdev-1.0 python3-gi python3-dbus
-		python3-dbusmock dbus auditd sudo passwd systemd jq"
+		python3-dbusmock dbus auditd sudo passwd systemd jq udev python3-pexpect"
 	[lint]="clang-format clang-tidy cppcheck mandoc check"
 	[fuzz]="clang libclang-rt-14-dev"
 	[bench]="laurel usbguard auditd time umockdev gir1.2-umockdev-1.0 python3-gi python3-dbusmock dbus"

@@ -12,8 +12,10 @@ import os
 import re
 import sys
 
-ADAPTERS = {'logind-table.c', 'logind-internal.h', 'main.c', 'manager.c', 'nss.c', 'nss.h', 'manager.h', 'part.h', 'log.c', 'log.h', 'logind.c', 'logind.h',
-            'control.c', 'control.h', 'clock.h', 'udev-util.h'}
+ADAPTERS = {'main.c', 'manager.c', 'manager.h', 'part.h', 'log.c', 'log.h', 'logind.c',
+            'logind.h', 'logind-table.c', 'logind-internal.h', 'control.c', 'control.h',
+            'nss.c', 'nss.h', 'reload.c', 'reload.h', 'saved-policy.c', 'saved-policy.h',
+            'clock.h', 'udev-util.h'}
 PARTS = ('storage', 'audit', 'idle')
 PREFIX_OF = {'events': 'event'}
 

@@ -126,14 +126,37 @@ START_TEST(test_defaults_match_the_sketch)
 }
 END_TEST
 
-START_TEST(test_default_storage_classes_are_mass_storage_and_still_image)
+/* vakt.conf(5) lists these as harmless by default; everything else gets the storage policy. */
+static const uint8_t documented_harmless[] = { 0x01, 0x02, 0x03, 0x05, 0x07, 0x09, 0x0a, 0x0b,
+					       0x0d, 0x0e, 0x0f, 0x10, 0x11, 0x12, 0xe0 };
+
+static bool documented_harmless_class(unsigned cls)
+{
+	for (size_t i = 0; i < ELEMENTSOF(documented_harmless); i++)
+		if (documented_harmless[i] == cls)
+			return true;
+	return false;
+}
+
+START_TEST(test_default_harmless_classes_are_the_documented_list)
 {
 	_cleanup_(config_freep) struct config *c = config_new();
 
 	for (unsigned cls = 0; cls < 256; cls++)
-		ck_assert_msg(config_storage_class(c, (uint8_t)cls) == (cls == 0x08 || cls == 0x06),
+		ck_assert_msg(config_harmless_class(c, (uint8_t)cls) ==
+				      documented_harmless_class(cls),
 			      "class %02x",
 			      cls);
+	/* the ones the issue names: vendor-specific, still image, mass storage, and the rest */
+	ck_assert(!config_harmless_class(c, 0xff));
+	ck_assert(!config_harmless_class(c, 0x06));
+	ck_assert(!config_harmless_class(c, 0x08));
+	ck_assert(!config_harmless_class(c, 0xfe));
+	ck_assert(!config_harmless_class(c, 0xdc));
+	ck_assert(!config_harmless_class(c, 0x00));
+	ck_assert_int_eq(c->storage.keyboards_while_locked, KEYBOARDS_WHILE_LOCKED_BLOCK_EXTRA);
+	ck_assert_ptr_null(c->storage.harmless_classes_place.file);
+	ck_assert_ptr_null(c->storage.keyboards_while_locked_place.file);
 }
 END_TEST
 
@@ -148,7 +171,8 @@ START_TEST(test_every_key_is_parsed_into_the_struct)
 							   "read_only_groups = students\n"
 							   "notify_user = no\n"
 							   "while_locked = policy\n"
-							   "storage_classes = mass-storage, ff\n"
+							   "harmless_classes = 03, 09, ff\n"
+							   "keyboards_while_locked = block\n"
 							   "[storage.allow \"approved-stick\"]\n"
 							   "vendor = 0951\n"
 							   "product = 1666\n"
@@ -182,9 +206,11 @@ START_TEST(test_every_key_is_parsed_into_the_struct)
 	ck_assert_str_eq(c->storage.read_only_groups[0], "students");
 	ck_assert(!c->storage.notify_user);
 	ck_assert_int_eq(c->storage.while_locked, WHILE_LOCKED_POLICY);
-	ck_assert(config_storage_class(c, 0x08));
-	ck_assert(config_storage_class(c, 0xff));
-	ck_assert(!config_storage_class(c, 0x06));
+	ck_assert(config_harmless_class(c, 0x03));
+	ck_assert(config_harmless_class(c, 0x09));
+	ck_assert(config_harmless_class(c, 0xff));
+	ck_assert(!config_harmless_class(c, 0x01));
+	ck_assert_int_eq(c->storage.keyboards_while_locked, KEYBOARDS_WHILE_LOCKED_BLOCK);
 
 	ck_assert_uint_eq(c->storage.n_rules, 1);
 	rule = &c->storage.rules[0];
@@ -237,30 +263,100 @@ START_TEST(test_enum_names_round_trip)
 }
 END_TEST
 
-START_TEST(test_storage_classes_accept_names_and_hex)
+START_TEST(test_harmless_classes_accept_hex_in_either_case)
 {
 	_cleanup_(config_freep) struct config *c =
-		load_ok("[storage]\nstorage_classes = still-image, 0A, e0\n");
+		load_ok("[storage]\nharmless_classes = 03, 09, 0A, E0, ff\n");
 
-	ck_assert(config_storage_class(c, 0x06));
-	ck_assert(config_storage_class(c, 0x0a));
-	ck_assert(config_storage_class(c, 0xe0));
-	ck_assert(!config_storage_class(c, 0x08));
+	for (unsigned cls = 0; cls < 256; cls++)
+		ck_assert_msg(config_harmless_class(c, (uint8_t)cls) ==
+				      (cls == 0x03 || cls == 0x09 || cls == 0x0a || cls == 0xe0 ||
+				       cls == 0xff),
+			      "class %02x",
+			      cls);
 }
 END_TEST
 
-START_TEST(test_storage_classes_reject_empty_and_bad_hex)
+#define CLASSES_WHY                                                                              \
+	"harmless_classes: expected a comma-separated list of USB classes, each two hex digits " \
+	"such as 03"
+#define MUST_WHY                                                                                 \
+	"harmless_classes: must include 03 (HID) and 09 (hub): a keyboard or hub that gets the " \
+	"storage policy is blocked at a locked seat, and nobody could unlock it"
+#define MUST_NOT_WHY                                                                              \
+	"harmless_classes: must not include 06 (still image, PTP and MTP) or 08 (mass storage): " \
+	"they carry files; allow such devices with default, the groups or a named rule"
+
+START_TEST(test_harmless_classes_reject_empty_bad_hex_and_names)
 {
-	assert_load_fails("[storage]\nstorage_classes =\n",
-			  NAME
-			  ":2: storage_classes: expected a comma-separated list of USB "
-			  "interface classes: mass-storage, still-image or two hex digits such "
-			  "as 08, got ''");
-	assert_load_fails("[storage]\nstorage_classes = 8, 0g\n",
-			  NAME
-			  ":2: storage_classes: expected a comma-separated list of USB "
-			  "interface classes: mass-storage, still-image or two hex digits such "
-			  "as 08, got '8, 0g'");
+	assert_load_fails("[storage]\nharmless_classes =\n", NAME ":2: " CLASSES_WHY ", got ''");
+	assert_load_fails("[storage]\nharmless_classes = 03, 09, 8, 0g\n",
+			  NAME ":2: " CLASSES_WHY ", got '03, 09, 8, 0g'");
+	assert_load_fails("[storage]\nharmless_classes = hid, hub\n",
+			  NAME ":2: " CLASSES_WHY ", got 'hid, hub'");
+	assert_load_fails("[storage]\nharmless_classes = 03, 09, 0x01\n",
+			  NAME ":2: " CLASSES_WHY ", got '03, 09, 0x01'");
+}
+END_TEST
+
+/* With while_locked = block a keyboard that gets the storage policy could never unlock a seat. */
+START_TEST(test_harmless_classes_must_keep_hid_and_hub)
+{
+	assert_load_fails("[storage]\nharmless_classes = 01, 09\n",
+			  NAME ":2: " MUST_WHY ", got '01, 09'");
+	assert_load_fails("[storage]\n\nharmless_classes = 03\n",
+			  NAME ":3: " MUST_WHY ", got '03'");
+}
+END_TEST
+
+START_TEST(test_harmless_classes_cannot_hold_storage_classes)
+{
+	assert_load_fails("[storage]\nharmless_classes = 03, 09, 08\n",
+			  NAME ":2: " MUST_NOT_WHY ", got '03, 09, 08'");
+	assert_load_fails("[storage]\nharmless_classes = 03, 06, 09\n",
+			  NAME ":2: " MUST_NOT_WHY ", got '03, 06, 09'");
+}
+END_TEST
+
+/* vakt is before 1.0: the old key is an error naming its successor, not silently ignored. */
+START_TEST(test_storage_classes_is_an_error_naming_harmless_classes)
+{
+	assert_load_fails(
+		"[storage]\ndefault = block\nstorage_classes = mass-storage, still-image\n",
+		NAME ":3: storage_classes: replaced by harmless_classes, which lists the "
+		     "USB classes that cannot store; every other class gets the storage "
+		     "policy (see vakt.conf(5))");
+	/* only in [storage]: elsewhere it is just unknown */
+	assert_load_fails("[idle]\nstorage_classes = 08\n",
+			  NAME ":2: unknown key 'storage_classes' in [idle]");
+}
+END_TEST
+
+START_TEST(test_keyboards_while_locked_values)
+{
+	static const char *const names[] = { "allow", "block-extra", "block" };
+	static const enum keyboards_while_locked values[] = {
+		KEYBOARDS_WHILE_LOCKED_ALLOW,
+		KEYBOARDS_WHILE_LOCKED_BLOCK_EXTRA,
+		KEYBOARDS_WHILE_LOCKED_BLOCK,
+	};
+	char text[128], where[64];
+
+	for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+		_cleanup_(config_freep) struct config *c = NULL;
+
+		(void)snprintf(
+			text, sizeof(text), "[storage]\nkeyboards_while_locked = %s\n", names[i]);
+		c = load_ok(text);
+		ck_assert_int_eq(c->storage.keyboards_while_locked, values[i]);
+		ck_assert_str_eq(config_place_format(&c->storage.keyboards_while_locked_place,
+						     where,
+						     sizeof(where)),
+				 NAME ":2");
+	}
+	assert_load_fails("[storage]\nkeyboards_while_locked = yes\n",
+			  NAME ":2: keyboards_while_locked: expected allow, block-extra or block, "
+			       "got 'yes'");
 }
 END_TEST
 
@@ -317,9 +413,12 @@ START_TEST(test_places_record_file_and_line_or_builtin_default)
 							   "read_only_groups = a\n"
 							   "\n"
 							   "default = allow\n"
-							   "while_locked = policy\n");
+							   "while_locked = policy\n"
+							   "harmless_classes = 03, 09\n");
 	char buf[64];
 
+	ck_assert_str_eq(config_place_format(&c->storage.harmless_classes_place, buf, sizeof(buf)),
+			 NAME ":6");
 	ck_assert_str_eq(config_place_format(&c->storage.default_place, buf, sizeof(buf)),
 			 NAME ":4");
 	ck_assert_str_eq(config_place_format(&c->storage.while_locked_place, buf, sizeof(buf)),
@@ -904,9 +1003,10 @@ START_TEST(test_shipped_config_loads_and_equals_the_defaults)
 	ck_assert_uint_eq(strv_length(c->storage.read_only_groups), 0);
 	ck_assert(c->storage.notify_user == d->storage.notify_user);
 	ck_assert_int_eq(c->storage.while_locked, d->storage.while_locked);
-	ck_assert_mem_eq(c->storage.storage_classes,
-			 d->storage.storage_classes,
-			 sizeof(d->storage.storage_classes));
+	ck_assert_mem_eq(c->storage.harmless_classes,
+			 d->storage.harmless_classes,
+			 sizeof(d->storage.harmless_classes));
+	ck_assert_int_eq(c->storage.keyboards_while_locked, d->storage.keyboards_while_locked);
 	ck_assert_uint_eq(c->storage.n_rules, 0);
 	ck_assert_int_eq(c->idle.mode, d->idle.mode);
 	ck_assert_uint_eq(c->idle.lock_after_usec, d->idle.lock_after_usec);
@@ -1019,6 +1119,26 @@ START_TEST(test_bad_data_files_give_exactly_the_expected_messages)
 }
 END_TEST
 
+/* Issue 17: a key this version accepts but does not act on warns with its FILE:LINE, and
+ * nothing else does. */
+START_TEST(test_keys_without_effect_warn)
+{
+	_cleanup_(config_freep) struct config *c = NULL, *quiet = NULL;
+
+	c = load_ok("[vakt]\n"
+		    "admin_groups = sudo\n"
+		    "[storage]\n"
+		    "notify_user = no\n");
+	ck_assert_uint_eq(strv_length(c->warnings), 2);
+	ck_assert_ptr_nonnull(
+		strstr(c->warnings[0], NAME ":2: warning: admin_groups has no effect"));
+	ck_assert_ptr_nonnull(
+		strstr(c->warnings[1], NAME ":4: warning: notify_user has no effect"));
+	quiet = load_ok("[storage]\ndefault = block\n");
+	ck_assert_ptr_null(quiet->warnings);
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -1035,7 +1155,8 @@ static Suite *config_suite(void)
 	suite_add_tcase(s, tc)
 
 	ADD(test_defaults_match_the_sketch);
-	ADD(test_default_storage_classes_are_mass_storage_and_still_image);
+	ADD(test_keys_without_effect_warn);
+	ADD(test_default_harmless_classes_are_the_documented_list);
 	ADD(test_every_key_is_parsed_into_the_struct);
 	tc = tcase_create("test_mode_accepts_enforce_observe_off_in_every_section");
 	tcase_add_loop_test(tc,
@@ -1044,8 +1165,12 @@ static Suite *config_suite(void)
 			    (int)ELEMENTSOF(modes));
 	suite_add_tcase(s, tc);
 	ADD(test_enum_names_round_trip);
-	ADD(test_storage_classes_accept_names_and_hex);
-	ADD(test_storage_classes_reject_empty_and_bad_hex);
+	ADD(test_harmless_classes_accept_hex_in_either_case);
+	ADD(test_harmless_classes_reject_empty_bad_hex_and_names);
+	ADD(test_harmless_classes_must_keep_hid_and_hub);
+	ADD(test_harmless_classes_cannot_hold_storage_classes);
+	ADD(test_storage_classes_is_an_error_naming_harmless_classes);
+	ADD(test_keyboards_while_locked_values);
 	ADD(test_rule_ids_are_normalised_to_lower_case);
 	ADD(test_rule_with_only_serial_is_valid);
 	ADD(test_rule_remembers_its_header_line);

@@ -214,24 +214,241 @@ START_TEST(test_invalid_descriptors_count_as_storage)
 }
 END_TEST
 
-START_TEST(test_storage_classes_config_honoured)
+/* Real devices (tests/data/usb/README): what the default policy makes of each. */
+struct device_case {
+	const char *fixture;
+	const char *vendor, *product;
+	const char *classes; /* devid_class_summary() */
+	bool storage;	     /* devid_is_storage() with the default harmless_classes */
+	bool may_type;	     /* devid_may_type() */
+};
+
+static const struct device_case devices[] = {
+	/* vendor-specific functions that carry files: storage */
+	{ "phone-mtp-adb-18d1-4ee2", "18d1", "4ee2", "ff", true, false },
+	{ "iphone-05ac-12a8", "05ac", "12a8", "06,ff", true, false },
+	{ "cardreader-rts5129-0bda-0129", "0bda", "0129", "ff", true, false },
+	{ "wifi-rtl8188eus-0bda-8179", "0bda", "8179", "ff", true, false },
+	{ "phone-ptp-18d1-4ee1", "18d1", "4ee1", "06", true, false },
+	{ "camera-ptp-04b0-045a", "04b0", "045a", "06", true, false },
+	{ "stick-kingston-0951-1666", "0951", "1666", "08", true, false },
+	/* harmless classes */
+	{ "headset-cmedia-0d8c-0014", "0d8c", "0014", "01,03", false, true },
+	{ "printer-hp-03f0-2b17", "03f0", "2b17", "07", false, false },
+	{ "smartcard-alcor-058f-9540", "058f", "9540", "0b", false, false },
+	{ "keyboard-dell-413c-2107", "413c", "2107", "03", false, true },
+	{ "hub-genesys-05e3-0608", "05e3", "0608", "09", false, false },
+	{ "webcam-iad-046d-0825", "046d", "0825", "0e", false, false },
+	/* a keyboard with a card reader: storage, and it may type */
+	{ "composite-keyboard-storage", "1234", "5678", "03,08", true, true },
+};
+
+START_TEST(test_real_device_storage_and_typing)
 {
-	/* a PTP camera: interface 06/01/01 (still image) */
+	_cleanup_(config_freep) struct config *c = config_new();
+	const struct device_case *t = &devices[_i];
+	struct devid id;
+
+	ck_assert_ptr_nonnull(c);
+	devid_fixture(t->fixture, &id);
+	ck_assert_str_eq(id.vendor, t->vendor);
+	ck_assert_str_eq(id.product, t->product);
+	ck_assert_str_eq(summary(&id.desc), t->classes);
+	ck_assert_msg(devid_is_storage(&id, c) == t->storage, "%s: storage", t->fixture);
+	ck_assert_msg(devid_may_type(&id) == t->may_type, "%s: may type", t->fixture);
+	/* a device is storage exactly when one of its interfaces is (device classes 00, ef) or
+	 * its vendor-specific device class says so (the card reader) */
+	for (size_t i = 0; i < id.desc.n_interfaces; i++) {
+		const struct devid_interface *ifc = &id.desc.interfaces[i];
+
+		if (devid_interface_is_storage(&id, c, ifc->config_value, ifc->number))
+			ck_assert_msg(
+				t->storage, "%s: storage interface %u", t->fixture, ifc->number);
+	}
+	devid_done(&id);
+}
+END_TEST
+
+START_TEST(test_android_mtp_and_adb_interfaces_are_storage)
+{
 	_cleanup_(config_freep) struct config *c = config_new();
 	struct devid id;
 
 	ck_assert_ptr_nonnull(c);
-	devid_fixture("camera-ptp-04b0-045a", &id);
-	ck_assert_str_eq(id.vendor, "04b0");
-
-	for (size_t i = 0; i < ELEMENTSOF(c->storage.storage_classes); i++)
-		c->storage.storage_classes[i] = 0;
-	c->storage.storage_classes[0] = UINT64_C(1) << 0x08;
-	ck_assert(!devid_is_storage(&id, c));
-	c->storage.storage_classes[0] |= UINT64_C(1) << 0x06;
-	ck_assert(devid_is_storage(&id, c));
+	devid_fixture("phone-mtp-adb-18d1-4ee2", &id);
+	ck_assert_uint_eq(id.desc.n_interfaces, 2);
+	ck_assert_uint_eq(id.desc.interfaces[0].subclass, 0xff); /* MTP */
+	ck_assert_uint_eq(id.desc.interfaces[1].subclass, 0x42); /* ADB */
+	ck_assert_uint_eq(id.desc.interfaces[1].protocol, 0x01);
 	ck_assert(devid_interface_is_storage(&id, c, 1, 0));
+	ck_assert(devid_interface_is_storage(&id, c, 1, 1));
 	devid_done(&id);
+}
+END_TEST
+
+START_TEST(test_iphone_usbmux_is_storage_in_every_configuration)
+{
+	_cleanup_(config_freep) struct config *c = config_new();
+	struct devid id;
+
+	ck_assert_ptr_nonnull(c);
+	devid_fixture("iphone-05ac-12a8", &id);
+	ck_assert_uint_eq(id.desc.n_configs, 2);
+	ck_assert_uint_eq(id.desc.n_interfaces, 3);
+	ck_assert(devid_interface_is_storage(&id, c, 1, 0)); /* PTP */
+	ck_assert(devid_interface_is_storage(&id, c, 2, 0)); /* PTP */
+	ck_assert(devid_interface_is_storage(&id, c, 2, 1)); /* usbmux ff/fe/02 */
+	ck_assert_uint_eq(id.desc.interfaces[2].class, 0xff);
+	ck_assert_uint_eq(id.desc.interfaces[2].subclass, 0xfe);
+	ck_assert_uint_eq(id.desc.interfaces[2].protocol, 0x02);
+	devid_done(&id);
+}
+END_TEST
+
+START_TEST(test_headset_alternate_settings_and_audio_endpoints)
+{
+	_cleanup_(config_freep) struct config *c = config_new();
+	struct devid id;
+
+	ck_assert_ptr_nonnull(c);
+	devid_fixture("headset-cmedia-0d8c-0014", &id);
+	ck_assert_uint_eq(id.desc.n_interfaces, 6); /* 0, 1 (alt 0, 1), 2 (alt 0, 1), 3 */
+	ck_assert_uint_eq(id.desc.n_endpoints, 3);
+	ck_assert_uint_eq(id.desc.interfaces[2].alternate, 1);
+	ck_assert_uint_eq(id.desc.endpoints[0].attributes & 3, 1); /* isochronous */
+	for (uint8_t n = 0; n < 4; n++)
+		ck_assert(!devid_interface_is_storage(&id, c, 1, n));
+	devid_done(&id);
+}
+END_TEST
+
+START_TEST(test_harmless_classes_config_honoured)
+{
+	/* an administrator who lists ff lets vendor-specific devices through: WiFi dongle and
+	 * card reader alike, since vakt cannot tell them apart by class */
+	_cleanup_(config_freep) struct config *c = config_new();
+	struct devid wifi, reader, camera;
+
+	ck_assert_ptr_nonnull(c);
+	devid_fixture("wifi-rtl8188eus-0bda-8179", &wifi);
+	devid_fixture("cardreader-rts5129-0bda-0129", &reader);
+	devid_fixture("camera-ptp-04b0-045a", &camera);
+	ck_assert(devid_is_storage(&wifi, c));
+	c->storage.harmless_classes[0xff / 64] |= UINT64_C(1) << (0xff % 64);
+	ck_assert(!devid_is_storage(&wifi, c));
+	ck_assert(!devid_is_storage(&reader, c));
+	ck_assert(!devid_interface_is_storage(&wifi, c, 1, 0));
+	ck_assert(devid_is_storage(&camera, c));
+	c->storage.harmless_classes[0x06 / 64] |= UINT64_C(1) << (0x06 % 64);
+	ck_assert(!devid_is_storage(&camera, c));
+	devid_done(&wifi);
+	devid_done(&reader);
+	devid_done(&camera);
+}
+END_TEST
+
+/* bDeviceClass: 00 and ef leave it to the interfaces; any other class counts itself. */
+START_TEST(test_device_class_counts_unless_per_interface_or_misc)
+{
+	static const struct {
+		uint8_t device_class;
+		bool storage;
+	} cases[] = {
+		{ 0x00, false }, { 0xef, false }, { 0x03, false }, { 0x09, false },
+		{ 0xff, true },	 { 0xdc, true },  { 0x08, true },  { 0x42, true },
+	};
+	_cleanup_free_ uint8_t *buf = NULL;
+	_cleanup_(config_freep) struct config *c = config_new();
+	size_t len;
+
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(usb_fixture_read("keyboard-dell-413c-2107", &buf, &len), 0);
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		struct devid_descriptors d;
+		struct devid id = { .device_class = 0 };
+
+		buf[4] = cases[i].device_class;
+		ck_assert_int_eq(devid_parse_descriptors(buf, len, &d, NULL), 0);
+		devid_set_descriptors(&id, &d);
+		ck_assert_msg(devid_is_storage(&id, c) == cases[i].storage,
+			      "bDeviceClass %02x",
+			      cases[i].device_class);
+	}
+}
+END_TEST
+
+START_TEST(test_unknown_interface_classes_are_storage)
+{
+	/* a class nobody has assigned yet, 00 on an interface, diagnostic, application specific */
+	static const uint8_t classes[] = { 0x00, 0x04, 0x13, 0x77, 0xdc, 0xfe, 0xff };
+	_cleanup_free_ uint8_t *buf = NULL;
+	_cleanup_(config_freep) struct config *c = config_new();
+	size_t len;
+
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(usb_fixture_read("keyboard-dell-413c-2107", &buf, &len), 0);
+	for (size_t i = 0; i < ELEMENTSOF(classes); i++) {
+		struct devid_descriptors d;
+		struct devid id = { .device_class = 0 };
+
+		buf[18 + 9 + 5] = classes[i]; /* bInterfaceClass */
+		ck_assert_int_eq(devid_parse_descriptors(buf, len, &d, NULL), 0);
+		devid_set_descriptors(&id, &d);
+		ck_assert_msg(devid_is_storage(&id, c), "class %02x", classes[i]);
+		ck_assert(devid_interface_is_storage(&id, c, 1, 0));
+		ck_assert(!devid_may_type(&id));
+	}
+}
+END_TEST
+
+START_TEST(test_may_type_hid_anywhere_and_fail_closed)
+{
+	_cleanup_free_ uint8_t *buf = NULL;
+	struct devid_descriptors d;
+	struct devid id = { .device_class = 0 };
+	size_t len;
+
+	/* descriptors not valid: it may type */
+	ck_assert(devid_may_type(&id));
+	/* HID only in a second configuration still counts */
+	devid_fixture("two-configs-hid-storage", &id);
+	ck_assert(devid_may_type(&id));
+	devid_done(&id);
+	/* bDeviceClass 03 with no HID interface */
+	ck_assert_int_eq(usb_fixture_read("printer-hp-03f0-2b17", &buf, &len), 0);
+	buf[4] = 0x03;
+	ck_assert_int_eq(devid_parse_descriptors(buf, len, &d, NULL), 0);
+	devid_set_descriptors(&id, &d);
+	ck_assert(devid_may_type(&id));
+}
+END_TEST
+
+START_TEST(test_disks_below_are_recorded_and_kept)
+{
+	struct devid id = { .device_class = 0 }, again = { .device_class = 0 };
+
+	ck_assert(!devid_has_disk(&id));
+	ck_assert(!devid_disk_below(&id, 0));
+	devid_add_disk(&id, 3);
+	devid_add_disk(&id, 200);
+	ck_assert(devid_has_disk(&id));
+	ck_assert(devid_disk_below(&id, 3));
+	ck_assert(devid_disk_below(&id, 200));
+	ck_assert(!devid_disk_below(&id, 2));
+	ck_assert(!devid_disk_below(&id, 67));
+
+	devid_keep_disks(&again, &id);
+	ck_assert(devid_disk_below(&again, 3));
+	ck_assert(devid_disk_below(&again, 200));
+	ck_assert(!devid_disk_below(&again, 4));
+
+	/* below no interface vakt can name: every interface is suspect */
+	devid_add_disk(&again, -1);
+	ck_assert(devid_disk_below(&again, 4));
+	devid_add_disk(&id, 256);
+	ck_assert(id.disk_unplaced);
+	devid_done(&id);
+	ck_assert(!devid_has_disk(&id));
 }
 END_TEST
 
@@ -290,9 +507,12 @@ START_TEST(test_malformed_fixture_rejected_with_reason)
 END_TEST
 
 static const char *const valid[] = {
-	"stick-kingston-0951-1666", "keyboard-dell-413c-2107", "composite-keyboard-storage",
-	"hub-genesys-05e3-0608",    "webcam-iad-046d-0825",    "two-configs-hid-storage",
-	"lying-num-interfaces",
+	"stick-kingston-0951-1666",  "keyboard-dell-413c-2107",	 "composite-keyboard-storage",
+	"hub-genesys-05e3-0608",     "webcam-iad-046d-0825",	 "two-configs-hid-storage",
+	"lying-num-interfaces",	     "camera-ptp-04b0-045a",	 "phone-mtp-adb-18d1-4ee2",
+	"phone-ptp-18d1-4ee1",	     "iphone-05ac-12a8",	 "cardreader-rts5129-0bda-0129",
+	"wifi-rtl8188eus-0bda-8179", "headset-cmedia-0d8c-0014", "printer-hp-03f0-2b17",
+	"smartcard-alcor-058f-9540",
 };
 
 START_TEST(test_every_truncation_of_valid_fixture_rejected)
@@ -626,8 +846,22 @@ static Suite *devid_suite(void)
 	tc = tcase_create("storage");
 	tcase_add_test(tc, test_composite_storage_per_interface);
 	tcase_add_test(tc, test_invalid_descriptors_count_as_storage);
-	tcase_add_test(tc, test_storage_classes_config_honoured);
+	tcase_add_test(tc, test_harmless_classes_config_honoured);
 	tcase_add_test(tc, test_device_class_storage_counts);
+	tcase_add_test(tc, test_device_class_counts_unless_per_interface_or_misc);
+	tcase_add_test(tc, test_unknown_interface_classes_are_storage);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("real devices");
+	tcase_add_loop_test(tc, test_real_device_storage_and_typing, 0, ELEMENTSOF(devices));
+	tcase_add_test(tc, test_android_mtp_and_adb_interfaces_are_storage);
+	tcase_add_test(tc, test_iphone_usbmux_is_storage_in_every_configuration);
+	tcase_add_test(tc, test_headset_alternate_settings_and_audio_endpoints);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("typing and disks");
+	tcase_add_test(tc, test_may_type_hid_anywhere_and_fail_closed);
+	tcase_add_test(tc, test_disks_below_are_recorded_and_kept);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("malformed");

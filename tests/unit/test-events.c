@@ -20,12 +20,15 @@ static const char *const spec_events[] = {
 	"policy.invalid",
 };
 
-/* Added beyond SPEC.md for issue 5 (mount, module loads, setuid runs). */
+/* Added beyond SPEC.md: issue 5 (mount, module loads, setuid runs), issue 16 (keyboards). */
 static const char *const extra_events[] = {
 	"privilege.mount",
 	"privilege.module",
 	"privilege.setuid",
-	/* issue 13 */
+	"input.blocked",	  /* issue 16: new keyboards at a locked seat */
+	"privilege.root_command", /* issue 13: commands in a person's root shell */
+	"audit.loginuid_changed",
+	/* issue 13: what vaktd restored, auditing switched off, enforcement ended */
 	"audit.rules_restored",
 	"audit.disabled",
 	"vakt.stopped",
@@ -100,6 +103,7 @@ START_TEST(test_priorities_follow_style)
 	ck_assert_int_eq(event_info(EVENT_POLICY_INVALID)->priority, LOG_WARNING);
 	ck_assert_int_eq(event_info(EVENT_POLICY_LOADED)->priority, LOG_INFO);
 	ck_assert_int_eq(event_info(EVENT_PRIVILEGE_SUDO)->priority, LOG_NOTICE);
+	ck_assert_int_eq(event_info(EVENT_INPUT_BLOCKED)->priority, LOG_NOTICE);
 	/* Auditing switched off and enforcement ended are degraded states, never routine. */
 	ck_assert_int_eq(event_info(EVENT_AUDIT_DISABLED)->priority, LOG_WARNING);
 	ck_assert_int_eq(event_info(EVENT_VAKT_STOPPED)->priority, LOG_WARNING);

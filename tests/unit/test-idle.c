@@ -673,6 +673,35 @@ START_TEST(test_idle_text_terminates_at_text_sessions_after)
 }
 END_TEST
 
+/* logind 252 maps a terminal's atime to IdleSinceHintMonotonic at every read: the value moves by
+ * a microsecond from read to read (tests/system saw it). That is the same idle start: one warning,
+ * the end on time. */
+START_TEST(test_idle_text_jittering_idle_start_is_one_period)
+{
+	_cleanup_(config_freep) struct config *c = load_default();
+	_cleanup_(idle_tracker_freep) struct idle_tracker *t = tracker(c);
+	struct idle_session_facts f = text_session("c3", T0);
+	uint64_t warn = T0 + 29 * MIN, end = T0 + 30 * MIN;
+	struct idle_action a;
+
+	update(t, &f, T0);
+	next_is(t, warn, IDLE_ACTION_REFRESH, "c3");
+	f.idle_since_usec = T0 + 1;
+	update(t, &f, warn);
+	next_is(t, warn, IDLE_ACTION_WARN, "c3");
+	ck_assert_uint_eq(idle_tracker_next_deadline(t), end);
+	next_is(t, end, IDLE_ACTION_REFRESH, "c3");
+	f.idle_since_usec = T0 - 1;
+	update(t, &f, end);
+	a = next_is(t, end, IDLE_ACTION_TERMINATE, "c3");
+	ck_assert_uint_eq(a.idle_usec, 30 * MIN);
+	/* Real use a second or more later is a new idle period. */
+	f.idle_since_usec = end + IDLE_SINCE_JITTER_USEC;
+	update(t, &f, end + 2 * IDLE_SINCE_JITTER_USEC);
+	ck_assert_uint_eq(idle_tracker_next_deadline(t), end + IDLE_SINCE_JITTER_USEC + 29 * MIN);
+}
+END_TEST
+
 START_TEST(test_idle_text_zero_means_never)
 {
 	_cleanup_(config_freep) struct config *c = load("enforce", "terminate", "0");
@@ -1113,6 +1142,7 @@ static Suite *idle_suite(void)
 	tcase_add_test(tc, test_idle_text_warns_after_fresh_facts);
 	tcase_add_test(tc, test_idle_text_activity_moves_the_deadline);
 	tcase_add_test(tc, test_idle_text_terminates_at_text_sessions_after);
+	tcase_add_test(tc, test_idle_text_jittering_idle_start_is_one_period);
 	tcase_add_test(tc, test_idle_text_zero_means_never);
 	tcase_add_test(tc, test_idle_text_unknown_idle_since_never_acts);
 	tcase_add_test(tc, test_idle_text_does_not_need_idle_hint);

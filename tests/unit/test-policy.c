@@ -104,14 +104,20 @@ static char *alice_groups[] = { (char *)"alice", (char *)"users", NULL };
 static char *staff_groups[] = { (char *)"bob", (char *)"staff", NULL };
 static char *it_groups[] = { (char *)"carol", (char *)"staff", (char *)"it-staff", NULL };
 
-static const struct policy_person alice = { "alice", 1000, alice_groups, true, false, false, NULL };
-static const struct policy_person bob = { "bob", 1001, staff_groups, true, false, false, NULL };
-static const struct policy_person carol = { "carol", 1002, it_groups, true, false, false, NULL };
-static const struct policy_person carol_locked = {
-	"carol", 1002, it_groups, true, true, false, NULL
+static const struct policy_person alice = {
+	.user = "alice", .uid = 1000, .groups = alice_groups, .present = true
 };
-static const struct policy_person unknown_groups = { "dave", 1003, NULL, true, false, false, NULL };
-static const struct policy_person nobody = { NULL, 0, NULL, false, false, false, NULL };
+static const struct policy_person bob = {
+	.user = "bob", .uid = 1001, .groups = staff_groups, .present = true
+};
+static const struct policy_person carol = {
+	.user = "carol", .uid = 1002, .groups = it_groups, .present = true
+};
+static const struct policy_person carol_locked = {
+	.user = "carol", .uid = 1002, .groups = it_groups, .present = true, .locked = true
+};
+static const struct policy_person unknown_groups = { .user = "dave", .uid = 1003, .present = true };
+static const struct policy_person nobody = { .present = false };
 
 /* Decides the stick (or fixture) for person with config c; fills *v. */
 static void decide(const struct config *c,
@@ -403,11 +409,19 @@ START_TEST(test_policy_while_locked_policy_decides_as_usual)
 }
 END_TEST
 
-static const struct policy_person carol_c1 = { "carol", 1002, it_groups, true, false, false, "c1" };
-static const struct policy_person carol_c1_locked = { "carol", 1002,  it_groups, true,
-						      true,    false, "c1" };
-static const struct policy_person bob_c2 = { "bob", 1001, staff_groups, true, false, false, "c2" };
-static const struct policy_person unknown = { NULL, 0, NULL, false, false, true, NULL };
+static const struct policy_person carol_c1 = {
+	.user = "carol", .uid = 1002, .groups = it_groups, .present = true, .session = "c1"
+};
+static const struct policy_person carol_c1_locked = { .user = "carol",
+						      .uid = 1002,
+						      .groups = it_groups,
+						      .present = true,
+						      .locked = true,
+						      .session = "c1" };
+static const struct policy_person bob_c2 = {
+	.user = "bob", .uid = 1001, .groups = staff_groups, .present = true, .session = "c2"
+};
+static const struct policy_person unknown = { .unknown = true };
 
 START_TEST(test_policy_unknown_person_is_nobody_and_says_why)
 {
@@ -483,6 +497,8 @@ START_TEST(test_policy_needs_person_only_when_the_person_can_matter)
 	ck_assert(needs_person(c)); /* read_only_groups still set */
 
 	set_groups(&c->storage.read_only_groups, NULL, NULL);
+	ck_assert(needs_person(c)); /* keyboards_while_locked = block-extra */
+	c->storage.keyboards_while_locked = KEYBOARDS_WHILE_LOCKED_ALLOW;
 	add_rule(c, "approved-stick", "0951", "1666", STICK_SERIAL, STORAGE_ACTION_READ_ONLY, 10);
 	p = policy_new(c);
 	ck_assert(!policy_needs_person(p));
@@ -542,27 +558,437 @@ START_TEST(test_policy_non_storage_interfaces_allowed)
 }
 END_TEST
 
-START_TEST(test_policy_storage_classes_honoured)
+START_TEST(test_policy_harmless_classes_honoured)
 {
-	/* a PTP camera: interface 06/01/01 (still image) */
+	/* a PTP camera 06/01/01 and a WiFi dongle ff/ff/ff */
+	_cleanup_(config_freep) struct config *c = test_config();
+	_cleanup_(policy_freep) struct policy *p = NULL;
+	struct policy_verdict v;
+	struct devid camera, wifi;
+
+	load_device("camera-ptp-04b0-045a", NULL, &camera);
+	load_device("wifi-rtl8188eus-0bda-8179", NULL, &wifi);
+	p = policy_new(c);
+	ck_assert_ptr_nonnull(p);
+
+	ck_assert_int_eq(policy_decide(p, &camera, &alice, &v), 0);
+	assert_verdict(&v, STORAGE_ACTION_BLOCK, "default", 3);
+	ck_assert_int_eq(policy_interface_action(p, &camera, &v, 1, 0), STORAGE_ACTION_BLOCK);
+	ck_assert_int_eq(policy_decide(p, &wifi, &alice, &v), 0);
+	assert_verdict(&v, STORAGE_ACTION_BLOCK, "default", 3);
+
+	/* listing ff as harmless lets the dongle in, never still image (refused at load) */
+	c->storage.harmless_classes[0xff / 64] |= UINT64_C(1) << (0xff % 64);
+	ck_assert_int_eq(policy_decide(p, &wifi, &alice, &v), 0);
+	assert_verdict(&v, STORAGE_ACTION_ALLOW, "non-storage", 0);
+	ck_assert_int_eq(policy_decide(p, &camera, &alice, &v), 0);
+	assert_verdict(&v, STORAGE_ACTION_BLOCK, "default", 3);
+	devid_done(&camera);
+	devid_done(&wifi);
+}
+END_TEST
+
+/* The bypasses of issue 16: functions that carry files behind vendor-specific classes. */
+START_TEST(test_policy_vendor_specific_storage_is_blocked_by_default)
+{
+	static const char *const fixtures[] = {
+		"cardreader-rts5129-0bda-0129", /* rtsx_usb: mmcblk disks */
+		"phone-mtp-adb-18d1-4ee2",	/* Android MTP as ff/ff/00 */
+		"iphone-05ac-12a8",		/* usbmux ff/fe/02 */
+		"phone-ptp-18d1-4ee1",		/* MTP as 06/01/01 */
+		"wifi-rtl8188eus-0bda-8179",	/* cannot be told apart from the above */
+	};
+	_cleanup_(config_freep) struct config *c = test_config();
+	_cleanup_(policy_freep) struct policy *p = policy_new(c);
+	struct policy_verdict v;
+
+	ck_assert_ptr_nonnull(p);
+	for (size_t i = 0; i < ELEMENTSOF(fixtures); i++) {
+		struct devid id;
+
+		load_device(fixtures[i], NULL, &id);
+		ck_assert_int_eq(policy_decide(p, &id, &alice, &v), 0);
+		ck_assert_msg(v.storage, "%s", fixtures[i]);
+		assert_verdict(&v, STORAGE_ACTION_BLOCK, "default", 3);
+		/* blocked as a whole: nothing harmless to keep */
+		ck_assert_msg(!policy_keeps_other_functions(p, &id, &v), "%s", fixtures[i]);
+		ck_assert(!v.input_held);
+		/* and while the seat is empty */
+		ck_assert_int_eq(policy_decide(p, &id, &nobody, &v), 0);
+		assert_verdict(&v, STORAGE_ACTION_BLOCK, "while_locked", 6);
+		devid_done(&id);
+	}
+}
+END_TEST
+
+START_TEST(test_policy_iphone_usbmux_blocked_in_every_configuration)
+{
+	_cleanup_(config_freep) struct config *c = test_config();
+	_cleanup_(policy_freep) struct policy *p = policy_new(c);
+	struct policy_verdict v;
+	struct devid id;
+
+	ck_assert_ptr_nonnull(p);
+	load_device("iphone-05ac-12a8", NULL, &id);
+	ck_assert_int_eq(policy_decide(p, &id, &bob, &v), 0);
+	assert_verdict(&v, STORAGE_ACTION_READ_ONLY, "read_only_groups", 5);
+	ck_assert_int_eq(policy_interface_action(p, &id, &v, 1, 0), STORAGE_ACTION_READ_ONLY);
+	ck_assert_int_eq(policy_interface_action(p, &id, &v, 2, 1), STORAGE_ACTION_READ_ONLY);
+	ck_assert_int_eq(policy_decide(p, &id, &alice, &v), 0);
+	ck_assert_int_eq(policy_interface_action(p, &id, &v, 2, 1), STORAGE_ACTION_BLOCK);
+	ck_assert_int_eq(policy_interface_action(p, &id, &v, 2, 0), STORAGE_ACTION_BLOCK);
+	devid_done(&id);
+}
+END_TEST
+
+/* A WiFi dongle is allowed by name; the rule still cannot beat a locked seat. */
+START_TEST(test_policy_named_rule_allows_vendor_specific_dongle)
+{
+	_cleanup_(config_freep) struct config *c = test_config();
+	struct policy_verdict v;
+
+	add_rule(c, "wifi-dongle", "0bda", "8179", NULL, STORAGE_ACTION_ALLOW, 20);
+	decide(c, "wifi-rtl8188eus-0bda-8179", NULL, &alice, &v);
+	assert_verdict(&v, STORAGE_ACTION_ALLOW, "wifi-dongle", 20);
+	decide(c, "wifi-rtl8188eus-0bda-8179", NULL, &carol_locked, &v);
+	assert_verdict(&v, STORAGE_ACTION_BLOCK, "while_locked", 6);
+	/* the rule names this product only: the card reader of the same vendor stays blocked */
+	decide(c, "cardreader-rts5129-0bda-0129", NULL, &alice, &v);
+	assert_verdict(&v, STORAGE_ACTION_BLOCK, "default", 3);
+}
+END_TEST
+
+START_TEST(test_policy_harmless_devices_allowed_at_an_empty_seat)
+{
+	static const char *const fixtures[] = {
+		"headset-cmedia-0d8c-0014",
+		"printer-hp-03f0-2b17",
+		"smartcard-alcor-058f-9540",
+	};
+	_cleanup_(config_freep) struct config *c = test_config();
+	_cleanup_(policy_freep) struct policy *p = policy_new(c);
+	struct policy_verdict v;
+
+	ck_assert_ptr_nonnull(p);
+	for (size_t i = 0; i < ELEMENTSOF(fixtures); i++) {
+		struct devid id;
+
+		load_device(fixtures[i], NULL, &id);
+		ck_assert_int_eq(policy_decide(p, &id, &nobody, &v), 0);
+		assert_verdict(&v, STORAGE_ACTION_ALLOW, "non-storage", 0);
+		ck_assert(!v.storage);
+		ck_assert(!v.input_held); /* the seat has no keyboard: nothing held */
+		ck_assert(policy_disks_read_only(&v, STORAGE_ACTION_ALLOW));
+		devid_done(&id);
+	}
+}
+END_TEST
+
+/* ---- a disk below a function judged harmless (step 0) ---- */
+
+START_TEST(test_policy_disk_below_harmless_device_blocks_it)
+{
 	_cleanup_(config_freep) struct config *c = test_config();
 	_cleanup_(policy_freep) struct policy *p = NULL;
 	struct policy_verdict v;
 	struct devid id;
 
-	load_device("camera-ptp-04b0-045a", NULL, &id);
+	set_place(&c->storage.harmless_classes_place, 7);
+	/* a rule for the very device, a group that grants everything: neither counts */
+	add_rule(c, "the-keyboard", "413c", "2107", NULL, STORAGE_ACTION_ALLOW, 12);
 	p = policy_new(c);
 	ck_assert_ptr_nonnull(p);
+	load_device("keyboard-dell-413c-2107", NULL, &id);
 
-	c->storage.storage_classes[0] = UINT64_C(1) << 0x08 | UINT64_C(1) << 0x06;
-	ck_assert_int_eq(policy_decide(p, &id, &alice, &v), 0);
-	assert_verdict(&v, STORAGE_ACTION_BLOCK, "default", 3);
-	ck_assert_int_eq(policy_interface_action(p, &id, &v, 1, 0), STORAGE_ACTION_BLOCK);
-
-	c->storage.storage_classes[0] = UINT64_C(1) << 0x08;
-	ck_assert_int_eq(policy_decide(p, &id, &alice, &v), 0);
+	ck_assert_int_eq(policy_decide(p, &id, &carol, &v), 0);
 	assert_verdict(&v, STORAGE_ACTION_ALLOW, "non-storage", 0);
+	/* a disk below its HID interface was not foreseen */
+	ck_assert(!policy_disk_expected(p, &id, &v, 1, 0));
+	ck_assert(!policy_disk_expected(p, &id, &v, 1, -1));
+
+	devid_add_disk(&id, 0);
+	ck_assert_int_eq(policy_decide(p, &id, &carol, &v), 0);
+	assert_verdict(&v, STORAGE_ACTION_BLOCK, "harmless_classes", 7);
+	ck_assert_int_eq(v.step, POLICY_STEP_DISK_BELOW_HARMLESS);
+	ck_assert(v.storage);
+	ck_assert_str_eq(v.reason, "a disk appeared below a device function judged harmless");
+	ck_assert_ptr_null(v.rule);
+	ck_assert_int_eq(policy_interface_action(p, &id, &v, 1, 0), STORAGE_ACTION_BLOCK);
+	ck_assert(!policy_keeps_other_functions(p, &id, &v));
+	/* now it is foreseen: the next partition does not start it all again */
+	ck_assert(policy_disk_expected(p, &id, &v, 1, 0));
+	/* unlocked seat, it-staff, a named rule: still blocked, until it is unplugged */
+	ck_assert(!policy_redecide_on_seat_change(&v, &carol_c1_locked, &carol_c1));
 	devid_done(&id);
+}
+END_TEST
+
+START_TEST(test_policy_disk_below_one_function_keeps_the_others)
+{
+	_cleanup_(config_freep) struct config *c = test_config();
+	_cleanup_(policy_freep) struct policy *p = policy_new(c);
+	struct policy_verdict v;
+	struct devid id;
+
+	ck_assert_ptr_nonnull(p);
+	load_device("headset-cmedia-0d8c-0014", NULL, &id);
+	devid_add_disk(&id, 3);
+	ck_assert_int_eq(policy_decide(p, &id, &alice, &v), 0);
+	ck_assert_int_eq(v.step, POLICY_STEP_DISK_BELOW_HARMLESS);
+	ck_assert_int_eq(policy_interface_action(p, &id, &v, 1, 3), STORAGE_ACTION_BLOCK);
+	ck_assert_int_eq(policy_interface_action(p, &id, &v, 1, 0), STORAGE_ACTION_ALLOW);
+	ck_assert_int_eq(policy_interface_action(p, &id, &v, 1, 1), STORAGE_ACTION_ALLOW);
+	ck_assert(policy_keeps_other_functions(p, &id, &v));
+	/* another disk below another harmless function is news again */
+	ck_assert(!policy_disk_expected(p, &id, &v, 1, 1));
+	/* a disk below no interface vakt can name: the whole device */
+	ck_assert(!policy_disk_expected(p, &id, &v, 1, -1));
+	devid_add_disk(&id, -1);
+	ck_assert_int_eq(policy_decide(p, &id, &alice, &v), 0);
+	ck_assert(policy_disk_expected(p, &id, &v, 1, -1));
+	ck_assert_int_eq(policy_interface_action(p, &id, &v, 1, 0), STORAGE_ACTION_BLOCK);
+	ck_assert(!policy_keeps_other_functions(p, &id, &v));
+	devid_done(&id);
+}
+END_TEST
+
+START_TEST(test_policy_disk_below_the_keyboard_of_an_allowed_composite)
+{
+	_cleanup_(config_freep) struct config *c = test_config();
+	_cleanup_(policy_freep) struct policy *p = NULL;
+	struct policy_verdict v;
+	struct devid id;
+
+	add_rule(c, "compo", "1234", "5678", NULL, STORAGE_ACTION_ALLOW, 12);
+	p = policy_new(c);
+	ck_assert_ptr_nonnull(p);
+	load_device("composite-keyboard-storage", NULL, &id);
+	ck_assert_int_eq(policy_decide(p, &id, &alice, &v), 0);
+	assert_verdict(&v, STORAGE_ACTION_ALLOW, "compo", 12);
+	/* its storage interface's disk is what the rule allows */
+	ck_assert(policy_disk_expected(p, &id, &v, 1, 1));
+	ck_assert(!policy_disks_read_only(&v, STORAGE_ACTION_ALLOW));
+	/* a disk below the keyboard is not: the device lied, the rule no longer counts */
+	ck_assert(!policy_disk_expected(p, &id, &v, 1, 0));
+	devid_add_disk(&id, 0);
+	ck_assert_int_eq(policy_decide(p, &id, &alice, &v), 0);
+	assert_verdict(&v, STORAGE_ACTION_BLOCK, "harmless_classes", 0);
+	ck_assert_int_eq(policy_interface_action(p, &id, &v, 1, 0), STORAGE_ACTION_BLOCK);
+	ck_assert_int_eq(policy_interface_action(p, &id, &v, 1, 1), STORAGE_ACTION_BLOCK);
+	ck_assert(!policy_keeps_other_functions(p, &id, &v));
+	devid_done(&id);
+}
+END_TEST
+
+START_TEST(test_policy_disks_read_only_unless_allowed_read_write)
+{
+	struct policy_verdict v = { .storage = false };
+
+	ck_assert(policy_disks_read_only(&v, STORAGE_ACTION_ALLOW));
+	v.storage = true;
+	ck_assert(!policy_disks_read_only(&v, STORAGE_ACTION_ALLOW));
+	ck_assert(policy_disks_read_only(&v, STORAGE_ACTION_READ_ONLY));
+	ck_assert(policy_disks_read_only(&v, STORAGE_ACTION_BLOCK));
+}
+END_TEST
+
+/* ---- the keyboard decision ---- */
+
+static const struct policy_person nobody_kbd = {
+	.seat_has_keyboard = true,
+};
+static const struct policy_person unknown_kbd = {
+	.unknown = true,
+	.seat_has_keyboard = true,
+};
+static const struct policy_person carol_c1_locked_kbd = { .user = "carol",
+							  .uid = 1002,
+							  .groups = it_groups,
+							  .present = true,
+							  .locked = true,
+							  .session = "c1",
+							  .seat_has_keyboard = true };
+static const struct policy_person carol_c1_kbd = { .user = "carol",
+						   .uid = 1002,
+						   .groups = it_groups,
+						   .present = true,
+						   .session = "c1",
+						   .seat_has_keyboard = true };
+
+/* Decides fixture (authorised or not) for person with keyboards_while_locked = mode. */
+static void decide_keyboard(enum keyboards_while_locked mode,
+			    const char *fixture,
+			    bool authorized,
+			    const struct policy_person *person,
+			    struct policy_verdict *v)
+{
+	_cleanup_(config_freep) struct config *c = test_config();
+	_cleanup_(policy_freep) struct policy *p = NULL;
+	struct devid id;
+
+	c->storage.keyboards_while_locked = mode;
+	set_place(&c->storage.keyboards_while_locked_place, 9);
+	p = policy_new(c);
+	ck_assert_ptr_nonnull(p);
+	load_device(fixture, NULL, &id);
+	id.authorized = authorized;
+	ck_assert_int_eq(policy_decide(p, &id, person, v), 0);
+	if (v->input_held) {
+		ck_assert_ptr_nonnull(v->input_reason);
+		ck_assert_uint_eq(v->input_place.line, 9);
+	} else
+		ck_assert_ptr_null(v->input_reason);
+	devid_done(&id);
+}
+
+struct keyboard_case {
+	const char *fixture;
+	const struct policy_person *person;
+	enum keyboards_while_locked mode;
+	bool authorized;
+	bool held;
+};
+
+#define EXTRA KEYBOARDS_WHILE_LOCKED_BLOCK_EXTRA
+#define BLOCK KEYBOARDS_WHILE_LOCKED_BLOCK
+#define ALLOW KEYBOARDS_WHILE_LOCKED_ALLOW
+#define KBD   "keyboard-dell-413c-2107"
+
+static const struct keyboard_case keyboard_cases[] = {
+	/* block-extra: held only where another keyboard can unlock */
+	{ KBD, &nobody_kbd, EXTRA, false, true },
+	{ KBD, &nobody, EXTRA, false, false },
+	{ KBD, NULL, EXTRA, false, false },
+	{ KBD, &carol_c1_locked_kbd, EXTRA, false, true },
+	{ KBD, &carol_c1_locked, EXTRA, false, false },
+	{ KBD, &carol_c1_kbd, EXTRA, false, false },
+	{ KBD, &unknown_kbd, EXTRA, false, true },
+	/* already in use: never taken away */
+	{ KBD, &carol_c1_locked_kbd, EXTRA, true, false },
+	{ KBD, &nobody, BLOCK, true, false },
+	/* block: held at any locked or empty seat */
+	{ KBD, &nobody, BLOCK, false, true },
+	{ KBD, &carol_c1_locked, BLOCK, false, true },
+	{ KBD, &carol_c1, BLOCK, false, false },
+	/* allow: never */
+	{ KBD, &nobody_kbd, ALLOW, false, false },
+	{ KBD, &carol_c1_locked_kbd, ALLOW, false, false },
+	/* anything with HID may type: a headset's buttons, a keyboard with a card reader */
+	{ "headset-cmedia-0d8c-0014", &nobody_kbd, EXTRA, false, true },
+	{ "composite-keyboard-storage", &carol_c1_locked_kbd, EXTRA, false, true },
+	/* what cannot type is never held as a keyboard */
+	{ "stick-kingston-0951-1666", &nobody_kbd, BLOCK, false, false },
+	{ "printer-hp-03f0-2b17", &nobody_kbd, BLOCK, false, false },
+	{ "hub-genesys-05e3-0608", &nobody_kbd, BLOCK, false, false },
+};
+
+START_TEST(test_policy_keyboard_decision)
+{
+	const struct keyboard_case *t = &keyboard_cases[_i];
+	struct policy_verdict v;
+
+	decide_keyboard(t->mode, t->fixture, t->authorized, t->person, &v);
+	ck_assert_msg(v.input_held == t->held, "case %d: held %d", _i, v.input_held);
+}
+END_TEST
+
+START_TEST(test_policy_keyboard_reasons)
+{
+	struct policy_verdict v;
+
+	decide_keyboard(EXTRA, KBD, false, &nobody_kbd, &v);
+	ck_assert_str_eq(v.input_reason,
+			 "a new device that can type, while nobody is logged in at the seat and "
+			 "the seat has a keyboard already");
+	decide_keyboard(EXTRA, KBD, false, &carol_c1_locked_kbd, &v);
+	ck_assert_str_eq(v.input_reason,
+			 "a new device that can type, while the session at the seat is locked and "
+			 "the seat has a keyboard already");
+	decide_keyboard(EXTRA, KBD, false, &unknown_kbd, &v);
+	ck_assert_ptr_nonnull(strstr(v.input_reason, "logind cannot be reached"));
+	decide_keyboard(BLOCK, KBD, false, &nobody, &v);
+	ck_assert_str_eq(v.input_reason,
+			 "a new device that can type, while nobody is logged in at the seat");
+	decide_keyboard(BLOCK, KBD, false, &carol_c1_locked, &v);
+	ck_assert_str_eq(v.input_reason,
+			 "a new device that can type, while the session at the seat is locked");
+}
+END_TEST
+
+/* The keyboard decision is apart from the storage one: each says what it says. */
+START_TEST(test_policy_keyboard_and_storage_decided_apart)
+{
+	struct policy_verdict v;
+
+	/* (decide_keyboard() frees the config: only the fields that do not borrow from it) */
+	decide_keyboard(EXTRA, "composite-keyboard-storage", false, &carol_c1_locked_kbd, &v);
+	ck_assert(v.input_held);
+	ck_assert_int_eq(v.step, POLICY_STEP_WHILE_LOCKED);
+	ck_assert_int_eq(v.action, STORAGE_ACTION_BLOCK);
+	decide_keyboard(EXTRA, KBD, false, &nobody_kbd, &v);
+	ck_assert(v.input_held);
+	ck_assert_int_eq(v.step, POLICY_STEP_NON_STORAGE);
+	ck_assert_int_eq(v.action, STORAGE_ACTION_ALLOW);
+}
+END_TEST
+
+START_TEST(test_policy_held_keyboard_keeps_nothing_and_is_decided_on_unlock)
+{
+	_cleanup_(config_freep) struct config *c = test_config();
+	_cleanup_(policy_freep) struct policy *p = policy_new(c);
+	struct policy_verdict v;
+	struct devid id;
+
+	ck_assert_ptr_nonnull(p);
+	load_device("composite-keyboard-storage", NULL, &id);
+	ck_assert_int_eq(policy_decide(p, &id, &carol_c1_locked_kbd, &v), 0);
+	ck_assert(v.input_held);
+	ck_assert(!policy_keeps_other_functions(p, &id, &v));
+	devid_done(&id);
+
+	decide_keyboard(EXTRA, KBD, false, &carol_c1_locked_kbd, &v);
+	ck_assert(!v.storage);
+	/* the same session unlocks, another person logs in: decided again */
+	ck_assert(policy_redecide_on_seat_change(&v, &carol_c1_locked_kbd, &carol_c1_kbd));
+	ck_assert(policy_redecide_on_seat_change(&v, &nobody_kbd, &carol_c1));
+	ck_assert(policy_redecide_on_seat_change(&v, &carol_c1_locked_kbd, &bob_c2));
+	/* still locked, or logind gone: no news */
+	ck_assert(!policy_redecide_on_seat_change(&v, &carol_c1_locked_kbd, &carol_c1_locked_kbd));
+	ck_assert(!policy_redecide_on_seat_change(&v, &carol_c1_locked_kbd, &unknown));
+	/* a keyboard leaves the seat: the held one may be the only one now */
+	ck_assert(policy_redecide_on_keyboard_gone(&v));
+	/* a keyboard that was not held: never */
+	decide_keyboard(EXTRA, KBD, false, &carol_c1_kbd, &v);
+	ck_assert(!policy_redecide_on_seat_change(&v, &carol_c1_kbd, &bob_c2));
+	ck_assert(!policy_redecide_on_keyboard_gone(&v));
+}
+END_TEST
+
+START_TEST(test_policy_wants_seat_keyboard_only_when_it_matters)
+{
+	_cleanup_(config_freep) struct config *c = test_config();
+	_cleanup_(policy_freep) struct policy *p = NULL;
+	struct devid kbd, stick;
+
+	load_device(KBD, NULL, &kbd);
+	load_device("stick-kingston-0951-1666", NULL, &stick);
+	p = policy_new(c);
+	ck_assert_ptr_nonnull(p);
+	ck_assert(policy_wants_seat_keyboard(p, &kbd, &nobody));
+	ck_assert(policy_wants_seat_keyboard(p, &kbd, NULL));
+	ck_assert(policy_wants_seat_keyboard(p, &kbd, &carol_c1_locked));
+	ck_assert(!policy_wants_seat_keyboard(p, &kbd, &carol_c1));
+	ck_assert(!policy_wants_seat_keyboard(p, &stick, &nobody));
+	kbd.authorized = true;
+	ck_assert(!policy_wants_seat_keyboard(p, &kbd, &nobody));
+	kbd.authorized = false;
+	/* block holds without looking, allow never holds */
+	c->storage.keyboards_while_locked = KEYBOARDS_WHILE_LOCKED_BLOCK;
+	ck_assert(!policy_wants_seat_keyboard(p, &kbd, &nobody));
+	c->storage.keyboards_while_locked = KEYBOARDS_WHILE_LOCKED_ALLOW;
+	ck_assert(!policy_wants_seat_keyboard(p, &kbd, &nobody));
+	devid_done(&kbd);
+	devid_done(&stick);
 }
 END_TEST
 
@@ -709,7 +1135,29 @@ static Suite *policy_suite(void)
 	tc = tcase_create("interfaces");
 	tcase_add_test(tc, test_policy_composite_blocks_storage_interface_only);
 	tcase_add_test(tc, test_policy_non_storage_interfaces_allowed);
-	tcase_add_test(tc, test_policy_storage_classes_honoured);
+	tcase_add_test(tc, test_policy_harmless_classes_honoured);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("what can store");
+	tcase_add_test(tc, test_policy_vendor_specific_storage_is_blocked_by_default);
+	tcase_add_test(tc, test_policy_iphone_usbmux_blocked_in_every_configuration);
+	tcase_add_test(tc, test_policy_named_rule_allows_vendor_specific_dongle);
+	tcase_add_test(tc, test_policy_harmless_devices_allowed_at_an_empty_seat);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("disk below harmless");
+	tcase_add_test(tc, test_policy_disk_below_harmless_device_blocks_it);
+	tcase_add_test(tc, test_policy_disk_below_one_function_keeps_the_others);
+	tcase_add_test(tc, test_policy_disk_below_the_keyboard_of_an_allowed_composite);
+	tcase_add_test(tc, test_policy_disks_read_only_unless_allowed_read_write);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("keyboards");
+	tcase_add_loop_test(tc, test_policy_keyboard_decision, 0, ELEMENTSOF(keyboard_cases));
+	tcase_add_test(tc, test_policy_keyboard_reasons);
+	tcase_add_test(tc, test_policy_keyboard_and_storage_decided_apart);
+	tcase_add_test(tc, test_policy_held_keyboard_keeps_nothing_and_is_decided_on_unlock);
+	tcase_add_test(tc, test_policy_wants_seat_keyboard_only_when_it_matters);
 	suite_add_tcase(s, tc);
 	return s;
 }
