@@ -610,7 +610,7 @@ static uint64_t event_time(const struct auditasm_event *ev)
 int auditpipe_drain(struct auditpipe *p, uint64_t now_usec, bool flush_all)
 {
 	const struct auditasm_event *ev;
-	struct auditclass_facts f = {};
+	struct auditclass_facts f; /* written by auditclass_next() before any use */
 	struct auditcfg_change ch;
 	int r;
 
