@@ -50,25 +50,25 @@ static bool priority_value_valid(const char *value)
 struct record *record_new(int priority)
 {
 	_cleanup_free_ char **fields = NULL;
-	_cleanup_free_ unsigned char *name_lens = NULL;
 	struct record *r;
 
 	if (priority < 0 || priority > 7)
 		return NULL;
 	fields = calloc(4, sizeof(char *));
-	name_lens = calloc(4, 1);
-	if (!fields || !name_lens || asprintf(&fields[0], "PRIORITY=%d", priority) < 0)
+	if (!fields || asprintf(&fields[0], "PRIORITY=%d", priority) < 0)
 		return NULL;
 
 	/* Plain free() on this path: GCC pairs calloc() with free(), not with record_free(). */
 	r = calloc(1, sizeof(*r));
-	if (!r) {
+	if (r)
+		r->name_lens = calloc(4, 1);
+	if (!r || !r->name_lens) {
+		free(r);
 		free(fields[0]);
 		return NULL;
 	}
 	r->priority = priority;
 	r->fields = TAKE_PTR(fields);
-	r->name_lens = TAKE_PTR(name_lens);
 	r->name_lens[0] = (unsigned char)strlen("PRIORITY");
 	r->n_fields = 1;
 	r->n_allocated = 4;
