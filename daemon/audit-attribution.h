@@ -1,11 +1,14 @@
 #pragma once
 
 /*
- * Who and where: audit uid -> login name (NSS, cached), audit session -> logind session (seat,
- * tty, remote host; from logind's table, logind.h, kept per audit session after it ends), the
- * remote host and terminal seen on login records per audit session, and the systemd unit of a
- * process from its cgroup. Every cache has a fixed size, so memory stays bounded whatever the
- * input. When logind's table is unknown, only what the audit records say is used.
+ * Who and where: audit uid -> login name (NSS, cached; in replay the names the log itself gives
+ * first), audit session -> logind session (seat, tty, remote host; from logind's table,
+ * logind.h, kept per audit session after it ends), the remote host and terminal seen on login
+ * records per audit session, and the systemd unit of a process from its cgroup. And the context
+ * a record lacks: recent command lines per process and session (an account tool's arguments).
+ * Every cache
+ * has a fixed size, so memory stays bounded whatever the input. When logind's table is unknown,
+ * only what the audit records say is used.
  */
 
 #include <stdbool.h>
@@ -33,8 +36,35 @@ struct attribution *attribution_free(struct attribution *a);
 struct attribution *attribution_new(bool live, struct logind *logind) _malloc_(attribution_free);
 DEFINE_FREEP(struct attribution, attribution_free)
 
-/* The login name of uid, or NULL when NSS knows none. Valid until the next call on a. */
-const char *attribution_user_name(struct attribution *a, uint32_t uid);
+/*
+ * The login name of uid, or NULL when none is known. Replaying a log, the names the log itself
+ * gave (attribution_learn_user()) come first; this machine's NSS is asked only when the log had
+ * none, and then *ret_guessed is set: the name may belong to someone else on the machine the log
+ * came from. Live, NSS is the truth and *ret_guessed is false. Valid until the next call on a.
+ */
+const char *attribution_user_name(struct attribution *a, uint32_t uid, bool *ret_guessed);
+
+/* The same for the id= of an account record: a user (group false) or group id. The names learned
+ * with attribution_learn_id() come first in replay. */
+const char *
+attribution_account_name(struct attribution *a, uint32_t id, bool group, bool *ret_guessed);
+
+/* Replay: remembers the name an enriched log gave for a uid (AUID=, UID=) or for an id= (ID=).
+ * "unset", "?" and empty names are ignored. */
+void attribution_learn_user(struct attribution *a, uint32_t uid, const char *name);
+void attribution_learn_id(struct attribution *a, uint32_t id, const char *name);
+
+/* Remembers the command line of process pid in audit session ses (at audit time usec) for
+ * records that lack it: an account tool's arguments (usermod -aG sudo carol) come only with a
+ * sudo USER_CMD or a syscall record of the tool. The last 32 are kept for 10 seconds. */
+void attribution_remember_command(
+	struct attribution *a, uint32_t pid, uint32_t ses, uint64_t usec, const char *command);
+
+/* The remembered command that runs program (a base name: "usermod"; the part of a shell command
+ * line that does) of process pid, else the newest one in audit session ses; NULL when none.
+ * Valid until the next call on a. */
+const char *attribution_command(
+	struct attribution *a, uint32_t pid, uint32_t ses, const char *program, uint64_t usec);
 
 /* Remembers what a login record (USER_LOGIN, USER_START, ...) says about audit session ses.
  * NULL, empty and "?" values are ignored. */
@@ -53,5 +83,11 @@ void attribution_place(struct attribution *a, uint32_t ses, struct attribution_p
  * Returns 0 and *ret_unit (caller frees), -ENOENT when it has none or is gone (live only). */
 int attribution_unit(struct attribution *a, pid_t pid, char **ret_unit);
 
-/* "pts/0" for "/dev/pts/0"; NULL for NULL, "", "?", "(none)" and "none". Points into tty. */
-const char *attribution_tty(const char *tty);
+/* Whether a record's value says something: not NULL, "", "?" or "(none)". */
+bool attribution_known(const char *s);
+
+#define ATTRIBUTION_TTY_MAX 64
+
+/* One form for a terminal: "pts/0" for "/dev/pts/0", "pts/0" and the kernel's "pts0"; "tty1" for
+ * "/dev/tty1". NULL for NULL, "", "?", "(none)" and "none"; else buf, written. */
+const char *attribution_tty(const char *tty, char buf[static ATTRIBUTION_TTY_MAX]);

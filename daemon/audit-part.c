@@ -23,15 +23,18 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <systemd/sd-event.h>
+#include <systemd/sd-login.h>
 #include <unistd.h>
 
 #include "audit-pipe.h"
 #include "audit-rules.h"
+#include "auditcfg.h"
 #include "auditclass.h"
 #include "config.h"
 #include "log.h"
 #include "manager.h"
 #include "part.h"
+#include "strv.h"
 
 #define RECV_SLOT_SIZE	       ((size_t)10 * 1024) /* > MAX_AUDIT_MESSAGE_LENGTH (8970) + header */
 #define RECV_BATCH	       32		   /* datagrams per recvmmsg() */
@@ -43,8 +46,10 @@
 #define DATAGRAM_OVERHEAD      1024 /* socket buffer use per datagram beyond twice its size */
 #define STATUS_INTERVAL_USEC   (60 * USEC_PER_SEC)
 #define OVERFLOW_REPORT_USEC   USEC_PER_SEC
-#define RESTORE_DELAY_USEC     (500 * USEC_PER_MSEC)
 #define STATUS_TIMEOUT_MS      500
+/* At stop, how long to wait for records still on their way (a sudo systemctl stop vaktd: the
+ * USER_CMD was sent before the stop signal, but kauditd delivers it asynchronously). */
+#define STOP_READ_MS	       100
 
 struct audit_state {
 	struct manager *manager;
@@ -56,14 +61,15 @@ struct audit_state {
 	sd_event_source *flush_timer;
 	sd_event_source *status_timer;
 	sd_event_source *overflow_timer;
-	sd_event_source *restore_timer;
 	uint64_t overflows; /* ENOBUFS since the last report */
 	bool have_lost;
 	uint32_t last_lost;
-	uint64_t flush_at;  /* when flush_timer fires; UINT64_MAX when it is off */
-	uint64_t last_data; /* when a read last found records */
-	size_t busy_bytes;  /* a read using more of the socket buffer than this polls no more */
-	bool polling;	    /* poll_timer reads, io is off */
+	bool disabled_reported; /* audit.disabled says auditing is off; cleared when it is on */
+	char *unit;		/* vaktd's systemd unit ("vaktd.service"), for stop requests */
+	uint64_t flush_at;	/* when flush_timer fires; UINT64_MAX when it is off */
+	uint64_t last_data;	/* when a read last found records */
+	size_t busy_bytes;	/* a read using more of the socket buffer than this polls no more */
+	bool polling;		/* poll_timer reads, io is off */
 	char *buf;
 	struct mmsghdr msgs[RECV_BATCH];
 	struct iovec iov[RECV_BATCH];
@@ -139,11 +145,16 @@ static int get_status(int fd, struct audit_status *ret_status)
 	return -EIO;
 }
 
-/* Reports growth of the kernel's lost counter and re-enables auditing when it was disabled. */
+static int enable_auditing(struct audit_state *s);
+static void report_restored(int r, char **added, bool enabled, const char *who, const char *found);
+
+/* Reports growth of the kernel's lost counter, and auditing switched off: re-enabled (and
+ * reported with what else was restored) under ensure_rules, else reported once. */
 static void check_status(struct audit_state *s, bool first)
 {
 	const struct config *c = manager_config(s->manager);
 	struct audit_status st = {};
+	struct log_event e;
 	int r;
 
 	r = get_status(s->ctl_fd, &st);
@@ -153,8 +164,6 @@ static void check_status(struct audit_state *s, bool first)
 	}
 	if ((first && st.lost > 0) || (s->have_lost && st.lost > s->last_lost)) {
 		uint32_t lost = first ? st.lost : st.lost - s->last_lost;
-
-		struct log_event e;
 
 		log_event_begin(&e, EVENT_AUDIT_LOST);
 		log_event_addf(&e, "VAKT_LOST", "%" PRIu32, lost);
@@ -174,66 +183,199 @@ static void check_status(struct audit_state *s, bool first)
 	s->have_lost = true;
 	s->last_lost = st.lost;
 
-	if (st.enabled != 0)
-		return;
-	if (!ensuring(c)) {
-		log_warning(
-			"Kernel auditing is disabled (auditctl -e 0): no privileged activity is "
-			"recorded.");
+	if (st.enabled != 0) {
+		s->disabled_reported = false;
 		return;
 	}
-	r = audit_set_enabled(s->ctl_fd, 1);
-	if (r < 0)
-		log_warning_errno(errno > 0 ? -errno : -EIO, "Cannot enable kernel auditing: %m");
-	else
-		log_notice("Kernel auditing was disabled; enabled it again (ensure_rules = yes).");
+	/* Someone switched it off unseen (vaktd was not running, or missed the record). */
+	if (ensuring(c)) {
+		if (enable_auditing(s) > 0)
+			report_restored(
+				0, NULL, true, NULL, first ? "at start" : "by a periodic check");
+		return;
+	}
+	if (s->disabled_reported)
+		return;
+	s->disabled_reported = true;
+	log_event_begin(&e, EVENT_AUDIT_DISABLED);
+	log_event_add(&e, "VAKT_AUDIT_ENABLED", "0");
+	log_event_message(&e,
+			  "Kernel auditing is switched off (found %s): no privileged activity is "
+			  "recorded until it is switched on again (auditctl -e 1).",
+			  first ? "at start" : "by a periodic check");
+	log_event_end(&e);
 }
 
-static void ensure_rules(struct audit_state *s, const char *why)
+/* Whether vaktd may check and restore the rules now; says why not when it may not. */
+static bool may_restore(struct audit_state *s, const char *why)
 {
 	const struct config *c = manager_config(s->manager);
-	int r;
 
 	if (!c->audit.ensure_rules)
-		return;
+		return false;
 	if (c->audit.mode != CONFIG_MODE_ENFORCE) {
 		log_notice("Would check and restore the vakt audit rules (%s), but [audit] mode is "
 			   "observe.",
 			   why);
-		return;
+		return false;
 	}
 	if (s->ctl_fd < 0) {
 		log_warning("Cannot check the vakt audit rules (%s): no audit control socket.",
 			    why);
-		return;
+		return false;
 	}
-	r = auditrules_ensure(s->ctl_fd, c);
+	return true;
+}
+
+/* Loads the missing rules; returns how many (their lines in *ret_added) or < 0, logged. */
+static int load_rules(struct audit_state *s, char ***ret_added)
+{
+	int r = auditrules_ensure(s->ctl_fd, manager_config(s->manager), ret_added);
+
 	if (r < 0)
 		log_warning_errno(r,
 				  "Cannot load the vakt audit rules (needs CAP_AUDIT_CONTROL): %m");
-	else if (r > 0)
-		log_notice("Loaded %d missing vakt audit rule%s (%s).", r, r == 1 ? "" : "s", why);
+	return r;
 }
 
-static void on_rules_changed(const struct auditclass_facts *f, void *userdata)
+/* At start and on reload: loading vaktd's own rules is no event, one line says what it did. */
+static void ensure_rules(struct audit_state *s, const char *why)
 {
-	struct audit_state *s = userdata;
+	_cleanup_strv_free_ char **added = NULL;
+	_cleanup_free_ char *list = NULL;
+	int r;
 
-	if (f->pid == (uint32_t)getpid() || !manager_config(s->manager)->audit.ensure_rules)
+	if (!may_restore(s, why))
 		return;
-	arm_in(s->restore_timer, now_usec(s), RESTORE_DELAY_USEC);
+	r = load_rules(s, &added);
+	if (r <= 0)
+		return;
+	list = strv_join(added, "; ");
+	log_info("Loaded %d missing vakt audit rule%s (%s): %s",
+		 r,
+		 r == 1 ? "" : "s",
+		 why,
+		 list ? list : "?");
 }
 
-static int on_restore(sd_event_source *source, uint64_t usec, void *userdata)
+/* Switches auditing on when it is off. Returns 1 when it did, 0 when it was on, < 0 (logged). */
+static int enable_auditing(struct audit_state *s)
+{
+	struct audit_status st = {};
+	int r;
+
+	r = get_status(s->ctl_fd, &st);
+	if (r < 0) {
+		log_debug_errno(r, "Cannot read the kernel audit status: %m");
+		return r;
+	}
+	if (st.enabled != 0)
+		return 0;
+	if (audit_set_enabled(s->ctl_fd, 1) < 0)
+		return log_warning_errno(errno > 0 ? -errno : -EIO,
+					 "Cannot switch kernel auditing on again: %m");
+	return 1;
+}
+
+/* "vakt-module, /etc/shadow": the key, or for a watch the path, of each rule line, once each. */
+static char *rules_summary(char **lines)
+{
+	_cleanup_strv_free_ char **names = NULL;
+
+	STRV_FOREACH (l, lines) {
+		char name[512];
+		const char *k = strstr(*l, " -k ");
+
+		if (strncmp(*l, "-w ", 3) == 0)
+			(void)snprintf(
+				name, sizeof(name), "%.*s", (int)strcspn(*l + 3, " "), *l + 3);
+		else
+			(void)snprintf(name, sizeof(name), "%s", k ? k + 4 : *l);
+		if (!strv_contains(names, name) && strv_extend(&names, name) < 0)
+			return NULL;
+	}
+	return names ? strv_join(names, ", ") : strdup("");
+}
+
+/* One audit.rules_restored: r rules added (their lines), auditing switched on again (enabled),
+ * after who's change, or (who NULL) found switched off at "found". */
+static void report_restored(int r, char **added, bool enabled, const char *who, const char *found)
+{
+	_cleanup_free_ char *lines = NULL, *summary = NULL;
+	char what[1024];
+	struct log_event e;
+
+	lines = added ? strv_join(added, "\n") : NULL;
+	summary = added ? rules_summary(added) : NULL;
+	if (r > 0)
+		(void)snprintf(what,
+			       sizeof(what),
+			       "restored %d audit rule%s (%s)%s",
+			       r,
+			       r == 1 ? "" : "s",
+			       summary ? summary : "?",
+			       enabled ? " and switched kernel auditing on again" : "");
+	else
+		(void)snprintf(what, sizeof(what), "switched kernel auditing on again");
+
+	log_event_begin(&e, EVENT_AUDIT_RULES_RESTORED);
+	log_event_addf(&e, "VAKT_RULES_RESTORED", "%d", r > 0 ? r : 0);
+	log_event_add(&e, "VAKT_RESTORED_RULES", lines);
+	if (enabled)
+		log_event_add(&e, "VAKT_AUDIT_ENABLED", "1");
+	log_event_add(&e, "VAKT_CHANGED_BY", who);
+	if (who)
+		log_event_message(
+			&e, "vaktd %s after %s changed the audit configuration.", what, who);
+	else
+		log_event_message(
+			&e,
+			"vaktd %s: it was found switched off %s, and who switched it off is "
+			"not known.",
+			what,
+			found);
+	log_event_end(&e);
+}
+
+/* After someone (who) changed the audit configuration: switches auditing on again and loads the
+ * missing rules, then says in one record what it put back. Nothing missing, nothing written. */
+static void restore(struct audit_state *s, const char *who)
+{
+	_cleanup_strv_free_ char **added = NULL;
+	int enabled, r;
+
+	if (!may_restore(s, "after an audit configuration change"))
+		return;
+	enabled = enable_auditing(s);
+	r = load_rules(s, &added);
+	if (enabled > 0 || r > 0)
+		report_restored(r, added, enabled > 0, who, NULL);
+}
+
+static void on_rules_changed(const struct auditcfg_change *ch, const char *who, void *userdata)
 {
 	struct audit_state *s = userdata;
 
-	(void)source;
-	(void)usec;
-	if (ensuring(manager_config(s->manager)))
-		check_status(s, false);
-	ensure_rules(s, "after an audit configuration change");
-	return 0;
+	/* Reported with the change: the periodic check need not say it again. */
+	if (auditcfg_change_disabled(ch))
+		s->disabled_reported = true;
+	restore(s, who);
+}
+
+static void on_stop_request(const struct auditpipe_request *r, void *userdata)
+{
+	struct audit_state *s = userdata;
+
+	manager_note_stop_request(s->manager,
+				  &(struct manager_stop_request){
+					  .uid = r->auid,
+					  .who = r->who,
+					  .user = r->user,
+					  .command = r->command,
+					  .audit_id = r->audit_id,
+					  .tty = r->tty,
+					  .system = r->system,
+				  });
 }
 
 static int on_flush(sd_event_source *source, uint64_t usec, void *userdata)
@@ -429,18 +571,35 @@ static void setup_receive(struct audit_state *s)
 	s->busy_bytes = (size_t)size / 2;
 }
 
+/* At stop: the records still queued on the socket, and those kauditd is about to deliver, e.g.
+ * the sudo USER_CMD of the "systemctl stop vaktd" that is stopping us. */
+static void receive_rest(struct audit_state *s)
+{
+	uint64_t now = now_usec(s);
+	struct pollfd p = { .fd = s->fd, .events = POLLIN };
+	size_t bytes = 0;
+
+	for (int i = 0; i < MAX_RECORDS_PER_WAKEUP / RECV_BATCH; i++) {
+		if (poll(&p, 1, STOP_READ_MS) <= 0)
+			return;
+		if (receive_batch(s, s->fd, now, &bytes) <= 0)
+			return;
+	}
+}
+
 static void audit_stop(void *userdata)
 {
 	struct audit_state *s = userdata;
 
 	if (!s)
 		return;
+	if (s->fd >= 0 && s->pipe && s->buf)
+		receive_rest(s);
 	s->io = sd_event_source_disable_unref(s->io);
 	s->poll_timer = sd_event_source_disable_unref(s->poll_timer);
 	s->flush_timer = sd_event_source_disable_unref(s->flush_timer);
 	s->status_timer = sd_event_source_disable_unref(s->status_timer);
 	s->overflow_timer = sd_event_source_disable_unref(s->overflow_timer);
-	s->restore_timer = sd_event_source_disable_unref(s->restore_timer);
 	if (s->pipe) {
 		/* Whatever is still assembling goes out now rather than never. */
 		(void)auditpipe_drain(s->pipe, UINT64_MAX, true);
@@ -452,6 +611,7 @@ static void audit_stop(void *userdata)
 	if (s->ctl_fd >= 0)
 		audit_close(s->ctl_fd);
 	free(s->buf);
+	free(s->unit);
 	free(s);
 }
 
@@ -482,8 +642,6 @@ static int add_sources(struct audit_state *s)
 	if (r >= 0)
 		r = add_timer(s, &s->overflow_timer, on_overflow_report);
 	if (r >= 0)
-		r = add_timer(s, &s->restore_timer, on_restore);
-	if (r >= 0)
 		r = add_timer(s, &s->status_timer, on_status);
 	if (r < 0)
 		return r;
@@ -511,6 +669,10 @@ static int audit_start(struct manager *m, void **ret_state)
 	if (!s->buf || auditpipe_new(manager_config(m), true, manager_logind(m), &s->pipe) < 0)
 		return log_error_errno(-ENOMEM, "Cannot start the audit part: %m");
 	auditpipe_on_rules_changed(s->pipe, on_rules_changed, s);
+	/* Outside systemd (tests, make run) vaktd is "vaktd" to systemctl and kill. */
+	if (sd_pid_get_unit(0, &s->unit) < 0)
+		s->unit = strdup("vaktd");
+	auditpipe_on_stop_request(s->pipe, s->unit, on_stop_request, s);
 
 	s->fd = open_multicast();
 	if (s->fd < 0)

@@ -11,13 +11,30 @@
 
 #include "macro.h"
 
-struct auditclass_facts;
+struct auditcfg_change;
 struct auditpipe;
 struct config;
 struct logind;
 
-/* Called for every audit.rules_changed (after it is logged), e.g. to restore rules. */
-typedef void (*auditpipe_rules_changed_fn)(const struct auditclass_facts *f, void *userdata);
+/* Called after the one record of each change of the audit configuration by someone other than
+ * vaktd itself (audit.rules_changed or audit.disabled), e.g. to restore rules. who is the actor as
+ * the record names it ("alice (uid 1001)"). */
+typedef void (*auditpipe_rules_changed_fn)(const struct auditcfg_change *ch,
+					   const char *who,
+					   void *userdata);
+
+/* Someone successfully ran a command that stops vaktd's unit or the whole system. Strings are
+ * borrowed for the call; NULL when unknown. */
+struct auditpipe_request {
+	uint32_t auid;
+	const char *who; /* as records name the actor: "alice (uid 1001)" */
+	const char *user;
+	const char *command;
+	const char *audit_id;
+	const char *tty;
+	bool system; /* shuts the system down, or isolates a target */
+};
+typedef void (*auditpipe_stop_request_fn)(const struct auditpipe_request *r, void *userdata);
 
 /*
  * A pipeline under config c (borrowed; must outlive the pipeline or be replaced with
@@ -37,6 +54,13 @@ int auditpipe_set_config(struct auditpipe *p, const struct config *c);
 
 void auditpipe_on_rules_changed(struct auditpipe *p, auditpipe_rules_changed_fn fn, void *userdata);
 
+/* Calls fn for every command seen in the stream that stops unit (vaktd's, e.g. "vaktd.service";
+ * borrowed, must outlive p) or the system: who stopped enforcement (vakt.stopped). */
+void auditpipe_on_stop_request(struct auditpipe *p,
+			       const char *unit,
+			       auditpipe_stop_request_fn fn,
+			       void *userdata);
+
 /* Feeds one record (a netlink payload with its type, or an auditd text line with type -1) and
  * emits whatever became ready. now_usec is CLOCK_MONOTONIC (ignored in replay). Returns 0 or
  * -ENOMEM; a malformed record is counted, not an error. */
@@ -48,7 +72,8 @@ int auditpipe_drain(struct auditpipe *p, uint64_t now_usec, bool flush_all);
 /* When auditpipe_drain() must run again without new input; UINT64_MAX when nothing is pending. */
 uint64_t auditpipe_next_deadline(const struct auditpipe *p);
 
-/* Records suppressed by the rate limits and not yet reported: reports them (audit.lost) now. */
+/* Records suppressed by the rate limits (per kind and audit uid; successes are never suppressed)
+ * and not yet reported: reports them (audit.lost, one per kind) now. */
 void auditpipe_report_suppressed(struct auditpipe *p);
 
 struct auditpipe_stats {

@@ -173,6 +173,7 @@ int auditrules_add_line(int fd, const char *line)
 struct tally {
 	unsigned added, ok;
 	int first_error;
+	char **added_rules;
 };
 
 static void count_result(int r, const char *what, struct tally *t)
@@ -181,7 +182,8 @@ static void count_result(int r, const char *what, struct tally *t)
 		t->ok++;
 	if (r > 0) {
 		t->added++;
-		log_info("Loaded audit rule '%s'.", what);
+		/* Listed by the caller in one record; a rule lost here only shortens the list. */
+		(void)strv_extend(&t->added_rules, what);
 	} else if (r < 0) {
 		log_warning_errno(r, "Cannot load audit rule '%s', ignoring: %m", what);
 		if (t->first_error == 0)
@@ -189,7 +191,7 @@ static void count_result(int r, const char *what, struct tally *t)
 	}
 }
 
-int auditrules_ensure(int fd, const struct config *c)
+int auditrules_ensure(int fd, const struct config *c, char ***ret_added)
 {
 	struct tally t = {};
 
@@ -199,12 +201,24 @@ int auditrules_ensure(int fd, const struct config *c)
 	for (size_t i = 0; auditrules_static[i]; i++)
 		count_result(
 			auditrules_add_line(fd, auditrules_static[i]), auditrules_static[i], &t);
-	STRV_FOREACH (p, c->audit.watch)
-		count_result(
-			add_watch(fd, *p, AUDIT_PERM_WRITE | AUDIT_PERM_ATTR, WATCH_KEY), *p, &t);
+	STRV_FOREACH (p, c->audit.watch) {
+		_cleanup_free_ char *line = NULL;
+
+		if (asprintf(&line, "-w %s -p wa -k " WATCH_KEY, *p) < 0)
+			line = NULL;
+		count_result(add_watch(fd, *p, AUDIT_PERM_WRITE | AUDIT_PERM_ATTR, WATCH_KEY),
+			     line ? line : *p,
+			     &t);
+	}
 	/* Nothing could be checked at all (e.g. no CAP_AUDIT_CONTROL): the caller reports it. */
-	if (t.ok == 0 && t.first_error < 0)
+	if (t.ok == 0 && t.first_error < 0) {
+		strv_free(t.added_rules);
 		return t.first_error;
+	}
+	if (ret_added)
+		*ret_added = t.added_rules;
+	else
+		strv_free(t.added_rules);
 	return (int)t.added;
 }
 

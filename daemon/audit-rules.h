@@ -23,9 +23,11 @@ int auditrules_add_line(int fd, const char *line);
 
 /*
  * Adds every rule c needs (static and watch) that is missing. Failures are logged per rule and
- * loading goes on. Returns how many were added, or the first -errno when none could be checked.
+ * loading goes on. Returns how many were added (and, when ret_added is not NULL, their lines in
+ * auditctl syntax as a strv the caller frees; NULL when none), or the first -errno when none could
+ * be checked.
  */
-int auditrules_ensure(int fd, const struct config *c);
+int auditrules_ensure(int fd, const struct config *c, char ***ret_added);
 
 /* Whether key (from a CONFIG_CHANGE record) names one of the rules auditrules_ensure() loads. */
 bool auditrules_key_is_ours(const char *key);

@@ -25,6 +25,7 @@
 #define JOURNAL_SOCKET "/run/systemd/journal/socket"
 
 static enum log_target log_target = LOG_TARGET_CONSOLE;
+static bool log_console_stdout;
 static int log_max_level = LOG_INFO;
 /* Set while the journal refuses records: the fallback warning is printed once per outage. */
 static bool log_journal_failed;
@@ -70,14 +71,19 @@ void log_set_flush_deferred(bool deferred)
 
 void log_flush(void)
 {
-	if (log_target == LOG_TARGET_JSON && fflush(stdout) != 0)
+	if ((log_target == LOG_TARGET_JSON || log_console_stdout) && fflush(stdout) != 0)
 		(void)fputs("vaktd: cannot write records to standard output\n", stderr);
+}
+
+void log_set_console_stdout(bool on)
+{
+	log_console_stdout = on;
 }
 
 static void log_write_console(const struct record *r)
 {
-	if (record_write_console(r, stderr) < 0)
-		(void)fputs("vaktd: cannot write a record to standard error\n", stderr);
+	if (record_write_console(r, log_console_stdout ? stdout : stderr) < 0)
+		(void)fputs("vaktd: cannot write a record to the console\n", stderr);
 }
 
 static int log_write_journal(const struct record *r)
@@ -211,8 +217,9 @@ static bool log_field_reserved(const char *name)
 		"VAKT_EVENT",
 	};
 
+	/* Called for every field of every record: the first letter rules out most names. */
 	for (size_t i = 0; i < ELEMENTSOF(reserved); i++)
-		if (streq(name, reserved[i]))
+		if (name[0] == reserved[i][0] && streq(name, reserved[i]))
 			return true;
 	return false;
 }

@@ -28,6 +28,9 @@ int log_target_from_string(const char *s);
 /* journal when /run/systemd/journal/socket exists, else console. */
 enum log_target log_target_default(void);
 void log_set_target(enum log_target t);
+/* The console target writes to standard output instead of standard error (--replay-audit: the
+ * records are the output). */
+void log_set_console_stdout(bool on);
 /* Records above this priority (e.g. LOG_DEBUG when max is LOG_INFO) are dropped. */
 void log_set_max_level(int level);
 

@@ -218,7 +218,15 @@ int main(int argc, char **argv)
 	if (r <= 0)
 		return r < 0 ? EXIT_INVALID : EXIT_SUCCESS;
 
-	log_set_target(a.log_target >= 0 ? (enum log_target)a.log_target : log_target_default());
+	/* Replay is an investigation: its records go to whoever asked, never into this machine's
+	 * journal (where they would look like events of this machine) unless asked for. */
+	if (a.mode == RUN_REPLAY_AUDIT) {
+		log_set_target(a.log_target >= 0 ? (enum log_target)a.log_target
+						 : LOG_TARGET_CONSOLE);
+		log_set_console_stdout(true);
+	} else
+		log_set_target(a.log_target >= 0 ? (enum log_target)a.log_target
+						 : log_target_default());
 
 	if (a.mode == RUN_RELOAD)
 		return reload_request(a.runtime_dir, a.reload_pid);

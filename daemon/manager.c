@@ -16,6 +16,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -36,7 +37,9 @@
 #include "saved-policy.h"
 #include "strv.h"
 
-#define MAX_PARTS 8
+#define MAX_PARTS	  8
+/* A stop request seen in the audit stream this long before the stop signal still explains it. */
+#define STOP_REQUEST_USEC (30 * USEC_PER_SEC)
 
 /* The parts, in start order (stopped in reverse); NULL-terminated. */
 static const struct part_ops *const parts_all[] = {
@@ -44,6 +47,22 @@ static const struct part_ops *const parts_all[] = {
 	&idle_part,
 	&audit_part,
 	NULL,
+};
+
+/* Why the loop ended: the signal and its sender, and the latest request to stop vaktd that the
+ * audit stream showed (vakt.stopped). */
+struct stop_info {
+	int signal; /* 0: the loop failed */
+	uint32_t sender_pid, sender_uid;
+	uint32_t sender_auid; /* the sender's login uid, read at once; UINT32_MAX unknown */
+	char sender_comm[64];
+	uint64_t usec; /* monotonic, when the signal came */
+	bool have_request;
+	uint64_t request_usec;
+	uint32_t request_uid;
+	bool request_system;
+	char request_who[320], request_user[64], request_command[512], request_audit_id[48];
+	char request_tty[64];
 };
 
 /* Where the policy in force comes from. */
@@ -70,6 +89,7 @@ struct manager {
 	bool part_running[MAX_PARTS];
 	cap_value_t caps_kept[CAP_LAST_CAP + 1];
 	int n_caps_kept;
+	struct stop_info stop;
 };
 
 sd_event *manager_event(struct manager *m)
@@ -549,6 +569,67 @@ done:
 	(void)sd_notifyf(false, "READY=1\nSTATUS=%s", m->status ? m->status : "?");
 }
 
+void manager_note_stop_request(struct manager *m, const struct manager_stop_request *r)
+{
+	struct stop_info *st = &m->stop;
+
+	st->have_request = true;
+	st->request_usec = monotonic_usec();
+	st->request_uid = r->uid;
+	st->request_system = r->system;
+	(void)snprintf(st->request_who, sizeof(st->request_who), "%s", r->who ? r->who : "");
+	(void)snprintf(st->request_user, sizeof(st->request_user), "%s", r->user ? r->user : "");
+	(void)snprintf(st->request_command,
+		       sizeof(st->request_command),
+		       "%s",
+		       r->command ? r->command : "");
+	(void)snprintf(st->request_audit_id,
+		       sizeof(st->request_audit_id),
+		       "%s",
+		       r->audit_id ? r->audit_id : "");
+	(void)snprintf(st->request_tty, sizeof(st->request_tty), "%s", r->tty ? r->tty : "");
+}
+
+/* Reads a short /proc/PID/NAME into buf (newline removed); "" when it cannot. */
+static void read_proc(uint32_t pid, const char *name, char *buf, size_t n)
+{
+	char path[64];
+	FILE *f;
+
+	buf[0] = '\0';
+	(void)snprintf(path, sizeof(path), "/proc/%" PRIu32 "/%s", pid, name);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (!fgets(buf, (int)n, f))
+		buf[0] = '\0';
+	(void)fclose(f);
+	buf[strcspn(buf, "\n")] = '\0';
+}
+
+/* Who sent the signal that stops vaktd: its pid and uid from the kernel, and, while it still
+ * runs, its login uid (the person behind it, also behind sudo) and name. */
+static void note_signal(struct manager *m, const struct signalfd_siginfo *si)
+{
+	struct stop_info *st = &m->stop;
+	char loginuid[32], *end = NULL;
+	unsigned long v;
+
+	st->signal = (int)si->ssi_signo;
+	st->sender_pid = si->ssi_pid;
+	st->sender_uid = si->ssi_uid;
+	st->sender_auid = UINT32_MAX;
+	st->usec = monotonic_usec();
+	if (si->ssi_pid <= 1)
+		return;
+	read_proc(si->ssi_pid, "comm", st->sender_comm, sizeof(st->sender_comm));
+	read_proc(si->ssi_pid, "loginuid", loginuid, sizeof(loginuid));
+	errno = 0;
+	v = strtoul(loginuid, &end, 10);
+	if (*loginuid && errno == 0 && end && *end == '\0' && v < UINT32_MAX)
+		st->sender_auid = (uint32_t)v;
+}
+
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 {
 	struct manager *m = userdata;
@@ -557,9 +638,111 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
 		reload(m);
 		return 0;
 	}
+	note_signal(m, si);
 	log_info("Received %s, shutting down.", strsignal((int)si->ssi_signo));
 	(void)sd_notify(false, "STOPPING=1\nSTATUS=Shutting down");
 	return sd_event_exit(sd_event_source_get_event(s), 0);
+}
+
+/* The parts that run, "storage, idle, audit"; NULL on OOM. */
+static char *running_parts(struct manager *m)
+{
+	_cleanup_strv_free_ char **running = NULL;
+
+	for (size_t i = 0; parts_all[i]; i++)
+		if (m->part_running[i])
+			(void)strv_extend(&running, parts_all[i]->name);
+	return running ? strv_join(running, ", ") : strdup("none");
+}
+
+/* " at the request of alice (uid 1001), who ran 'systemctl stop vaktd' on pts/0", or who sent
+ * the signal; adds the fields. */
+static void stopped_by(struct manager *m, struct log_event *e, char *buf, size_t n)
+{
+	const struct stop_info *st = &m->stop;
+	bool request = st->have_request && st->request_usec + STOP_REQUEST_USEC >= st->usec;
+
+	if (st->signal > 0) {
+		log_event_addf(e, "VAKT_SIGNAL", "SIG%s", sigabbrev_np(st->signal));
+		log_event_addf(e, "VAKT_SENDER_PID", "%" PRIu32, st->sender_pid);
+		log_event_add(e, "VAKT_SENDER", st->sender_comm);
+	}
+	/* A process of a person signalled vaktd directly: that person. */
+	if (st->sender_pid > 1 && st->sender_auid != UINT32_MAX) {
+		const struct passwd *pw = getpwuid(st->sender_auid);
+		char user[128];
+
+		if (pw) {
+			log_event_add(e, "VAKT_USER", pw->pw_name);
+			(void)snprintf(user,
+				       sizeof(user),
+				       "%s (uid %" PRIu32 ")",
+				       pw->pw_name,
+				       st->sender_auid);
+		} else
+			(void)snprintf(user, sizeof(user), "User %" PRIu32, st->sender_auid);
+		log_event_addf(e, "VAKT_UID", "%" PRIu32, st->sender_auid);
+		(void)snprintf(buf,
+			       n,
+			       ": '%s' (pid %" PRIu32 ") of %s sent SIG%s",
+			       st->sender_comm,
+			       st->sender_pid,
+			       user,
+			       sigabbrev_np(st->signal));
+		return;
+	}
+	if (request) {
+		log_event_add(e, "VAKT_USER", st->request_user);
+		if (st->request_uid != UINT32_MAX)
+			log_event_addf(e, "VAKT_UID", "%" PRIu32, st->request_uid);
+		log_event_add(e, "VAKT_COMMAND", st->request_command);
+		log_event_add(e, "VAKT_AUDIT_ID", st->request_audit_id);
+		log_event_add(e, "VAKT_TTY", st->request_tty);
+		(void)snprintf(buf,
+			       n,
+			       " at the request of %s, who ran '%s'%s%s%s",
+			       st->request_who,
+			       st->request_command,
+			       *st->request_tty ? " on " : "",
+			       st->request_tty,
+			       st->request_system ? " (the system is shutting down)" : "");
+		return;
+	}
+	if (st->signal == 0)
+		(void)snprintf(buf, n, " because its event loop failed");
+	else if (st->sender_pid == 1)
+		(void)snprintf(buf,
+			       n,
+			       ": systemd stopped it; the audit records do not show who asked (the "
+			       "system may be shutting down, or root ran systemctl without sudo)");
+	else if (st->sender_pid == 0)
+		(void)snprintf(buf, n, " on SIG%s from its terminal", sigabbrev_np(st->signal));
+	else
+		(void)snprintf(buf,
+			       n,
+			       ": process '%s' (pid %" PRIu32 ", uid %" PRIu32
+			       ", no login user) sent SIG%s",
+			       *st->sender_comm ? st->sender_comm : "?",
+			       st->sender_pid,
+			       st->sender_uid,
+			       sigabbrev_np(st->signal));
+}
+
+/* vakt.stopped: enforcement ends now, and who ended it where the system says so. */
+static void log_stopped(struct manager *m, const char *parts)
+{
+	struct log_event e;
+	char by[1200];
+
+	log_event_begin(&e, EVENT_VAKT_STOPPED);
+	log_event_add(&e, "VAKT_PARTS", parts);
+	stopped_by(m, &e, by, sizeof(by));
+	log_event_message(&e,
+			  "vaktd stopped%s: the policy is no longer enforced (%s) until it starts "
+			  "again.",
+			  by,
+			  parts ? parts : "?");
+	log_event_end(&e);
 }
 
 /* Writes the json records of one loop iteration in one go (log.h). */
@@ -660,6 +843,7 @@ int manager_new(const struct manager_options *o, struct manager **ret_manager)
 
 int manager_run(struct manager *m)
 {
+	_cleanup_free_ char *parts = NULL;
 	int r;
 
 	r = apply_parts(m, NULL);
@@ -677,10 +861,11 @@ int manager_run(struct manager *m)
 	log_flush();
 
 	r = sd_event_loop(m->event);
-	if (r < 0) {
+	if (r < 0)
 		log_error_errno(r, "Event loop failed: %m");
-		return EXIT_RUNTIME;
-	}
+	parts = running_parts(m);
+	/* The audit part reads what is left of the stream first: who asked for the stop. */
 	stop_parts(m);
-	return r;
+	log_stopped(m, parts);
+	return r < 0 ? EXIT_RUNTIME : r;
 }

@@ -6,6 +6,7 @@
  */
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <systemd/sd-event.h>
 
 #include "config.h"
@@ -39,6 +40,19 @@ sd_event *manager_event(struct manager *m);
 struct logind *manager_logind(struct manager *m);
 const struct config *manager_config(struct manager *m);
 const struct manager_options *manager_options(struct manager *m);
+
+/* Someone asked, with a command the audit stream shows, to stop vaktd or the whole system. The
+ * manager keeps the latest (strings are copied) and names them in vakt.stopped. */
+struct manager_stop_request {
+	uint32_t uid;	 /* audit uid; UINT32_MAX when unknown */
+	const char *who; /* "alice (uid 1001)" */
+	const char *user;
+	const char *command;
+	const char *audit_id;
+	const char *tty;
+	bool system; /* the command shuts the system down */
+};
+void manager_note_stop_request(struct manager *m, const struct manager_stop_request *r);
 
 /* Reports STATUS= to systemd (ignored outside systemd). */
 void manager_status(struct manager *m, const char *fmt, ...) _printf_(2, 3);

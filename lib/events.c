@@ -145,6 +145,21 @@ static const struct event_info event_table[_EVENT_MAX] = {
 		.message_id = "bcd7ed6dbc3c4f3385252ed7702da69e",
 		.priority = LOG_WARNING,
 	},
+	[EVENT_AUDIT_RULES_RESTORED] = {
+		.name = "audit.rules_restored",
+		.message_id = "ecf0a0e67aa743039c268461d35a9aca",
+		.priority = LOG_NOTICE,
+	},
+	[EVENT_AUDIT_DISABLED] = {
+		.name = "audit.disabled",
+		.message_id = "c0d0e803d74d41beb3d885c34ec014cc",
+		.priority = LOG_WARNING,
+	},
+	[EVENT_VAKT_STOPPED] = {
+		.name = "vakt.stopped",
+		.message_id = "b435ae832a33422f9fc7fae716baa81a",
+		.priority = LOG_WARNING,
+	},
 };
 
 const struct event_info *event_info(enum event_id id)

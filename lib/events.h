@@ -39,6 +39,11 @@ enum event_id {
 	/* Issue 13: commands typed in a person's root shell; a rewrite of an audit uid. */
 	EVENT_PRIVILEGE_ROOT_COMMAND,
 	EVENT_AUDIT_LOGINUID_CHANGED,
+	/* Issue 13: what vaktd put back after a tamper, auditing switched off, enforcement ended.
+	 */
+	EVENT_AUDIT_RULES_RESTORED,
+	EVENT_AUDIT_DISABLED,
+	EVENT_VAKT_STOPPED,
 	_EVENT_MAX,
 	_EVENT_INVALID = -EINVAL, /* no event (e.g. an audit kind that is not recorded) */
 };

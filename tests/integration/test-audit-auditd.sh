@@ -1,11 +1,14 @@
 #!/bin/bash
-# vaktd beside a real auditd (issue 5, items 1 and 9). The test starts auditd with its own
-# configuration directory (log in the test's directory, no plugins; auditd loads no rules, only
-# augenrules does) while vaktd runs. auditd registers as the audit daemon and vaktd keeps reading
-# the multicast group: a real sudo by a test user with a login uid gives a privilege.sudo record
-# whose VAKT_AUDIT_ID finds sudo's USER_CMD in auditd's log with "ausearch -a SERIAL". After
+# vaktd beside a real auditd (issue 5, items 1 and 9; issue 13 item 6). The test starts auditd
+# with its own configuration directory (log in the test's directory, no plugins; auditd loads no
+# rules, only augenrules does) while vaktd runs. auditd registers as the audit daemon and vaktd
+# keeps reading the multicast group: a real sudo by a test user with a login uid gives a
+# privilege.sudo record whose VAKT_AUSEARCH, run as the record gives it (only pointed at this
+# test's log), prints sudo's USER_CMD from auditd's log, whatever the locale and time zone of
+# whoever runs it; so does the command of a coalesced audit configuration change (one
+# vakt-test-d13-* watch rule on a test directory, added and removed by the test user). After
 # auditd stops, the kernel has no audit daemon again and vaktd still receives records. Needs
-# root; loads no audit rules.
+# root.
 . "$(dirname "$0")/lib.sh"
 need_root
 for c in auditctl auditd ausearch sudo; do
@@ -106,6 +109,48 @@ cat "$T/found"
 grep -q "^type=USER_CMD msg=audit($id): .*auid=$uid ses=$ses " "$T/found" ||
 	fail "ausearch -a $serial did not find sudo's USER_CMD of audit($id)"
 echo "PASS: ausearch -a with VAKT_AUDIT_ID finds the source USER_CMD in auditd's log"
+
+# The command in the record itself (issue 13 item 6): it names the serial and the second, in a
+# locale and time zone of its own, so that it finds this event and no other with that serial.
+cmd=$(jq -r .VAKT_AUSEARCH <<<"$rec")
+echo "VAKT_AUSEARCH: $cmd"
+[[ "$cmd" == "LC_ALL=C TZ=UTC ausearch -a $serial -ts "*" -te "* ]] || fail "VAKT_AUSEARCH '$cmd'"
+for zone in UTC Asia/Tokyo America/Los_Angeles; do
+	f=$T/found-${zone//\//-}
+	TZ=$zone LC_ALL=C.UTF-8 bash -c "$cmd --input '$log' --raw" >"$f" 2>"$f.err" ||
+		fail "'$cmd' (TZ=$zone) found nothing: $(cat "$f.err")"
+	grep -q "^type=USER_CMD msg=audit($id): .*auid=$uid ses=$ses " "$f" ||
+		fail "'$cmd' (TZ=$zone) did not print sudo's USER_CMD: $(cat "$f")"
+	[ "$(grep -c "msg=audit(" "$f")" -eq "$(grep -c "msg=audit($id)" "$f")" ] ||
+		fail "'$cmd' (TZ=$zone) printed other events too: $(cat "$f")"
+done
+echo "PASS: the record's VAKT_AUSEARCH prints exactly its source event from auditd's log"
+
+# A coalesced change of the audit configuration: one record, and its command finds every
+# CONFIG_CHANGE of it. The rule is scoped to a directory of this test and removed with the same
+# spec, also on failure.
+mkdir -p "$T/d13-watched"
+d13_rule=(-w "$T/d13-watched" -p wa -k vakt-test-d13-auditd)
+at_exit "auditctl -W $T/d13-watched -p wa -k vakt-test-d13-auditd >/dev/null 2>&1"
+(
+	echo "$uid" >/proc/self/loginuid
+	auditctl "${d13_rule[@]}" >/dev/null && auditctl -W "$T/d13-watched" -p wa -k vakt-test-d13-auditd >/dev/null
+) || fail "auditctl as the test user's login failed"
+change_rec() {
+	jq -c --arg u "$uid" 'select(.VAKT_EVENT == "audit.rules_changed" and .VAKT_UID == $u and .VAKT_AUDIT_KEY == "vakt-test-d13-auditd")' "$T/out.json"
+}
+have_change() { [ -n "$(change_rec)" ]; }
+WAIT_S=10 wait_for have_change || { cat "$T/out.json" >&2; fail "no audit.rules_changed for the test rule"; }
+sleep 1
+[ "$(change_rec | wc -l)" -eq 1 ] || fail "one add and one removal gave $(change_rec | wc -l) records"
+rec=$(change_rec)
+echo "change: $rec"
+[ "$(jq -r .VAKT_RULES_ADDED <<<"$rec")/$(jq -r .VAKT_RULES_REMOVED <<<"$rec")" = 1/1 ] || fail "counts: $rec"
+cmd=$(jq -r .VAKT_AUSEARCH <<<"$rec")
+bash -c "$cmd --input '$log' --raw" >"$T/found-change" 2>&1 || fail "'$cmd' found nothing: $(cat "$T/found-change")"
+[ "$(grep -c '^type=CONFIG_CHANGE .*key="vakt-test-d13-auditd"' "$T/found-change")" -eq 2 ] ||
+	fail "'$cmd' did not print both CONFIG_CHANGE records: $(cat "$T/found-change")"
+echo "PASS: one record for the change, and its VAKT_AUSEARCH prints both CONFIG_CHANGE records"
 
 stop_pid "$auditd_pid"
 WAIT_S=5 wait_for is_audit_daemon 0 || { auditctl -s >&2; fail "the kernel still has an audit daemon"; }

@@ -1,7 +1,9 @@
 #!/bin/bash
 # vaktd --replay-audit on the captured records of tests/data/audit: the records vaktd writes
-# (--log-target json), raw and enriched, from a file and from stdin, interleaved, and on garbage.
-# Needs no root: replay reads only its input (and NSS for names).
+# (--log-target json), raw and enriched, from a file and from stdin, interleaved, and on garbage;
+# their words (issue 13 item 5), their marks and time (item 7), names from the log before this
+# machine's NSS, and the console output on standard output by default.
+# Needs no root: replay reads only its input (and NSS for names the log lacks).
 . "$(dirname "$0")/lib.sh"
 D=$SRC_DIR/tests/data/audit
 [ -d "$D" ] || skip "no captured audit records in $D"
@@ -42,10 +44,49 @@ check su-wrong.log '.VAKT_EVENT == "auth.failed" and .VAKT_TARGET_USER == "vakt-
 check passwd-own.log '.VAKT_EVENT == "account.changed" and .VAKT_TARGET_USER == "vakt-test-alice"' 1
 check account.log ".VAKT_EVENT == \"account.changed\" and .VAKT_UID == \"$alice\"" 7
 check account.log '.VAKT_EVENT == "account.changed" and .VAKT_UID == "0"' 0
-check config-remove.log ".VAKT_EVENT == \"audit.rules_changed\" and .VAKT_UID == \"$alice\"" 4
-check config-disable.log '.VAKT_EVENT == "audit.rules_changed"' 1
+# Four rules removed in one go by one person: one record saying so (issue 13 item 4).
+check config-remove.log ".VAKT_EVENT == \"audit.rules_changed\" and .VAKT_UID == \"$alice\"" 1
+check config-remove.log '.VAKT_EVENT == "audit.rules_changed" and .VAKT_RULES_REMOVED == "4" and .VAKT_AUDIT_KEY == "vakt-test-watch, vakt-test-setuid, vakt-test-mount, vakt-test-module"' 1
+check config-remove.log '.VAKT_EVENT == "audit.rules_changed" and (.MESSAGE | test("removed 4 audit rules"))' 1
+check config-add.log '.VAKT_EVENT == "audit.rules_changed" and .VAKT_RULES_ADDED == "4"' 1
+# Auditing switched off is its own warning (item 5), not a routine configuration change.
+check config-disable.log '.VAKT_EVENT == "audit.rules_changed"' 0
+check config-disable.log '.VAKT_EVENT == "audit.disabled" and .PRIORITY == "4" and .VAKT_AUDIT_ENABLED == "0"' 1
+check config-disable.log '.VAKT_EVENT == "audit.disabled" and (.MESSAGE | test("switched off kernel auditing"))' 1
 check watch-write.log '.VAKT_EVENT == "file.changed" and .VAKT_FILE == "/tmp/vakt-watch-test"' 3
 check watch-write.log ".VAKT_EVENT == \"file.changed\" and .VAKT_UID != \"$alice\"" 0
+check watch-write.log '.VAKT_EVENT == "file.changed" and .VAKT_RESULT == "failure" and (.MESSAGE | test("tried to change .* and was refused"))' 1
+
+# Words a help desk can read aloud (item 5): no kernel names, the account and the group named,
+# a refusal after wrong passwords told from a policy refusal, one form of terminal.
+check mount.log '.VAKT_EVENT == "privilege.mount" and (.MESSAGE | test(" mounted ./tmp/vakt-mnt"))' 1
+check mount.log '.VAKT_EVENT == "privilege.mount" and (.MESSAGE | test(" unmounted ./tmp/vakt-mnt"))' 1
+check mount.log '.MESSAGE | test("umount2")' 0
+check kern-module.log '.VAKT_EVENT == "privilege.module" and (.MESSAGE | test("loaded kernel module .dummy."))' 1
+check kern-module.log '.MESSAGE | test("init_module")' 0
+check kern-module.log '.VAKT_TTY == "pts/0"' 1
+check passwd-own.log '.VAKT_TTY != null and .VAKT_TTY != "pts/0"' 0
+# hostname= of passwd and the shadow tools is this machine's own name: nothing remote.
+check passwd-own.log '.VAKT_REMOTE_HOST != null' 0
+check account.log '.VAKT_EVENT == "account.changed" and (.MESSAGE | test("[?]"))' 0
+check account.log '.VAKT_EVENT == "account.changed" and .VAKT_GROUPS_ADDED == "sudo" and (.MESSAGE | test("added account .vakt-test-carol. to group .sudo."))' 1
+check account.log '.VAKT_EVENT == "account.changed" and (.MESSAGE | test("created account .vakt-test-carol."))' 1
+check account.log '.VAKT_EVENT == "account.changed" and (.MESSAGE | test("deleted account .vakt-test-carol."))' 1
+check account.log '.VAKT_EVENT == "account.changed" and (.MESSAGE | test("created group .vakt-test-grp."))' 1
+check account.log '.VAKT_EVENT == "account.changed" and .VAKT_TARGET_USER == "vakt-test-grp"' 2
+check sudo-wrong3.log '.VAKT_EVENT == "privilege.sudo" and .VAKT_REASON == "wrong password" and (.MESSAGE | test("after 3 wrong passwords"))' 1
+check sudo-refused.log '.VAKT_EVENT == "privilege.sudo" and .VAKT_RESULT == "failure" and .VAKT_REASON == "policy" and (.MESSAGE | test("sudoers policy"))' 2
+check sudo-refused.log '.VAKT_EVENT == "privilege.sudo" and (.MESSAGE | test("after [0-9]+ wrong"))' 0
+
+# Replayed records say so and carry the event's own time (item 7).
+check sudo-id.log '.VAKT_REPLAYED == "1" and .VAKT_AUDIT_TIME == "2026-11-23T12:58:34.323Z" and .VAKT_AUDIT_SERIAL == "16"' 1
+check sudo-id.log '.MESSAGE | startswith("Replayed event of 2026-11-23 12:58:34 UTC: ")' 1
+check sudo-id.log '.VAKT_AUSEARCH == "LC_ALL=C TZ=UTC ausearch -a 16 -ts 11/23/26 12:58:34 -te 11/23/26 12:58:34"' 1
+for f in "$D"/*.log; do
+	n=$(replay "$f" | events | jq -c 'select(.VAKT_REPLAYED != "1" or (.VAKT_AUDIT_TIME | not) or (.MESSAGE | startswith("Replayed event of ") | not))' | wc -l)
+	[ "$n" -eq 0 ] || fail "$(basename "$f"): $n records without the replay marks"
+done
+echo "ok every replayed record is marked and timed"
 
 # Issue 13 (tests/data/audit/README.md): alice is uid 1003 there, bob 1004. What happened decides,
 # whichever rules (site rules with other keys, before or after vakt's) recorded it.
@@ -85,9 +126,36 @@ n=$(replay "$T/three.log" | events | jq -c 'select(.VAKT_EVENT == "auth.burst" a
 [ "$n" -eq 1 ] || fail "three typed wrong passwords made $n bursts, expected 1"
 echo "ok aborted prompts do not count towards auth.burst"
 
-# Enriched text gives the same records as raw text; stdin the same as a file.
-diff <(replay "$D/sudo-runas-hex.log" | events) <(replay "$D/enriched-sudo.log" | events) ||
+# Enriched text gives the same records as raw text (but for the names, which only the enriched
+# log has); stdin the same as a file.
+unnamed() { jq -c 'del(.VAKT_USER, .VAKT_NAME_SOURCE, .MESSAGE)'; }
+diff <(replay "$D/sudo-runas-hex.log" | events | unnamed) <(replay "$D/enriched-sudo.log" | events | unnamed) ||
 	fail "enriched records differ from raw"
+check enriched-sudo.log '.VAKT_USER == "vakt-test-alice" and .VAKT_NAME_SOURCE == "log" and (.MESSAGE | test("vakt-test-alice [(]uid 1001[)] ran"))' 1
+
+# Names come from the log where it has them, not from this machine: the same uid 0 is "root"
+# here, but the enriched log calls it alice-of-the-log. Without names in the log, this machine's
+# name is used and the record says so.
+sed 's/auid=1001/auid=0/g' "$D/sudo-id.log" >"$T/raw0.log"
+awk '/auid=0 / { printf "%s\035AUID=\"alice-of-the-log\" UID=\"alice-of-the-log\"\n", $0; next } { print }' \
+	"$T/raw0.log" >"$T/enriched0.log"
+rec=$(replay "$T/enriched0.log" | events | jq -c 'select(.VAKT_EVENT == "privilege.sudo")')
+[ "$(jq -r .VAKT_USER <<<"$rec")" = alice-of-the-log ] || fail "name not from the log: $rec"
+[ "$(jq -r .VAKT_NAME_SOURCE <<<"$rec")" = log ] || fail "VAKT_NAME_SOURCE: $rec"
+rec=$(replay "$T/raw0.log" | events | jq -c 'select(.VAKT_EVENT == "privilege.sudo")')
+[ "$(jq -r .VAKT_USER <<<"$rec")" = root ] || fail "no NSS name for a raw log: $rec"
+[ "$(jq -r .VAKT_NAME_SOURCE <<<"$rec")" = nss ] || fail "VAKT_NAME_SOURCE: $rec"
+jq -r .MESSAGE <<<"$rec" | grep -qF "User 0 ('root' on this computer)" || fail "NSS name not marked: $rec"
+echo "ok names from the log first, NSS only when it has none, and marked"
+
+# Without --log-target: readable lines on standard output (not standard error; never the
+# journal, which test-journal.sh checks against a real journald).
+"$VAKTD" --config "$T/vakt.conf" --replay-audit "$D/sudo-id.log" >"$T/console.out" 2>"$T/console.err" ||
+	fail "console replay failed"
+grep -q "^Replayed event of 2026-11-23 12:58:34 UTC: .* ran '/usr/bin/id' as 'root' with sudo\. \[.*VAKT_AUDIT_TIME=2026-11-23T12:58:34.323Z.*VAKT_REPLAYED=1" \
+	"$T/console.out" || fail "console replay: $(cat "$T/console.out" "$T/console.err")"
+! grep -q "VAKT_EVENT" "$T/console.err" || fail "records on stderr: $(cat "$T/console.err")"
+echo "ok console on stdout by default"
 diff <(replay "$D/sudo-id.log" | events) <(replay - <"$D/sudo-id.log" | events) ||
 	fail "stdin differs from file"
 echo "ok enriched = raw, stdin = file"

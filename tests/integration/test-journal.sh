@@ -132,11 +132,37 @@ run journal 1 journal_has_event
 echo "--- vaktd --log-target json, same config"
 run json 2 json_has
 
+echo "--- --replay-audit: never into the journal unless asked (issue 13 item 7)"
+rconf=$T/etc/replay.conf
+write_conf "$rconf" <<'C'
+[storage]
+mode = off
+[idle]
+mode = off
+[audit]
+ensure_rules = no
+C
+chown root:root "$rconf"
+sample=$SRC_DIR/tests/data/audit/sudo-id.log
+"$VAKTD" --config "$rconf" --replay-audit "$sample" >"$T/replay1.out" 2>"$T/replay1.err" ||
+	fail "replay without --log-target failed: $(cat "$T/replay1.err")"
+grep -q "VAKT_EVENT=privilege.sudo" "$T/replay1.out" ||
+	fail "replay without --log-target printed no record: $(cat "$T/replay1.out" "$T/replay1.err")"
+"$VAKTD" --config "$rconf" --log-target journal --replay-audit "$sample" >"$T/replay2.out" 2>"$T/replay2.err" ||
+	fail "replay to the journal failed: $(cat "$T/replay2.err")"
+[ ! -s "$T/replay2.out" ] || fail "records on stdout with --log-target journal: $(cat "$T/replay2.out")"
+
 # Let journald write everything out, then stop it before reading its files.
 stop_one $jpid
 journalctl --directory="$JDIR" -o json -t vaktd >"$T/journal.json" ||
 	fail "journalctl cannot read $JDIR"
 grep -q . "$T/journal.json" || fail "no vaktd records in the journal"
+# Exactly the one replay that asked for the journal is there, marked as replayed with its time.
+replayed=$(jq -c 'select(.VAKT_EVENT == "privilege.sudo")' "$T/journal.json")
+[ "$(grep -c . <<<"$replayed")" -eq 1 ] || fail "expected one replayed record in the journal: $replayed"
+jq -e 'select(.VAKT_REPLAYED == "1" and .VAKT_AUDIT_TIME == "2026-11-23T12:58:34.323Z" and
+	(.MESSAGE | startswith("Replayed event of 2026-11-23 12:58:34 UTC: ")))' <<<"$replayed" >/dev/null ||
+	fail "replayed record not marked: $replayed"
 
 echo "--- compare"
 "$PY" - "$T/journal.json" "$T/run2.out" "$loaded_id" "$invalid_id" <<'PY' ||

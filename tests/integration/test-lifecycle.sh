@@ -1,6 +1,6 @@
 #!/bin/bash
 # The daemon's spine against the real binary: --check-config, start, SIGHUP reload (valid and
-# broken), SIGTERM, exit codes, capabilities kept after start-up.
+# broken), SIGTERM and its vakt.stopped record, exit codes, capabilities kept after start-up.
 . "$(dirname "$0")/lib.sh"
 
 conf=$T/etc/vakt.conf
@@ -77,4 +77,11 @@ wait $pid
 rc=$?
 set -e
 [ $rc -eq 0 ] || fail "SIGTERM: exit $rc"
+
+echo "--- the last record says enforcement stopped, and who sent the signal"
+rec=$(tail -1 "$T/out.json")
+jq -e --arg p "$$" 'select(.VAKT_EVENT == "vakt.stopped" and .PRIORITY == "4" and
+	.VAKT_SIGNAL == "SIGTERM" and .VAKT_SENDER_PID == $p and .VAKT_PARTS == "none")' <<<"$rec" >/dev/null ||
+	fail "no vakt.stopped at the end: $rec"
+jq -r .MESSAGE <<<"$rec" | grep -q "^vaktd stopped" || fail "message: $rec"
 echo ok

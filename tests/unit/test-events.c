@@ -22,10 +22,16 @@ static const char *const spec_events[] = {
 
 /* Added beyond SPEC.md: issue 5 (mount, module loads, setuid runs), issue 16 (keyboards). */
 static const char *const extra_events[] = {
-	"privilege.mount",	  "privilege.module",
-	"privilege.setuid",	  "input.blocked", /* issue 16: new keyboards at a locked seat */
-	"privilege.root_command",		   /* issue 13: commands in a person's root shell */
+	"privilege.mount",
+	"privilege.module",
+	"privilege.setuid",
+	"input.blocked",	  /* issue 16: new keyboards at a locked seat */
+	"privilege.root_command", /* issue 13: commands in a person's root shell */
 	"audit.loginuid_changed",
+	/* issue 13: what vaktd restored, auditing switched off, enforcement ended */
+	"audit.rules_restored",
+	"audit.disabled",
+	"vakt.stopped",
 };
 
 static bool is_message_id(const char *s)
@@ -98,6 +104,10 @@ START_TEST(test_priorities_follow_style)
 	ck_assert_int_eq(event_info(EVENT_POLICY_LOADED)->priority, LOG_INFO);
 	ck_assert_int_eq(event_info(EVENT_PRIVILEGE_SUDO)->priority, LOG_NOTICE);
 	ck_assert_int_eq(event_info(EVENT_INPUT_BLOCKED)->priority, LOG_NOTICE);
+	/* Auditing switched off and enforcement ended are degraded states, never routine. */
+	ck_assert_int_eq(event_info(EVENT_AUDIT_DISABLED)->priority, LOG_WARNING);
+	ck_assert_int_eq(event_info(EVENT_VAKT_STOPPED)->priority, LOG_WARNING);
+	ck_assert_int_eq(event_info(EVENT_AUDIT_RULES_RESTORED)->priority, LOG_NOTICE);
 }
 END_TEST
 
