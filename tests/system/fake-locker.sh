@@ -4,7 +4,8 @@
 # the session's first process: see start_graphical_session there).
 #
 #   fake-locker answer   SetIdleHint(true) at start; on logind's Lock signal for its session
-#                        SetLockedHint(true), on Unlock SetLockedHint(false): what a real locker
+#                        SetLockedHint(true), on Unlock SetIdleHint(false) and SetLockedHint(false)
+#                        (a person typed a password): what a real locker
 #                        (light-locker, xss-lock + i3lock, a desktop's shield) tells logind
 #   fake-locker ignore   SetIdleHint(true) at start; notices Lock and Unlock, never answers
 #
@@ -63,7 +64,8 @@ dbus-monitor --system "type='signal',sender='org.freedesktop.login1',interface='
 			;;
 		*"; member=Unlock")
 			say "Unlock"
-			[ "$mode" = answer ] && hint SetLockedHint false
+			# Unlocking means a person typed a password: the desktop is in use again.
+			[ "$mode" = answer ] && hint SetIdleHint false && hint SetLockedHint false
 			;;
 		esac
 	done
