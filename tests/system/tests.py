@@ -1271,10 +1271,17 @@ def main():
         if not running:
             print("note: vaktd is not running; the tests below will mostly fail")
         # test_door_at_boot reboots the guest: last.
-        for t in (test_sandbox, test_udev_rule, test_block, test_keyboard, test_reload, test_allow,
-                  test_read_only, test_sudo, test_audit_routine, test_audit_actions,
-                  test_audit_stop, test_stable, test_fail_closed, test_idle_groundwork, test_idle,
-                  test_door_at_boot):
+        tests = (test_sandbox, test_udev_rule, test_block, test_keyboard, test_reload, test_allow,
+                 test_read_only, test_sudo, test_audit_routine, test_audit_actions,
+                 test_audit_stop, test_stable, test_fail_closed, test_idle_groundwork, test_idle,
+                 test_door_at_boot)
+        # VAKT_SYSTEM_ONLY=block,idle runs only test_block and test_idle (while developing).
+        only = [w for w in os.environ.get("VAKT_SYSTEM_ONLY", "").split(",") if w]
+        if only:
+            unknown = [w for w in only if "test_" + w not in [t.__name__ for t in tests]]
+            check("VAKT_SYSTEM_ONLY names existing scenarios", not unknown, " ".join(unknown))
+            tests = [t for t in tests if t.__name__[5:] in only]
+        for t in tests:
             try:
                 t(vm)
             except VMError as e:
