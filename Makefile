@@ -2,7 +2,8 @@
 #   make            build/vaktd
 #   make check      install missing test packages (as root), unit + integration tests, then the
 #                   same under ASan/UBSan
-#   make run        vaktd in the foreground with conf/vakt.conf, records on the console
+#   make demo       the real vaktd on a simulated workstation, narrated; touches nothing here
+#   make run        (developers) vaktd on this host in observe mode, records on the console
 #   make lint | fuzz | bench | install DESTDIR=... PREFIX=/usr
 
 PREFIX ?= /usr/local
@@ -112,12 +113,20 @@ system-test:
 	$(MAKE) all
 	@bash tests/system/run.sh
 
+# The README's first command: the real vaktd on a simulated workstation (tests/demo/demo.py);
+# touches nothing on the host.
+demo:
+	@bash tests/tools/deps.sh build demo
+	$(MAKE) all
+	@/usr/bin/python3 tests/demo/demo.py
+
+# Developers only: vaktd on this host in the foreground, every part in observe mode (it records
+# what it would do and changes nothing: no USB authorisation, no audit rule; tests/demo/run.conf).
 run:
 	@bash tests/tools/deps.sh build
 	$(MAKE) all
-	./$(B)/vaktd --config conf/vakt.conf --log-target console --state-dir $(B)/state
-
-demo: run
+	./$(B)/vaktd --config tests/demo/run.conf --log-target console --state-dir $(B)/state \
+		--runtime-dir $(B)/run
 
 install: all
 	install -D -m 0755 $(B)/vaktd $(DESTDIR)$(SBINDIR)/vaktd

@@ -2,6 +2,7 @@
 # Installs the Debian packages a make target needs, by group:
 #   build   compiler and libraries                        (make, make install)
 #   check   unit and integration tests, sanitizers         (make check)
+#   demo    umockdev, python3-dbusmock and dbus            (make demo)
 #   lint    formatters and static analysers                (make lint)
 #   fuzz    clang with libFuzzer                           (make fuzz)
 #   bench   the reference tools laurel and usbguard        (make bench)
@@ -20,6 +21,7 @@ declare -A DEP_GROUPS=(
 		libcap-dev libinih-dev"
 	[check]="check umockdev libumockdev-dev gir1.2-umockdev-1.0 python3-gi python3-dbus
 		python3-dbusmock dbus auditd sudo passwd systemd jq udev python3-pexpect"
+	[demo]="umockdev gir1.2-umockdev-1.0 python3-gi python3-dbus python3-dbusmock dbus"
 	[lint]="clang-format clang-tidy cppcheck mandoc check"
 	[fuzz]="clang libclang-rt-14-dev"
 	[bench]="laurel usbguard auditd time umockdev gir1.2-umockdev-1.0 python3-gi python3-dbusmock dbus"
