@@ -673,8 +673,12 @@ static int parse_line(struct parser *p, unsigned line, char *s)
 	if (*s == '\0' || *s == '#')
 		return 0;
 	eq = strchr(s, '=');
-	if (!eq)
-		return p->in_entry && p->bad ? 0 : fault(p, line, "the line is not key=value");
+	if (!eq) {
+		if (p->in_entry && p->bad)
+			return 0;
+		p->bad = p->in_entry;
+		return fault(p, line, "the line is not key=value");
+	}
 	*eq = '\0';
 	if (streq(key, "id")) {
 		r = end_entry(p);
