@@ -288,7 +288,6 @@ static void log_decision(struct storage *s, const struct tracked_device *t, cons
 	bool observe = result && streq(result, "observe");
 	bool disk = t->verdict.step == POLICY_STEP_DISK_BELOW_HARMLESS;
 	struct log_event e;
-	char place[512];
 	const char *what;
 
 	what = a == STORAGE_ACTION_ALLOW       ? "allowed"
@@ -314,7 +313,9 @@ static void log_decision(struct storage *s, const struct tracked_device *t, cons
 				  person_label(t),
 				  t->person.seat,
 				  t->rule ? t->rule : "a dispensation");
-	else
+	else {
+		char place[512];
+
 		log_event_message(
 			&e,
 			"%sUSB %s '%s' (%s:%s) %s %s for %s at %s, as decided by '%s' (%s).",
@@ -329,6 +330,7 @@ static void log_decision(struct storage *s, const struct tracked_device *t, cons
 			t->person.seat,
 			t->verdict.rule_name ? t->verdict.rule_name : "?",
 			config_place_format(&t->verdict.place, place, sizeof(place)));
+	}
 	log_event_end(&e);
 }
 

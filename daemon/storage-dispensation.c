@@ -25,7 +25,7 @@
 
 #define FILE_NAME	 "dispensations"
 #define CORRUPT_SUFFIX	 ".corrupt"
-#define FILE_SIZE_MAX	 (16u * 1024 * 1024)
+#define FILE_SIZE_MAX	 (UINT64_C(16) * 1024 * 1024)
 #define EXPIRY_ACCURACY	 (100 * USEC_PER_MSEC)
 #define TIME_FORMAT_SIZE 64
 
@@ -44,30 +44,29 @@ static const char *format_time(uint64_t usec, char buf[static TIME_FORMAT_SIZE])
 	struct tm tm;
 
 	if (!gmtime_r(&t, &tm) || strftime(buf, TIME_FORMAT_SIZE, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(buf, TIME_FORMAT_SIZE, "@%" PRIu64, usec / USEC_PER_SEC);
+		(void)snprintf(buf, TIME_FORMAT_SIZE, "@%" PRIu64, usec / USEC_PER_SEC);
 	return buf;
 }
 
 /* ---- the file ---------------------------------------------------------------------------- */
 
-/* Writes text to path atomically: a temporary file in the same directory, fsync, rename over
- * path, fsync of the directory. Returns 0 or -errno. */
-static int write_atomic(const char *path, const char *text)
+/* Writes text to dir/name atomically: a temporary file in dir, fsync, rename over dir/name,
+ * fsync of dir. Returns 0 or -errno. */
+static int write_atomic(const char *dir, const char *name, const char *text)
 {
-	_cleanup_free_ char *tmp = NULL, *dir = NULL;
+	_cleanup_free_ char *tmp = NULL, *path = NULL;
 	_cleanup_close_ int fd = -1, dfd = -1;
 	size_t len = strlen(text), done = 0;
-	char *slash;
 	int r;
 
-	dir = strdup(path);
-	if (!dir || asprintf(&tmp, "%s.XXXXXX", path) < 0) {
+	if (asprintf(&tmp, "%s/.%s.XXXXXX", dir, name) < 0) {
 		tmp = NULL;
 		return -ENOMEM;
 	}
-	slash = strrchr(dir, '/');
-	if (slash)
-		*slash = '\0';
+	if (asprintf(&path, "%s/%s", dir, name) < 0) {
+		path = NULL;
+		return -ENOMEM;
+	}
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -86,13 +85,18 @@ static int write_atomic(const char *path, const char *text)
 		r = -errno;
 		goto fail;
 	}
-	dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0 || fsync(dfd) < 0)
 		return -errno;
 	return 0;
 fail:
 	(void)unlink(tmp);
 	return r;
+}
+
+static const char *state_dir(const struct storage *s)
+{
+	return manager_options(s->manager)->state_dir;
 }
 
 /* Writes the list to the store. Logs why it failed; returns 0 or -errno. */
@@ -104,10 +108,10 @@ static int store_save(struct storage *s)
 	r = dispensation_list_format(&s->dispensations, &text);
 	if (r < 0)
 		return log_error_errno(r, "Cannot write the dispensations: %m");
-	r = write_atomic(s->dispensations_path, text);
+	r = write_atomic(state_dir(s), FILE_NAME, text);
 	if (r < 0)
-		return log_error_errno(r, "Cannot write the dispensations to %s: %m",
-				       s->dispensations_path);
+		return log_error_errno(
+			r, "Cannot write the dispensations to %s: %m", s->dispensations_path);
 	return 0;
 }
 
@@ -180,11 +184,11 @@ static const char *what_of(const struct dispensation *d, char *buf, size_t n)
 {
 	char dev[600];
 
-	snprintf(buf,
-		 n,
-		 "%s USB storage (%s)",
-		 d->mode == STORAGE_ACTION_ALLOW ? "read-write" : "read-only",
-		 dispensation_device_format(d, dev, sizeof(dev)));
+	(void)snprintf(buf,
+		       n,
+		       "%s USB storage (%s)",
+		       d->mode == STORAGE_ACTION_ALLOW ? "read-write" : "read-only",
+		       dispensation_device_format(d, dev, sizeof(dev)));
 	return buf;
 }
 
@@ -291,9 +295,10 @@ static void arm_expiry(struct storage *s)
 				      on_expiry,
 				      s);
 	if (r < 0)
-		log_error_errno(r,
-				"Cannot arm the expiry timer of the dispensations; they will expire "
-				"at the next change or restart: %m");
+		log_error_errno(
+			r,
+			"Cannot arm the expiry timer of the dispensations; they will expire "
+			"at the next change or restart: %m");
 }
 
 /* Removes (and records) every dispensation that ended by now. Returns how many. */
@@ -335,7 +340,7 @@ static void keep_corrupt(struct storage *s, const char *text)
 
 	if (asprintf(&path, "%s" CORRUPT_SUFFIX, s->dispensations_path) < 0)
 		return;
-	r = write_atomic(path, text);
+	r = write_atomic(state_dir(s), FILE_NAME CORRUPT_SUFFIX, text);
 	if (r < 0)
 		log_error_errno(r, "Cannot keep a copy of the faulty file as %s: %m", path);
 	else
@@ -347,20 +352,20 @@ static void keep_corrupt(struct storage *s, const char *text)
 
 int storage_dispensations_start(struct storage *s)
 {
-	const char *state_dir = manager_options(s->manager)->state_dir;
+	const char *dir = state_dir(s);
 	_cleanup_free_ char *text = NULL;
 	struct dispensation_fault *faults = NULL;
 	size_t size = 0, n_faults = 0, n_expired;
 	bool rewrite = false;
 	int r;
 
-	if (asprintf(&s->dispensations_path, "%s/" FILE_NAME, state_dir) < 0) {
+	if (asprintf(&s->dispensations_path, "%s/" FILE_NAME, dir) < 0) {
 		s->dispensations_path = NULL;
 		return log_error_errno(-ENOMEM, "Out of memory.");
 	}
-	if (mkdir(state_dir, 0700) < 0 && errno != EEXIST)
-		log_warning_errno(-errno, "Cannot create %s, dispensations cannot be stored: %m",
-				  state_dir);
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		log_warning_errno(
+			-errno, "Cannot create %s, dispensations cannot be stored: %m", dir);
 
 	r = read_file(s->dispensations_path, &text, &size);
 	if (r == -ENOMEM)
@@ -383,11 +388,12 @@ int storage_dispensations_start(struct storage *s)
 				  faults[i].why);
 		free(faults);
 		if (n_faults > 0) {
-			log_error("The dispensations file %s is damaged: %zu fault(s); the %zu valid "
-				  "dispensation(s) in it are honoured.",
-				  s->dispensations_path,
-				  n_faults,
-				  s->dispensations.n);
+			log_error(
+				"The dispensations file %s is damaged: %zu fault(s); the %zu valid "
+				"dispensation(s) in it are honoured.",
+				s->dispensations_path,
+				n_faults,
+				s->dispensations.n);
 			keep_corrupt(s, text);
 			rewrite = true;
 		}
@@ -439,7 +445,7 @@ static int new_id(const struct storage *s, char ret[static 11])
 
 		if (getrandom(&v, sizeof(v), GRND_NONBLOCK) != sizeof(v))
 			v = (uint32_t)now_realtime() ^ (uint32_t)getpid() ^ (uint32_t)attempt;
-		snprintf(ret, 11, "d-%08x", v);
+		(void)snprintf(ret, 11, "d-%08x", v);
 		if (dispensation_list_find(&s->dispensations, ret) < 0)
 			return 0;
 	}
@@ -505,11 +511,8 @@ int storage_dispensation_grant(struct manager *m,
 	return *ret_id ? 0 : -ENOMEM;
 }
 
-int storage_dispensation_revoke(struct manager *m,
-				const char *id,
-				const char *by_user,
-				uid_t by_uid,
-				char **ret_error)
+int storage_dispensation_revoke(
+	struct manager *m, const char *id, const char *by_user, uid_t by_uid, char **ret_error)
 {
 	struct storage *s = running_storage(m);
 	struct dispensation removed;

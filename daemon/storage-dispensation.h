@@ -34,11 +34,8 @@ int storage_dispensation_grant(struct manager *m,
  * devices again and writes dispensation.revoked. Returns 0, or a negative errno (-ENOENT: no such
  * dispensation) and *ret_error (malloc'd).
  */
-int storage_dispensation_revoke(struct manager *m,
-				const char *id,
-				const char *by_user,
-				uid_t by_uid,
-				char **ret_error);
+int storage_dispensation_revoke(
+	struct manager *m, const char *id, const char *by_user, uid_t by_uid, char **ret_error);
 
 /* The current dispensations in expiry order: the first with prev = NULL, then the one after
  * prev; NULL after the last (or when storage is off). Valid until the next change. */

@@ -95,13 +95,13 @@ struct storage {
 };
 
 enum storage_why {
-	STORAGE_HOTPLUG,  /* an add uevent */
-	STORAGE_COLDPLUG, /* present at start */
-	STORAGE_RELOAD,	  /* the policy changed */
-	STORAGE_RESCAN,	  /* after lost uevents */
-	STORAGE_SEAT,	  /* another person (or nobody) is now at its seat */
-	STORAGE_DISK,	  /* a disk appeared below a function judged harmless */
-	STORAGE_KEYBOARD, /* a keyboard left its seat (it was held back as one) */
+	STORAGE_HOTPLUG,      /* an add uevent */
+	STORAGE_COLDPLUG,     /* present at start */
+	STORAGE_RELOAD,	      /* the policy changed */
+	STORAGE_RESCAN,	      /* after lost uevents */
+	STORAGE_SEAT,	      /* another person (or nobody) is now at its seat */
+	STORAGE_DISK,	      /* a disk appeared below a function judged harmless */
+	STORAGE_KEYBOARD,     /* a keyboard left its seat (it was held back as one) */
 	STORAGE_DISPENSATION, /* a dispensation was granted, revoked or expired */
 };
 

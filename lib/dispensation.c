@@ -118,15 +118,16 @@ int dispensation_validate(const struct dispensation *d,
 		*reterr_why = "the granting administrator is not a valid login name";
 	else if (d->mode != STORAGE_ACTION_ALLOW && d->mode != STORAGE_ACTION_READ_ONLY)
 		*reterr_why = "the mode is neither allow nor read-only";
-	else if (d->device && (strlen(d->vendor) != 4 || strlen(d->product) != 4 ||
-			       !is_hex(d->vendor[0]) || !is_hex(d->vendor[3]) ||
-			       !is_hex(d->product[0]) || !is_hex(d->product[3])))
+	else if (d->device &&
+		 (strlen(d->vendor) != 4 || strlen(d->product) != 4 || !is_hex(d->vendor[0]) ||
+		  !is_hex(d->vendor[3]) || !is_hex(d->product[0]) || !is_hex(d->product[3])))
 		*reterr_why = "the device's vendor and product are not 4 hex digits each";
 	else if (d->serial && (!d->device || !*d->serial || !printable(d->serial) ||
 			       strlen(d->serial) > DISPENSATION_SERIAL_MAX))
 		*reterr_why = "the device's serial is empty, too long or has control characters";
 	else if (!d->ticket || blank(d->ticket))
-		*reterr_why = "the ticket is empty (name the request that asked for it, e.g. HD-4711)";
+		*reterr_why =
+			"the ticket is empty (name the request that asked for it, e.g. HD-4711)";
 	else if (strlen(d->ticket) > DISPENSATION_TICKET_MAX || !printable(d->ticket))
 		*reterr_why = "the ticket is longer than 128 bytes or has control characters";
 	else if (!d->reason || blank(d->reason))
@@ -259,8 +260,8 @@ int dispensation_parse_until(const char *s, uint64_t *ret_usec, const char **ret
 	}
 	if (*p != '\0')
 		return -EINVAL;
-	if (year < 1970 || year > 9999 || mon < 1 || mon > 12 || day < 1 || day > 31 ||
-	    hour > 23 || min > 59 || sec > 59) {
+	if (year < 1970 || year > 9999 || mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 ||
+	    min > 59 || sec > 59) {
 		*reterr_why = "the date or time is out of range";
 		return -EINVAL;
 	}
@@ -274,7 +275,7 @@ int dispensation_parse_until(const char *s, uint64_t *ret_usec, const char **ret
 	tm.tm_isdst = -1;
 	check = tm;
 	t = utc ? timegm(&tm) : mktime(&tm);
-	if (t == (time_t)-1 || t < 0) {
+	if (t < 0) { /* also mktime()'s error, -1 */
 		*reterr_why = "the date cannot be represented";
 		return -EINVAL;
 	}
@@ -284,8 +285,11 @@ int dispensation_parse_until(const char *s, uint64_t *ret_usec, const char **ret
 		return -EINVAL;
 	}
 	if (date_only) {
-		struct tm probe = { .tm_year = year - 1900, .tm_mon = mon - 1, .tm_mday = day,
-				    .tm_hour = 12, .tm_isdst = -1 };
+		struct tm probe = { .tm_year = year - 1900,
+				    .tm_mon = mon - 1,
+				    .tm_mday = day,
+				    .tm_hour = 12,
+				    .tm_isdst = -1 };
 
 		if (timegm(&probe) == (time_t)-1 || probe.tm_mday != day) {
 			*reterr_why = "that day does not exist";
@@ -316,8 +320,9 @@ int dispensation_parse_device(const char *s, struct dispensation *d, const char 
 		const char *ser = s + 10;
 
 		if (!*ser || !printable(ser) || strlen(ser) > DISPENSATION_SERIAL_MAX) {
-			*reterr_why = "the serial after VID:PID: is empty, longer than 256 bytes or "
-				      "has control characters";
+			*reterr_why =
+				"the serial after VID:PID: is empty, longer than 256 bytes or "
+				"has control characters";
 			return -EINVAL;
 		}
 		serial = strdup(ser);
@@ -341,18 +346,19 @@ const char *dispensation_device_format(const struct dispensation *d, char *buf, 
 	assert(buf && n > 0);
 
 	if (!d->device)
-		snprintf(buf, n, "any device");
+		(void)snprintf(buf, n, "any device");
 	else if (d->serial)
-		snprintf(buf, n, "%s:%s:%s", d->vendor, d->product, d->serial);
+		(void)snprintf(buf, n, "%s:%s:%s", d->vendor, d->product, d->serial);
 	else
-		snprintf(buf, n, "%s:%s", d->vendor, d->product);
+		(void)snprintf(buf, n, "%s:%s", d->vendor, d->product);
 	return buf;
 }
 
 const char *dispensation_mode_to_string(enum storage_action a)
 {
-	return a == STORAGE_ACTION_ALLOW ? "allow" : a == STORAGE_ACTION_READ_ONLY ? "read-only"
-										    : "block";
+	return a == STORAGE_ACTION_ALLOW       ? "allow"
+	       : a == STORAGE_ACTION_READ_ONLY ? "read-only"
+					       : "block";
 }
 
 int dispensation_mode_from_string(const char *s, enum storage_action *ret)
@@ -556,7 +562,9 @@ static int end_entry(struct parser *p)
 		else {
 			r = dispensation_list_add(p->list, &p->cur);
 			if (r == -EEXIST)
-				r = fault(p, p->entry_line, "the id appears twice; the first is kept");
+				r = fault(p,
+					  p->entry_line,
+					  "the id appears twice; the first is kept");
 			else if (r == -E2BIG)
 				r = fault(p, p->entry_line, "more than 4096 dispensations");
 		}
@@ -591,8 +599,6 @@ static bool parse_uid(const char *s, uid_t *ret)
 	*ret = (uid_t)v;
 	return true;
 }
-
-
 
 /* One "key=value" line of an entry. Returns 0 or -ENOMEM; a fault marks the entry bad. */
 static int entry_line(struct parser *p, unsigned line, const char *key, const char *value)
@@ -668,7 +674,6 @@ static int entry_line(struct parser *p, unsigned line, const char *key, const ch
 static int parse_line(struct parser *p, unsigned line, char *s)
 {
 	char *eq, *key = s;
-	int r;
 
 	if (*s == '\0' || *s == '#')
 		return 0;
@@ -681,7 +686,8 @@ static int parse_line(struct parser *p, unsigned line, char *s)
 	}
 	*eq = '\0';
 	if (streq(key, "id")) {
-		r = end_entry(p);
+		int r = end_entry(p);
+
 		if (r < 0)
 			return r;
 		p->in_entry = true;
@@ -694,8 +700,9 @@ static int parse_line(struct parser *p, unsigned line, char *s)
 	}
 	if (!p->in_entry) {
 		if (streq(key, "format"))
-			return streq(eq + 1, "1") ? 0
-						  : fault(p, line, "unknown format (vaktd knows 1)");
+			return streq(eq + 1, "1")
+				       ? 0
+				       : fault(p, line, "unknown format (vaktd knows 1)");
 		return fault(p, line, "a key before the first id= line");
 	}
 	return entry_line(p, line, key, eq + 1);
@@ -768,27 +775,31 @@ int dispensation_list_format(const struct dispensation_list *l, char **ret_text)
 	f = open_memstream(&buf, &size);
 	if (!f)
 		return -ENOMEM;
-	fputs("# vakt dispensations, written by vaktd (see vakt.conf(5), \"Dispensations\").\n"
-	      "# Grant and revoke them with vaktctl; times are microseconds since 1970 (UTC).\n"
-	      "format=1\n",
-	      f);
+	(void)fputs(
+		"# vakt dispensations, written by vaktd (see vakt.conf(5), \"Dispensations\").\n"
+		"# Grant and revoke them with vaktctl; times are microseconds since 1970 (UTC).\n"
+		"format=1\n",
+		f);
 	for (size_t i = 0; i < l->n; i++) {
 		const struct dispensation *d = &l->items[i];
-		char dev[600];
 
-		fprintf(f, "\nid=%s\nuser=%s\nuid=%u\n", d->id, d->user, (unsigned)d->uid);
-		if (d->device)
-			fprintf(f, "device=%s\n", dispensation_device_format(d, dev, sizeof(dev)));
-		fprintf(f,
-			"mode=%s\nnot_after=%" PRIu64 "\ngranted_at=%" PRIu64
-			"\ngranted_by=%s\ngranted_by_uid=%u\nticket=%s\nreason=%s\n",
-			dispensation_mode_to_string(d->mode),
-			d->not_after,
-			d->granted_at,
-			d->granted_by,
-			(unsigned)d->granted_by_uid,
-			d->ticket,
-			d->reason);
+		(void)fprintf(f, "\nid=%s\nuser=%s\nuid=%u\n", d->id, d->user, (unsigned)d->uid);
+		if (d->device) {
+			char dev[600];
+
+			(void)fprintf(
+				f, "device=%s\n", dispensation_device_format(d, dev, sizeof(dev)));
+		}
+		(void)fprintf(f,
+			      "mode=%s\nnot_after=%" PRIu64 "\ngranted_at=%" PRIu64
+			      "\ngranted_by=%s\ngranted_by_uid=%u\nticket=%s\nreason=%s\n",
+			      dispensation_mode_to_string(d->mode),
+			      d->not_after,
+			      d->granted_at,
+			      d->granted_by,
+			      (unsigned)d->granted_by_uid,
+			      d->ticket,
+			      d->reason);
 	}
 	if (fclose(f) != 0 || !buf) {
 		free(buf);

@@ -39,16 +39,16 @@ struct policy_person;
 #define DISPENSATION_USER_MAX	  256 /* login names, also those of the granting administrator */
 #define DISPENSATION_SERIAL_MAX	  256 /* DEVID_STRING_MAX */
 #define DISPENSATION_DURATION_MAX (90 * USEC_PER_DAY) /* longest a dispensation may last */
-#define DISPENSATION_LIST_MAX	  4096 /* dispensations kept at most */
+#define DISPENSATION_LIST_MAX	  4096		      /* dispensations kept at most */
 
 struct dispensation {
-	char *id;     /* "d-" and 8 lowercase hex digits */
-	char *user;   /* the person's login name */
-	uid_t uid;    /* ... and uid */
-	bool device;  /* it names a device: */
-	char vendor[5];	 /* 4 lowercase hex digits */
-	char product[5]; /* 4 lowercase hex digits */
-	char *serial;	 /* NULL = any serial */
+	char *id;		  /* "d-" and 8 lowercase hex digits */
+	char *user;		  /* the person's login name */
+	uid_t uid;		  /* ... and uid */
+	bool device;		  /* it names a device: */
+	char vendor[5];		  /* 4 lowercase hex digits */
+	char product[5];	  /* 4 lowercase hex digits */
+	char *serial;		  /* NULL = any serial */
 	enum storage_action mode; /* STORAGE_ACTION_ALLOW or STORAGE_ACTION_READ_ONLY */
 	uint64_t not_after;	  /* CLOCK_REALTIME usec: it ends at this time */
 	uint64_t granted_at;	  /* CLOCK_REALTIME usec */

@@ -299,10 +299,11 @@ static void decide_dispensation(const struct policy *p,
 		.step = POLICY_STEP_DISPENSATION,
 		.rule_name = "dispensation",
 		.dispensation = d,
-		.reason = d->mode == STORAGE_ACTION_ALLOW
-				  ? "a written dispensation allows storage for the person at the seat"
-				  : "a written dispensation allows storage read-only for the person at "
-				    "the seat",
+		.reason =
+			d->mode == STORAGE_ACTION_ALLOW
+				? "a written dispensation allows storage for the person at the seat"
+				: "a written dispensation allows storage read-only for the person at "
+				  "the seat",
 	};
 }
 

@@ -42,10 +42,11 @@
  *      A dispensation never overrides steps 0 and 1: a device that showed a disk below a
  *      harmless function is no longer the device it claimed to be, and a dispensation is for a
  *      person, so at a locked or empty seat there is nobody it could be for. There are no block
- *      rules in vakt (named rules allow or allow read-only), so nothing else can beat it. Why "most permissive": the sections are [storage.allow "..."], they
- *      grant rights and never take them away. Otherwise an approved read-only stick would give
- *      an it-staff member (read_write_groups) less than an unknown stick does, and default =
- *      read-only with a read-only rule would be decided by the rule for no reason.
+ *      rules in vakt (named rules allow or allow read-only), so nothing else can beat it.
+ *      Why "most permissive": the sections are [storage.allow "..."], they grant rights and
+ *      never take them away. Otherwise an approved read-only stick would give an it-staff member
+ *      (read_write_groups) less than an unknown stick does, and default = read-only with a
+ *      read-only rule would be decided by the rule for no reason.
  *
  * The keyboard decision ([storage] keyboards_while_locked), for any device that may type
  * (devid_may_type()), storage or not: a new one -- not already authorised -- at a seat that is
@@ -117,7 +118,7 @@ struct policy_verdict {
 	/* The dispensation when one decided, else NULL. Borrowed from the list given to
 	 * policy_set_dispensations(): valid only until that list changes. */
 	const struct dispensation *dispensation;
-	const char *reason;		 /* short English, static */
+	const char *reason; /* short English, static */
 
 	/* The keyboard decision, apart from the storage one. */
 	bool input_held; /* held back as a new keyboard at a locked or empty seat: the whole device

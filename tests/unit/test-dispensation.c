@@ -98,12 +98,9 @@ START_TEST(test_parse_duration)
 		const char *s;
 		uint64_t usec;
 	} good[] = {
-		{ "30m", 30 * USEC_PER_MINUTE },
-		{ "8h", 8 * USEC_PER_HOUR },
-		{ "2d", 2 * USEC_PER_DAY },
-		{ "1w", 7 * USEC_PER_DAY },
-		{ "1h30m", 90 * USEC_PER_MINUTE },
-		{ "3s", 3 * USEC_PER_SEC },
+		{ "30m", 30 * USEC_PER_MINUTE },   { "8h", 8 * USEC_PER_HOUR },
+		{ "2d", 2 * USEC_PER_DAY },	   { "1w", 7 * USEC_PER_DAY },
+		{ "1h30m", 90 * USEC_PER_MINUTE }, { "3s", 3 * USEC_PER_SEC },
 		{ "90d", 90 * USEC_PER_DAY },
 	};
 	static const char *const bad[] = { "", "30", "m", "1y", "-1h", "1 h", "0m", "1h-", "h1" };
@@ -154,8 +151,17 @@ START_TEST(test_parse_until)
 	ck_assert_uint_eq(u, UINT64_C(1798133400) * USEC_PER_SEC);
 
 	static const char *const bad[] = {
-		"", "tomorrow", "24.12.2026", "2026-12-24T25:00", "2026-13-01", "2026-02-30",
-		"2026-02-30T10:00", "2026-12-24T17", "2026-12-24T17:30:", "2026-12-24x", "1969-12-31",
+		"",
+		"tomorrow",
+		"24.12.2026",
+		"2026-12-24T25:00",
+		"2026-13-01",
+		"2026-02-30",
+		"2026-02-30T10:00",
+		"2026-12-24T17",
+		"2026-12-24T17:30:",
+		"2026-12-24x",
+		"1969-12-31",
 	};
 	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
 		why = NULL;
@@ -189,8 +195,8 @@ START_TEST(test_parse_device)
 	ck_assert_str_eq(dispensation_device_format(&d, buf, sizeof(buf)), "abcd:ef01:4C53:0001 x");
 
 	static const char *const bad[] = {
-		"", "0781", "0781:", "0781:558", "0781:55811", "078g:5581", "0781-5581",
-		"0781:5581:", ":0781:5581", "0781:5581:a\tb",
+		"",	     "0781",	  "0781:",	"0781:558",   "0781:55811",
+		"078g:5581", "0781-5581", "0781:5581:", ":0781:5581", "0781:5581:a\tb",
 	};
 	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
 		why = NULL;
@@ -349,9 +355,9 @@ START_TEST(test_file_round_trip)
 }
 END_TEST
 
-#define ENTRY(id, extra)                                                                     \
-	"id=" id "\nuser=alice\nuid=1000\nmode=allow\nnot_after=1764928800000000\n"          \
-	"granted_at=1764900000000000\ngranted_by=root\ngranted_by_uid=0\nticket=HD-1\n"      \
+#define ENTRY(id, extra)                                                                \
+	"id=" id "\nuser=alice\nuid=1000\nmode=allow\nnot_after=1764928800000000\n"     \
+	"granted_at=1764900000000000\ngranted_by=root\ngranted_by_uid=0\nticket=HD-1\n" \
 	"reason=because\n" extra
 
 START_TEST(test_file_faults_keep_valid_entries)
@@ -360,12 +366,13 @@ START_TEST(test_file_faults_keep_valid_entries)
 	char faults[1024];
 
 	/* lines: 1 format, 2 blank, 3-12 good entry, 13 blank, 14.. the faulty one */
-	ck_assert_uint_eq(parse("format=1\n\n" ENTRY("d-00000001", "") "\n" ENTRY(
-					"d-00000002", "mode=read-only\n") "\n" ENTRY("d-00000003", ""),
-				&l,
-				faults,
-				sizeof(faults)),
-			  1);
+	ck_assert_uint_eq(
+		parse("format=1\n\n" ENTRY("d-00000001", "") "\n" ENTRY(
+			      "d-00000002", "mode=read-only\n") "\n" ENTRY("d-00000003", ""),
+		      &l,
+		      faults,
+		      sizeof(faults)),
+		1);
 	ck_assert_str_eq(faults, "24 the key appears twice in the entry|");
 	ck_assert_uint_eq(l.n, 2);
 	ck_assert_str_eq(l.items[0].id, "d-00000001");
@@ -377,8 +384,7 @@ START_TEST(test_file_faults_keep_valid_entries)
 				faults,
 				sizeof(faults)),
 			  2);
-	ck_assert_str_eq(faults,
-			 "1 a key before the first id= line|12 the line is not key=value|");
+	ck_assert_str_eq(faults, "1 a key before the first id= line|12 the line is not key=value|");
 	ck_assert_uint_eq(l.n, 0);
 
 	ck_assert_uint_eq(parse("format=2\nid=d-1\nuser=alice\n", &l, faults, sizeof(faults)), 2);
@@ -387,11 +393,9 @@ START_TEST(test_file_faults_keep_valid_entries)
 
 	ck_assert_uint_eq(parse("id=d-00000001\nuid=x\n", &l, faults, sizeof(faults)), 1);
 	ck_assert_str_eq(faults, "2 uid is not a number|");
-	ck_assert_uint_eq(parse(ENTRY("d-00000001", "") ENTRY("d-00000001", ""),
-				&l,
-				faults,
-				sizeof(faults)),
-			  1);
+	ck_assert_uint_eq(
+		parse(ENTRY("d-00000001", "") ENTRY("d-00000001", ""), &l, faults, sizeof(faults)),
+		1);
 	ck_assert_str_eq(faults, "11 the id appears twice; the first is kept|");
 	ck_assert_uint_eq(l.n, 1);
 	dispensation_list_done(&l);

@@ -1107,16 +1107,17 @@ END_TEST
 
 /* Adds a dispensation for user (uid) to l; device NULL = any device. */
 static void add_disp(struct dispensation_list *l,
-		     char *id,
-		     char *user,
+		     const char *id,
+		     const char *user,
 		     uid_t uid,
 		     const char *device,
 		     enum storage_action mode,
 		     uint64_t not_after)
 {
+	char id_copy[DISPENSATION_ID_MAX], user_copy[DISPENSATION_USER_MAX + 1];
 	struct dispensation d = {
-		.id = id,
-		.user = user,
+		.id = id_copy,
+		.user = user_copy,
 		.uid = uid,
 		.mode = mode,
 		.not_after = not_after,
@@ -1127,6 +1128,8 @@ static void add_disp(struct dispensation_list *l,
 	};
 	const char *why = NULL;
 
+	(void)snprintf(id_copy, sizeof(id_copy), "%s", id);
+	(void)snprintf(user_copy, sizeof(user_copy), "%s", user);
 	if (device)
 		ck_assert_int_eq(dispensation_parse_device(device, &d, &why), 0);
 	ck_assert_int_eq(dispensation_list_add(l, &d), 0);
@@ -1227,13 +1230,24 @@ START_TEST(test_policy_dispensation_device_must_match)
 	struct policy_verdict v;
 
 	add_disp(&l, "d-00000001", "alice", 1000, "0951:1667", STORAGE_ACTION_ALLOW, T_EXPIRES);
-	add_disp(&l, "d-00000002", "alice", 1000, "0951:1666:OTHER", STORAGE_ACTION_ALLOW, T_EXPIRES);
+	add_disp(&l,
+		 "d-00000002",
+		 "alice",
+		 1000,
+		 "0951:1666:OTHER",
+		 STORAGE_ACTION_ALLOW,
+		 T_EXPIRES);
 	decide_disp(c, &l, &alice, T_NOW, &v);
 	assert_verdict(&v, STORAGE_ACTION_BLOCK, "default", 3);
 
 	/* with the right serial */
-	add_disp(&l, "d-00000003", "alice", 1000, "0951:1666:" STICK_SERIAL,
-		 STORAGE_ACTION_READ_ONLY, T_EXPIRES);
+	add_disp(&l,
+		 "d-00000003",
+		 "alice",
+		 1000,
+		 "0951:1666:" STICK_SERIAL,
+		 STORAGE_ACTION_READ_ONLY,
+		 T_EXPIRES);
 	decide_disp(c, &l, &alice, T_NOW, &v);
 	ck_assert_int_eq(v.step, POLICY_STEP_DISPENSATION);
 	ck_assert_int_eq(v.action, STORAGE_ACTION_READ_ONLY);
@@ -1278,7 +1292,8 @@ START_TEST(test_policy_dispensation_only_when_it_grants_more)
 	add_disp(&l, "d-00000002", "bob", 1001, NULL, STORAGE_ACTION_READ_ONLY, T_EXPIRES);
 	decide_disp(c, &l, &bob, T_NOW, &v);
 	assert_verdict(&v, STORAGE_ACTION_READ_ONLY, "read_only_groups", 5);
-	add_disp(&l, "d-00000003", "bob", 1001, NULL, STORAGE_ACTION_ALLOW, T_NOW + USEC_PER_MINUTE);
+	add_disp(
+		&l, "d-00000003", "bob", 1001, NULL, STORAGE_ACTION_ALLOW, T_NOW + USEC_PER_MINUTE);
 	decide_disp(c, &l, &bob, T_NOW, &v);
 	ck_assert_int_eq(v.step, POLICY_STEP_DISPENSATION);
 	ck_assert_str_eq(v.dispensation->id, "d-00000003");
@@ -1347,11 +1362,21 @@ START_TEST(test_policy_dispensation_now_zero_is_the_clock)
 	struct policy_verdict v;
 
 	/* 2001 has passed, 9999 has not */
-	add_disp(&l, "d-00000001", "alice", 1000, NULL, STORAGE_ACTION_ALLOW,
+	add_disp(&l,
+		 "d-00000001",
+		 "alice",
+		 1000,
+		 NULL,
+		 STORAGE_ACTION_ALLOW,
 		 UINT64_C(1000000000) * USEC_PER_SEC);
 	decide_disp(c, &l, &alice, 0, &v);
 	assert_verdict(&v, STORAGE_ACTION_BLOCK, "default", 3);
-	add_disp(&l, "d-00000002", "alice", 1000, NULL, STORAGE_ACTION_ALLOW,
+	add_disp(&l,
+		 "d-00000002",
+		 "alice",
+		 1000,
+		 NULL,
+		 STORAGE_ACTION_ALLOW,
 		 UINT64_C(253402300000) * USEC_PER_SEC);
 	decide_disp(c, &l, &alice, 0, &v);
 	ck_assert_str_eq(v.dispensation->id, "d-00000002");
