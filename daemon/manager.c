@@ -107,6 +107,14 @@ const struct config *manager_config(struct manager *m)
 	return m->config;
 }
 
+void *manager_part_state(struct manager *m, const struct part_ops *ops)
+{
+	for (size_t i = 0; parts_all[i]; i++)
+		if (parts_all[i] == ops)
+			return m->part_running[i] ? m->part_state[i] : NULL;
+	return NULL;
+}
+
 const struct manager_options *manager_options(struct manager *m)
 {
 	return &m->options;

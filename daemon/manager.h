@@ -41,6 +41,10 @@ struct logind *manager_logind(struct manager *m);
 const struct config *manager_config(struct manager *m);
 const struct manager_options *manager_options(struct manager *m);
 
+struct part_ops;
+/* The state of part ops (what its start returned) while it runs, else NULL. */
+void *manager_part_state(struct manager *m, const struct part_ops *ops);
+
 /* Someone asked, with a command the audit stream shows, to stop vaktd or the whole system. The
  * manager keeps the latest (strings are copied) and names them in vakt.stopped. */
 struct manager_stop_request {

@@ -288,7 +288,6 @@ static void log_decision(struct storage *s, const struct tracked_device *t, cons
 	bool observe = result && streq(result, "observe");
 	bool disk = t->verdict.step == POLICY_STEP_DISK_BELOW_HARMLESS;
 	struct log_event e;
-	char place[512];
 	const char *what;
 
 	what = a == STORAGE_ACTION_ALLOW       ? "allowed"
@@ -301,19 +300,37 @@ static void log_decision(struct storage *s, const struct tracked_device *t, cons
 	log_event_add(&e, "VAKT_RESULT", result ? result : "success");
 	if (disk)
 		log_event_add(&e, "VAKT_FILE", t->disk_node);
-	log_event_message(&e,
-			  "%sUSB %s '%s' (%s:%s) %s %s for %s at %s, as decided by '%s' (%s).",
-			  observe ? "Observe mode, nothing changed: " : "",
-			  disk ? "device with an unexpected disk" : "storage device",
-			  device_label(t),
-			  t->id.vendor,
-			  t->id.product,
-			  observe ? "would have been" : "was",
-			  what,
-			  person_label(t),
-			  t->person.seat,
-			  t->verdict.rule_name ? t->verdict.rule_name : "?",
-			  config_place_format(&t->verdict.place, place, sizeof(place)));
+	if (t->verdict.step == POLICY_STEP_DISPENSATION)
+		log_event_message(&e,
+				  "%sUSB storage device '%s' (%s:%s) %s %s for %s at %s, as "
+				  "decided by %s.",
+				  observe ? "Observe mode, nothing changed: " : "",
+				  device_label(t),
+				  t->id.vendor,
+				  t->id.product,
+				  observe ? "would have been" : "was",
+				  what,
+				  person_label(t),
+				  t->person.seat,
+				  t->rule ? t->rule : "a dispensation");
+	else {
+		char place[512];
+
+		log_event_message(
+			&e,
+			"%sUSB %s '%s' (%s:%s) %s %s for %s at %s, as decided by '%s' (%s).",
+			observe ? "Observe mode, nothing changed: " : "",
+			disk ? "device with an unexpected disk" : "storage device",
+			device_label(t),
+			t->id.vendor,
+			t->id.product,
+			observe ? "would have been" : "was",
+			what,
+			person_label(t),
+			t->person.seat,
+			t->verdict.rule_name ? t->verdict.rule_name : "?",
+			config_place_format(&t->verdict.place, place, sizeof(place)));
+	}
 	log_event_end(&e);
 }
 
@@ -682,10 +699,20 @@ static int decide(struct storage *s, struct udev_device *dev, struct tracked_dev
 		}
 	}
 	(void)policy_decide(s->policy, &t->id, &pp, &t->verdict);
-	if (asprintf(&rule,
-		     "%s %s",
-		     t->verdict.rule_name ? t->verdict.rule_name : "?",
-		     config_place_format(&t->verdict.place, place, sizeof(place))) < 0)
+	if (t->verdict.dispensation) {
+		/* The verdict borrows the dispensation from a list that changes: named here, and
+		 * not kept. */
+		if (asprintf(&rule,
+			     "dispensation %s (ticket %s, granted by %s)",
+			     t->verdict.dispensation->id,
+			     t->verdict.dispensation->ticket,
+			     t->verdict.dispensation->granted_by) < 0)
+			rule = NULL;
+		t->verdict.dispensation = NULL;
+	} else if (asprintf(&rule,
+			    "%s %s",
+			    t->verdict.rule_name ? t->verdict.rule_name : "?",
+			    config_place_format(&t->verdict.place, place, sizeof(place))) < 0)
 		rule = NULL;
 	free(t->rule);
 	t->rule = rule;

@@ -18,6 +18,7 @@
 #include "logind.h"
 #include "manager.h"
 #include "part.h"
+#include "storage-dispensation.h"
 #include "storage-usbsys.h"
 #include "storage.h"
 #include "udev-util.h"
@@ -231,6 +232,7 @@ static void storage_stop(void *state)
 	s->reseat = sd_event_source_disable_unref(s->reseat);
 	s->monitor = udev_monitor_unref(s->monitor);
 	storage_forget_all(s);
+	storage_dispensations_stop(s);
 	s->policy = policy_free(s->policy);
 	if (s->logind)
 		(void)logind_unsubscribe(s->logind, on_logind, s);
@@ -300,6 +302,11 @@ static int storage_start(struct manager *m, void **ret_state)
 		storage_markers_clear(s);
 	}
 
+	/* Before coldplug: a dispensation decides present devices too. */
+	r = storage_dispensations_start(s);
+	if (r < 0)
+		return r;
+
 	/* Listen first, then close the door and look: a device arriving in between is seen by
 	 * both, and deciding a device twice changes nothing. */
 	r = start_monitor(s, manager_event(m));
@@ -340,6 +347,7 @@ static int storage_reload(struct manager *m, void *state, const struct config *o
 	forget_vanished(s);
 	policy_free(s->policy);
 	s->policy = p;
+	policy_set_dispensations(p, &s->dispensations);
 	if (enforce && !s->enforce) {
 		s->enforce = true;
 		(void)make_marker_dir(s, manager_options(m)->runtime_dir);

@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "devid.h"
+#include "dispensation.h"
 #include "policy.h"
 
 struct logind;
@@ -87,16 +88,21 @@ struct storage {
 	struct tracked_device *devices;
 	char *marker_dir; /* RUNTIME_DIR/read-only: see storage_marker_create() */
 	bool enforce;
+	/* The written dispensations (storage-dispensation.h), given to policy. */
+	struct dispensation_list dispensations;
+	char *dispensations_path; /* STATE_DIR/dispensations */
+	sd_event_source *expiry;  /* CLOCK_REALTIME, at the first not_after */
 };
 
 enum storage_why {
-	STORAGE_HOTPLUG,  /* an add uevent */
-	STORAGE_COLDPLUG, /* present at start */
-	STORAGE_RELOAD,	  /* the policy changed */
-	STORAGE_RESCAN,	  /* after lost uevents */
-	STORAGE_SEAT,	  /* another person (or nobody) is now at its seat */
-	STORAGE_DISK,	  /* a disk appeared below a function judged harmless */
-	STORAGE_KEYBOARD, /* a keyboard left its seat (it was held back as one) */
+	STORAGE_HOTPLUG,      /* an add uevent */
+	STORAGE_COLDPLUG,     /* present at start */
+	STORAGE_RELOAD,	      /* the policy changed */
+	STORAGE_RESCAN,	      /* after lost uevents */
+	STORAGE_SEAT,	      /* another person (or nobody) is now at its seat */
+	STORAGE_DISK,	      /* a disk appeared below a function judged harmless */
+	STORAGE_KEYBOARD,     /* a keyboard left its seat (it was held back as one) */
+	STORAGE_DISPENSATION, /* a dispensation was granted, revoked or expired */
 };
 
 typedef int (*storage_device_fn)(struct storage *s, struct udev_device *d);

@@ -5,8 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "devid.h"
+#include "dispensation.h"
 #include "strv.h"
 
 /*
@@ -30,6 +32,7 @@ struct slot {
 
 struct policy {
 	const struct config *config;
+	const struct dispensation_list *dispensations; /* borrowed, NULL = none */
 	struct slot *slots;
 	size_t n_slots; /* a power of two, at least twice the number of keys */
 };
@@ -169,6 +172,12 @@ struct policy *policy_new(const struct config *c)
 	return TAKE_PTR(p);
 }
 
+void policy_set_dispensations(struct policy *p, const struct dispensation_list *l)
+{
+	assert(p);
+	p->dispensations = l;
+}
+
 const struct config *policy_config(const struct policy *p)
 {
 	assert(p);
@@ -262,6 +271,42 @@ static bool group_grant(const struct config *c,
 	return false;
 }
 
+static uint64_t realtime_now(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) < 0)
+		return UINT64_MAX; /* no time: no dispensation applies (fail closed) */
+	return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* The dispensation grant of step 2: only when it grants strictly more than *v already does. */
+static void decide_dispensation(const struct policy *p,
+				const struct devid *id,
+				const struct policy_person *person,
+				struct policy_verdict *v)
+{
+	const struct dispensation *d;
+
+	if (!p->dispensations || p->dispensations->n == 0 || !person)
+		return;
+	d = dispensation_list_best(
+		p->dispensations, id, person, person->now ? person->now : realtime_now());
+	if (!d || rank(d->mode) <= rank(v->action))
+		return;
+	*v = (struct policy_verdict){
+		.action = d->mode,
+		.step = POLICY_STEP_DISPENSATION,
+		.rule_name = "dispensation",
+		.dispensation = d,
+		.reason =
+			d->mode == STORAGE_ACTION_ALLOW
+				? "a written dispensation allows storage for the person at the seat"
+				: "a written dispensation allows storage read-only for the person at "
+				  "the seat",
+	};
+}
+
 /* Steps 2 of the precedence in policy.h: the most permissive grant, the most specific on ties. */
 static void decide_grants(const struct policy *p,
 			  const struct devid *id,
@@ -295,6 +340,8 @@ static void decide_grants(const struct policy *p,
 					  ? "a named rule allows this device"
 					  : "a named rule allows this device read-only",
 		};
+
+	decide_dispensation(p, id, person, ret_verdict);
 }
 
 /* Step 0 of policy.h: a disk below a function judged harmless. */
@@ -481,7 +528,8 @@ bool policy_needs_person(const struct policy *p)
 	return c->storage.while_locked == WHILE_LOCKED_BLOCK ||
 	       c->storage.keyboards_while_locked != KEYBOARDS_WHILE_LOCKED_ALLOW ||
 	       strv_length(c->storage.read_write_groups) > 0 ||
-	       strv_length(c->storage.read_only_groups) > 0;
+	       strv_length(c->storage.read_only_groups) > 0 ||
+	       (p->dispensations && p->dispensations->n > 0);
 }
 
 enum storage_action policy_interface_action(const struct policy *p,

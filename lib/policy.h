@@ -31,12 +31,22 @@
  *          compared case-insensitively; serial exact; a field not given matches anything);
  *        - the person at the seat (present, groups known) in read_write_groups: ALLOW;
  *          else in read_only_groups: READ_ONLY;
- *        - default.
+ *        - default;
+ *        - a written dispensation (lib/dispensation.h, policy_set_dispensations()) for the person
+ *          at the seat -- present, known and unlocked -- and this device (or any device), not
+ *          expired: its mode. It decides only when it grants more than the standing policy
+ *          above: a dispensation is an exception for one person, it never takes a right away
+ *          and is not reported when the policy already grants as much.
  *      Among grants giving the same action, the most specific one is reported: named rule, then
- *      group, then default. Why "most permissive": the sections are [storage.allow "..."], they
- *      grant rights and never take them away. Otherwise an approved read-only stick would give
- *      an it-staff member (read_write_groups) less than an unknown stick does, and default =
- *      read-only with a read-only rule would be decided by the rule for no reason.
+ *      group, then default (then dispensation, which only wins when strictly more permissive).
+ *      A dispensation never overrides steps 0 and 1: a device that showed a disk below a
+ *      harmless function is no longer the device it claimed to be, and a dispensation is for a
+ *      person, so at a locked or empty seat there is nobody it could be for. There are no block
+ *      rules in vakt (named rules allow or allow read-only), so nothing else can beat it.
+ *      Why "most permissive": the sections are [storage.allow "..."], they grant rights and
+ *      never take them away. Otherwise an approved read-only stick would give an it-staff member
+ *      (read_write_groups) less than an unknown stick does, and default = read-only with a
+ *      read-only rule would be decided by the rule for no reason.
  *
  * The keyboard decision ([storage] keyboards_while_locked), for any device that may type
  * (devid_may_type()), storage or not: a new one -- not already authorised -- at a seat that is
@@ -61,6 +71,8 @@
 #include "macro.h"
 
 struct devid;
+struct dispensation;
+struct dispensation_list;
 struct policy;
 
 /* The person at the device's seat, borrowed for the call. */
@@ -76,6 +88,9 @@ struct policy_person {
 	/* A fact about the seat, whoever is there: it has a working keyboard other than the device
 	 * decided (see policy_wants_seat_keyboard()). */
 	bool seat_has_keyboard;
+	/* The time the decision is for (CLOCK_REALTIME usec), to tell whether a dispensation has
+	 * expired; 0 = now. */
+	uint64_t now;
 };
 
 /* Which step of the precedence above decided. */
@@ -87,6 +102,7 @@ enum policy_step {
 	POLICY_STEP_READ_WRITE_GROUPS,
 	POLICY_STEP_READ_ONLY_GROUPS,
 	POLICY_STEP_DEFAULT,
+	POLICY_STEP_DISPENSATION,
 };
 
 struct policy_verdict {
@@ -94,12 +110,15 @@ struct policy_verdict {
 	enum storage_action action; /* for the storage interfaces */
 	bool storage;		    /* the device has storage interfaces (else action is ALLOW) */
 	/* What decided: "non-storage", "harmless_classes", "while_locked", a rule name,
-	 * "read_write_groups", "read_only_groups" or "default". Borrowed from the config or
-	 * static. */
+	 * "read_write_groups", "read_only_groups", "default" or "dispensation". Borrowed from the
+	 * config or static. */
 	const char *rule_name;
 	struct config_place place; /* FILE:LINE of what decided; file borrowed from the config */
 	const struct storage_rule *rule; /* the named rule when one decided, else NULL */
-	const char *reason;		 /* short English, static */
+	/* The dispensation when one decided, else NULL. Borrowed from the list given to
+	 * policy_set_dispensations(): valid only until that list changes. */
+	const struct dispensation *dispensation;
+	const char *reason; /* short English, static */
 
 	/* The keyboard decision, apart from the storage one. */
 	bool input_held; /* held back as a new keyboard at a locked or empty seat: the whole device
@@ -117,6 +136,12 @@ DEFINE_FREEP(struct policy, policy_free)
  */
 struct policy *policy_new(const struct config *c) _malloc_(policy_free);
 
+/*
+ * The written dispensations policy_decide() honours (step 2 above): l is borrowed and must stay
+ * valid (or be replaced with this call) while the policy decides; NULL = none.
+ */
+void policy_set_dispensations(struct policy *p, const struct dispensation_list *l);
+
 /* The config the policy was built from. */
 const struct config *policy_config(const struct policy *p);
 
@@ -131,7 +156,8 @@ int policy_decide(const struct policy *p,
 
 /*
  * Whether policy_decide() can depend on the person at the seat: while_locked = block,
- * keyboards_while_locked other than allow, or read_write_groups or read_only_groups not empty.
+ * keyboards_while_locked other than allow, read_write_groups or read_only_groups not empty, or a
+ * dispensation is set.
  * When false, every person (and NULL) gets the same verdict, so a caller may decide first and look
  * up the person afterwards, for its records only.
  */

@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "devid.h"
+#include "dispensation.h"
 #include "macro.h"
 #include "policy.h"
 #include "strv.h"
@@ -1098,6 +1099,291 @@ START_TEST(test_policy_free_accepts_null)
 }
 END_TEST
 
+/* ---- dispensations (step 2, the last grant) ---- */
+
+#define T_NOW	   (UINT64_C(1764900000) * USEC_PER_SEC)
+#define T_EXPIRES  (T_NOW + USEC_PER_HOUR)
+#define STICK_SPEC "0951:1666"
+
+/* Adds a dispensation for user (uid) to l; device NULL = any device. */
+static void add_disp(struct dispensation_list *l,
+		     const char *id,
+		     const char *user,
+		     uid_t uid,
+		     const char *device,
+		     enum storage_action mode,
+		     uint64_t not_after)
+{
+	char id_copy[DISPENSATION_ID_MAX], user_copy[DISPENSATION_USER_MAX + 1];
+	struct dispensation d = {
+		.id = id_copy,
+		.user = user_copy,
+		.uid = uid,
+		.mode = mode,
+		.not_after = not_after,
+		.granted_at = T_NOW - USEC_PER_MINUTE,
+		.granted_by = (char *)"root",
+		.ticket = (char *)"HD-4711",
+		.reason = (char *)"migration of the lab data",
+	};
+	const char *why = NULL;
+
+	(void)snprintf(id_copy, sizeof(id_copy), "%s", id);
+	(void)snprintf(user_copy, sizeof(user_copy), "%s", user);
+	if (device)
+		ck_assert_int_eq(dispensation_parse_device(device, &d, &why), 0);
+	ck_assert_int_eq(dispensation_list_add(l, &d), 0);
+	free(d.serial);
+}
+
+/* Decides the Kingston stick (serial STICK_SERIAL) for person at time now with the dispensations
+ * l. */
+static void decide_disp(const struct config *c,
+			const struct dispensation_list *l,
+			const struct policy_person *person,
+			uint64_t now,
+			struct policy_verdict *v)
+{
+	_cleanup_(policy_freep) struct policy *p = policy_new(c);
+	struct policy_person pp;
+	struct devid id;
+
+	ck_assert_ptr_nonnull(p);
+	policy_set_dispensations(p, l);
+	load_device("stick-kingston-0951-1666", STICK_SERIAL, &id);
+	if (person) {
+		pp = *person;
+		pp.now = now;
+		person = &pp;
+	}
+	ck_assert_int_eq(policy_decide(p, &id, person, v), 0);
+	devid_done(&id);
+}
+
+START_TEST(test_policy_dispensation_allows_for_its_person)
+{
+	_cleanup_(config_freep) struct config *c = test_config();
+	struct dispensation_list l = { 0 };
+	struct policy_verdict v;
+
+	add_disp(&l, "d-00000001", "alice", 1000, NULL, STORAGE_ACTION_ALLOW, T_EXPIRES);
+	decide_disp(c, &l, &alice, T_NOW, &v);
+	ck_assert_int_eq(v.step, POLICY_STEP_DISPENSATION);
+	ck_assert_int_eq(v.action, STORAGE_ACTION_ALLOW);
+	ck_assert_str_eq(v.rule_name, "dispensation");
+	ck_assert_ptr_eq(v.dispensation, &l.items[0]);
+	ck_assert(v.storage);
+	ck_assert_str_eq(v.reason,
+			 "a written dispensation allows storage for the person at the seat");
+
+	/* another person, or the same name with another uid: the default */
+	decide_disp(c, &l, &bob, T_NOW, &v);
+	ck_assert_int_eq(v.step, POLICY_STEP_READ_ONLY_GROUPS);
+	{
+		struct policy_person other_alice = alice;
+
+		other_alice.uid = 2000;
+		decide_disp(c, &l, &other_alice, T_NOW, &v);
+		assert_verdict(&v, STORAGE_ACTION_BLOCK, "default", 3);
+		ck_assert_ptr_null(v.dispensation);
+	}
+	dispensation_list_done(&l);
+}
+END_TEST
+
+START_TEST(test_policy_dispensation_never_at_a_locked_or_empty_seat)
+{
+	_cleanup_(config_freep) struct config *c = test_config();
+	struct dispensation_list l = { 0 };
+	struct policy_person alice_locked = alice, alice_unknown = alice;
+	struct policy_verdict v;
+
+	alice_locked.locked = true;
+	alice_unknown.present = false;
+	alice_unknown.unknown = true;
+	add_disp(&l, "d-00000001", "alice", 1000, NULL, STORAGE_ACTION_ALLOW, T_EXPIRES);
+
+	/* while_locked = block beats it */
+	decide_disp(c, &l, &alice_locked, T_NOW, &v);
+	assert_verdict(&v, STORAGE_ACTION_BLOCK, "while_locked", 6);
+	decide_disp(c, &l, &nobody, T_NOW, &v);
+	assert_verdict(&v, STORAGE_ACTION_BLOCK, "while_locked", 6);
+	decide_disp(c, &l, NULL, T_NOW, &v);
+	assert_verdict(&v, STORAGE_ACTION_BLOCK, "while_locked", 6);
+
+	/* while_locked = policy: still only for the person present and unlocked */
+	c->storage.while_locked = WHILE_LOCKED_POLICY;
+	decide_disp(c, &l, &alice_locked, T_NOW, &v);
+	assert_verdict(&v, STORAGE_ACTION_BLOCK, "default", 3);
+	decide_disp(c, &l, &alice_unknown, T_NOW, &v);
+	assert_verdict(&v, STORAGE_ACTION_BLOCK, "default", 3);
+	decide_disp(c, &l, &alice, T_NOW, &v);
+	ck_assert_int_eq(v.step, POLICY_STEP_DISPENSATION);
+	dispensation_list_done(&l);
+}
+END_TEST
+
+START_TEST(test_policy_dispensation_device_must_match)
+{
+	_cleanup_(config_freep) struct config *c = test_config();
+	struct dispensation_list l = { 0 };
+	struct policy_verdict v;
+
+	add_disp(&l, "d-00000001", "alice", 1000, "0951:1667", STORAGE_ACTION_ALLOW, T_EXPIRES);
+	add_disp(&l,
+		 "d-00000002",
+		 "alice",
+		 1000,
+		 "0951:1666:OTHER",
+		 STORAGE_ACTION_ALLOW,
+		 T_EXPIRES);
+	decide_disp(c, &l, &alice, T_NOW, &v);
+	assert_verdict(&v, STORAGE_ACTION_BLOCK, "default", 3);
+
+	/* with the right serial */
+	add_disp(&l,
+		 "d-00000003",
+		 "alice",
+		 1000,
+		 "0951:1666:" STICK_SERIAL,
+		 STORAGE_ACTION_READ_ONLY,
+		 T_EXPIRES);
+	decide_disp(c, &l, &alice, T_NOW, &v);
+	ck_assert_int_eq(v.step, POLICY_STEP_DISPENSATION);
+	ck_assert_int_eq(v.action, STORAGE_ACTION_READ_ONLY);
+	ck_assert_str_eq(v.dispensation->id, "d-00000003");
+	dispensation_list_done(&l);
+
+	add_disp(&l, "d-00000004", "alice", 1000, "0951:1666", STORAGE_ACTION_ALLOW, T_EXPIRES);
+	decide_disp(c, &l, &alice, T_NOW, &v);
+	ck_assert_str_eq(v.dispensation->id, "d-00000004");
+	dispensation_list_done(&l);
+}
+END_TEST
+
+START_TEST(test_policy_dispensation_expires)
+{
+	_cleanup_(config_freep) struct config *c = test_config();
+	struct dispensation_list l = { 0 };
+	struct policy_verdict v;
+
+	add_disp(&l, "d-00000001", "alice", 1000, STICK_SPEC, STORAGE_ACTION_ALLOW, T_EXPIRES);
+	decide_disp(c, &l, &alice, T_EXPIRES - 1, &v);
+	ck_assert_int_eq(v.step, POLICY_STEP_DISPENSATION);
+	decide_disp(c, &l, &alice, T_EXPIRES, &v);
+	assert_verdict(&v, STORAGE_ACTION_BLOCK, "default", 3);
+	dispensation_list_done(&l);
+}
+END_TEST
+
+START_TEST(test_policy_dispensation_only_when_it_grants_more)
+{
+	_cleanup_(config_freep) struct config *c = test_config();
+	struct dispensation_list l = { 0 };
+	struct policy_verdict v;
+
+	/* carol is in read_write_groups: a read-only dispensation takes nothing away */
+	add_disp(&l, "d-00000001", "carol", 1002, NULL, STORAGE_ACTION_READ_ONLY, T_EXPIRES);
+	decide_disp(c, &l, &carol, T_NOW, &v);
+	assert_verdict(&v, STORAGE_ACTION_ALLOW, "read_write_groups", 4);
+	ck_assert_ptr_null(v.dispensation);
+
+	/* bob is in read_only_groups: read-only adds nothing, allow does */
+	add_disp(&l, "d-00000002", "bob", 1001, NULL, STORAGE_ACTION_READ_ONLY, T_EXPIRES);
+	decide_disp(c, &l, &bob, T_NOW, &v);
+	assert_verdict(&v, STORAGE_ACTION_READ_ONLY, "read_only_groups", 5);
+	add_disp(
+		&l, "d-00000003", "bob", 1001, NULL, STORAGE_ACTION_ALLOW, T_NOW + USEC_PER_MINUTE);
+	decide_disp(c, &l, &bob, T_NOW, &v);
+	ck_assert_int_eq(v.step, POLICY_STEP_DISPENSATION);
+	ck_assert_str_eq(v.dispensation->id, "d-00000003");
+
+	/* a named read-only rule for the stick, an allow rule beats any dispensation */
+	add_rule(c, "approved-stick", "0951", "1666", NULL, STORAGE_ACTION_READ_ONLY, 12);
+	add_disp(&l, "d-00000004", "alice", 1000, NULL, STORAGE_ACTION_READ_ONLY, T_EXPIRES);
+	decide_disp(c, &l, &alice, T_NOW, &v);
+	assert_verdict(&v, STORAGE_ACTION_READ_ONLY, "approved-stick", 12);
+	c->storage.rules[0].mode = STORAGE_ACTION_ALLOW;
+	decide_disp(c, &l, &bob, T_NOW, &v);
+	assert_verdict(&v, STORAGE_ACTION_ALLOW, "approved-stick", 12);
+	dispensation_list_done(&l);
+}
+END_TEST
+
+START_TEST(test_policy_dispensation_never_beats_a_disk_below_harmless)
+{
+	_cleanup_(config_freep) struct config *c = test_config();
+	_cleanup_(policy_freep) struct policy *p = NULL;
+	struct dispensation_list l = { 0 };
+	struct policy_person pp = carol;
+	struct policy_verdict v;
+	struct devid id;
+
+	set_place(&c->storage.harmless_classes_place, 7);
+	add_disp(&l, "d-00000001", "carol", 1002, "413c:2107", STORAGE_ACTION_ALLOW, T_EXPIRES);
+	p = policy_new(c);
+	ck_assert_ptr_nonnull(p);
+	policy_set_dispensations(p, &l);
+	load_device("keyboard-dell-413c-2107", NULL, &id);
+	pp.now = T_NOW;
+	devid_add_disk(&id, 0);
+	ck_assert_int_eq(policy_decide(p, &id, &pp, &v), 0);
+	assert_verdict(&v, STORAGE_ACTION_BLOCK, "harmless_classes", 7);
+	ck_assert_ptr_null(v.dispensation);
+	devid_done(&id);
+	dispensation_list_done(&l);
+}
+END_TEST
+
+START_TEST(test_policy_dispensation_makes_the_person_matter)
+{
+	_cleanup_(config_freep) struct config *c = config_new();
+	_cleanup_(policy_freep) struct policy *p = NULL;
+	struct dispensation_list l = { 0 };
+
+	ck_assert_ptr_nonnull(c);
+	c->storage.while_locked = WHILE_LOCKED_POLICY;
+	c->storage.keyboards_while_locked = KEYBOARDS_WHILE_LOCKED_ALLOW;
+	p = policy_new(c);
+	ck_assert_ptr_nonnull(p);
+	ck_assert(!policy_needs_person(p));
+	policy_set_dispensations(p, &l);
+	ck_assert(!policy_needs_person(p));
+	add_disp(&l, "d-00000001", "alice", 1000, NULL, STORAGE_ACTION_ALLOW, T_EXPIRES);
+	ck_assert(policy_needs_person(p));
+	dispensation_list_done(&l);
+}
+END_TEST
+
+START_TEST(test_policy_dispensation_now_zero_is_the_clock)
+{
+	_cleanup_(config_freep) struct config *c = test_config();
+	struct dispensation_list l = { 0 };
+	struct policy_verdict v;
+
+	/* 2001 has passed, 9999 has not */
+	add_disp(&l,
+		 "d-00000001",
+		 "alice",
+		 1000,
+		 NULL,
+		 STORAGE_ACTION_ALLOW,
+		 UINT64_C(1000000000) * USEC_PER_SEC);
+	decide_disp(c, &l, &alice, 0, &v);
+	assert_verdict(&v, STORAGE_ACTION_BLOCK, "default", 3);
+	add_disp(&l,
+		 "d-00000002",
+		 "alice",
+		 1000,
+		 NULL,
+		 STORAGE_ACTION_ALLOW,
+		 UINT64_C(253402300000) * USEC_PER_SEC);
+	decide_disp(c, &l, &alice, 0, &v);
+	ck_assert_str_eq(v.dispensation->id, "d-00000002");
+	dispensation_list_done(&l);
+}
+END_TEST
+
 static Suite *policy_suite(void)
 {
 	Suite *s = suite_create("policy");
@@ -1158,6 +1444,17 @@ static Suite *policy_suite(void)
 	tcase_add_test(tc, test_policy_keyboard_and_storage_decided_apart);
 	tcase_add_test(tc, test_policy_held_keyboard_keeps_nothing_and_is_decided_on_unlock);
 	tcase_add_test(tc, test_policy_wants_seat_keyboard_only_when_it_matters);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("dispensations");
+	tcase_add_test(tc, test_policy_dispensation_allows_for_its_person);
+	tcase_add_test(tc, test_policy_dispensation_never_at_a_locked_or_empty_seat);
+	tcase_add_test(tc, test_policy_dispensation_device_must_match);
+	tcase_add_test(tc, test_policy_dispensation_expires);
+	tcase_add_test(tc, test_policy_dispensation_only_when_it_grants_more);
+	tcase_add_test(tc, test_policy_dispensation_never_beats_a_disk_below_harmless);
+	tcase_add_test(tc, test_policy_dispensation_makes_the_person_matter);
+	tcase_add_test(tc, test_policy_dispensation_now_zero_is_the_clock);
 	suite_add_tcase(s, tc);
 	return s;
 }
