@@ -344,6 +344,7 @@ static void log_policy_loaded(struct manager *m, bool reload)
 	log_event_add(&e, "VAKT_CONFIG_FILES", files);
 	log_event_add(&e, "VAKT_PARTS", fields);
 	log_event_add(&e, "VAKT_POLICY_IN_FORCE", origin_names[m->origin]);
+	log_event_add(&e, "VAKT_RELOAD", reload ? "1" : "0");
 	log_event_message(&e,
 			  "%s %s%s%s; %s.",
 			  reload ? "Reloaded" : "Loaded",
@@ -365,6 +366,7 @@ static void log_reload_refused(char **errors)
 	log_event_begin(&e, EVENT_POLICY_INVALID);
 	log_event_add(&e, "VAKT_CONFIG_ERRORS", all);
 	log_event_add(&e, "VAKT_POLICY_IN_FORCE", "previous");
+	log_event_add(&e, "VAKT_RELOAD", "1");
 	log_event_message(&e,
 			  "The new security policy has %zu problem%s and was not loaded; the "
 			  "previous policy stays in force. First: %s",
@@ -407,6 +409,7 @@ static void log_start_refused(struct manager *m, char **errors, char **saved_err
 	log_event_add(&e, "VAKT_CONFIG_ERRORS", all);
 	log_event_add(&e, "VAKT_SAVED_POLICY_ERRORS", saved_all);
 	log_event_add(&e, "VAKT_POLICY_IN_FORCE", origin_names[m->origin]);
+	log_event_add(&e, "VAKT_RELOAD", "0");
 	log_event_message(&e,
 			  "The security policy in %s has %zu problem%s and was not loaded; %s. "
 			  "First: %s",
@@ -728,6 +731,23 @@ static void stopped_by(struct manager *m, struct log_event *e, char *buf, size_t
 			       sigabbrev_np(st->signal));
 }
 
+/* vakt.started: the parts run with the policy in force, each in its mode. */
+static void log_started(struct manager *m)
+{
+	_cleanup_free_ char *fields = NULL, *summary = modes_summary(m->config, &fields);
+	struct log_event e;
+
+	log_event_begin(&e, EVENT_VAKT_STARTED);
+	log_event_add(&e, "VAKT_VERSION", VAKT_VERSION);
+	log_event_add(&e, "VAKT_PARTS", fields);
+	log_event_add(&e, "VAKT_POLICY_IN_FORCE", origin_names[m->origin]);
+	log_event_message(&e,
+			  "vaktd " VAKT_VERSION " started with the %s policy; %s.",
+			  origin_names[m->origin],
+			  summary ? summary : "?");
+	log_event_end(&e);
+}
+
 /* vakt.stopped: enforcement ends now, and who ended it where the system says so. */
 static void log_stopped(struct manager *m, const char *parts)
 {
@@ -855,6 +875,7 @@ int manager_run(struct manager *m)
 	if (r < 0)
 		return EXIT_RUNTIME;
 
+	log_started(m);
 	log_policy_loaded(m, false);
 	(void)sd_notifyf(false, "READY=1\nSTATUS=%s", m->status ? m->status : "?");
 	/* What start-up logged; from here on on_post() flushes after each wakeup. */
