@@ -671,6 +671,9 @@ void auditpipe_report_suppressed(struct auditpipe *p)
 
 		log_event_begin(&e, EVENT_AUDIT_LOST);
 		log_event_addf(&e, "VAKT_TRUNCATED", "%u", p->cut);
+		log_event_add(&e,
+			      "VAKT_REASON",
+			      "audit events longer than vaktd keeps were shortened");
 		log_event_message(
 			&e,
 			"%u audit event%s longer than vaktd keeps were shortened: their "
@@ -692,6 +695,9 @@ void auditpipe_report_suppressed(struct auditpipe *p)
 		log_event_begin(&e, EVENT_AUDIT_LOST);
 		log_event_addf(&e, "VAKT_SUPPRESSED", "%u", n);
 		log_event_add(&e, "VAKT_SUPPRESSED_EVENT", info ? info->name : NULL);
+		log_event_add(&e,
+			      "VAKT_REASON",
+			      "vaktd's rate limit for failures (per person) skipped records");
 		log_event_message(&e,
 				  "%u %s records of failures were suppressed by the rate limit "
 				  "(per person); the audit log still has their events.",
