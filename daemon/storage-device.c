@@ -461,6 +461,8 @@ static void log_read_only(struct storage *s,
 
 	begin_record(s, t, EVENT_STORAGE_READ_ONLY, &e);
 	log_event_add(&e, "VAKT_DECISION", "read-only");
+	/* The disk is read-only because the device's verdict is: the same why. */
+	log_event_add(&e, "VAKT_REASON", t->verdict.reason);
 	log_event_add(&e, "VAKT_FILE", devnode);
 	log_event_add(&e, "VAKT_RESULT", result);
 	log_event_message(&e,
