@@ -751,17 +751,20 @@ static void log_started(struct manager *m)
 /* vakt.stopped: enforcement ends now, and who ended it where the system says so. */
 static void log_stopped(struct manager *m, const char *parts)
 {
+	/* VAKT_PARTS as in vakt.started and policy.loaded: each part with its mode. */
+	_cleanup_free_ char *fields = NULL, *summary = modes_summary(m->config, &fields);
 	struct log_event e;
 	char by[1200];
 
 	log_event_begin(&e, EVENT_VAKT_STOPPED);
-	log_event_add(&e, "VAKT_PARTS", parts);
+	log_event_add(&e, "VAKT_PARTS", fields);
 	stopped_by(m, &e, by, sizeof(by));
 	log_event_message(&e,
-			  "vaktd stopped%s: the policy is no longer enforced (%s) until it starts "
-			  "again.",
+			  "vaktd stopped%s: the policy is no longer applied (running: %s; %s) "
+			  "until it starts again.",
 			  by,
-			  parts ? parts : "?");
+			  parts ? parts : "?",
+			  summary ? summary : "?");
 	log_event_end(&e);
 }
 
