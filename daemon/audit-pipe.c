@@ -468,7 +468,7 @@ static void emit(struct auditpipe *p, const struct auditclass_facts *f, uint64_t
 			      "VAKT_REASON",
 			      f->auth_failures > 0 ? "wrong password"
 			      : f->aborted	   ? "aborted"
-						   : "policy");
+						   : "refused");
 	if (f->kind == AUDITCLASS_LOGINUID_CHANGED && f->target_id != AUDITREC_UNSET) {
 		bool guessed;
 
