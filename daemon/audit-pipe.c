@@ -671,9 +671,8 @@ void auditpipe_report_suppressed(struct auditpipe *p)
 
 		log_event_begin(&e, EVENT_AUDIT_LOST);
 		log_event_addf(&e, "VAKT_TRUNCATED", "%u", p->cut);
-		log_event_add(&e,
-			      "VAKT_REASON",
-			      "audit events longer than vaktd keeps were shortened");
+		log_event_add(
+			&e, "VAKT_REASON", "audit events longer than vaktd keeps were shortened");
 		log_event_message(
 			&e,
 			"%u audit event%s longer than vaktd keeps were shortened: their "

@@ -586,8 +586,9 @@ static void on_logind(struct logind *l, enum logind_change what, const char *id,
 		 * belongs to the logind that went away: a new one is taken then. Said once per
 		 * loss, so that no lock missing in the meantime goes unexplained. */
 		if (!observe(p))
-			log_warning("logind cannot be reached: idle sessions are not locked or ended "
-				    "until it answers again; their idle time is counted anew then.");
+			log_warning(
+				"logind cannot be reached: idle sessions are not locked or ended "
+				"until it answers again; their idle time is counted anew then.");
 		calls_cancel(p, NULL);
 		reset_tracker(p);
 		release_inhibitor(p);
