@@ -200,6 +200,31 @@ for i, (name, mid, test, r) in enumerate(samples):
     f['VAKT_TEST_SAMPLE'] = str(i)
     send(f)
 
+# README's help-desk sample is a real rendering of the current catalog: the record with its
+# MESSAGE (test directories aside) goes in too, and its rendering must equal README's.
+def unshared(text):
+    return re.sub(r'/tmp/vakt-test\.[A-Za-z0-9_]+', '/tmp/vakt-test.X', text)
+
+readme = open(os.path.join(src, 'README.md')).read()
+m = re.search(r'^\$ journalctl -u vaktd -x VAKT_EVENT=storage\.blocked\n(.*?)^```', readme, re.M | re.S)
+readme_i = None
+if not m:
+    bad.append('README.md: no journalctl -x sample of a blocked stick')
+else:
+    lines = m.group(1).splitlines()
+    readme_msg = unshared(lines[0].split(': ', 1)[1])
+    readme_text = [l.rstrip() for l in lines[1:]]
+    for test, r in records.get('storage.blocked', []):
+        if unshared(r.get('MESSAGE', '')) == readme_msg:
+            readme_i = len(samples)
+            f = {k: v for k, v in r.items() if isinstance(v, str)}
+            f['VAKT_TEST_SAMPLE'] = str(readme_i)
+            send(f)
+            samples.append(('storage.blocked', events['storage.blocked'], test, r))
+            break
+    else:
+        bad.append('README.md: no record of this run has the sample\'s MESSAGE: ' + readme_msg)
+
 def rendered(i):
     return subprocess.run(['journalctl', '--directory=' + jdir, '-x', '--no-pager', '-o', 'short',
                            'VAKT_TEST_SAMPLE=%d' % i], capture_output=True, text=True).stdout
@@ -222,6 +247,11 @@ for i, (name, mid, test, r) in enumerate(samples):
         bad.append('%s (%s): left unsubstituted: %s' % (name, test, ' '.join(left)))
     with open(os.path.join(out_dir, '%s.%d.txt' % (name, i)), 'w') as fh:
         fh.write(out)
+if readme_i is not None and m:
+    got = [l.rstrip() for l in unshared(rendered(readme_i)).splitlines()[1:]]
+    if got != [unshared(l) for l in readme_text]:
+        bad.append('README.md: the blocked-stick sample is not what journalctl -x shows now:\n' +
+                   '\n'.join(got))
 print('rendered %d records of %d events through journalctl -x' % (len(samples), len(records)))
 
 if bad:
