@@ -162,7 +162,8 @@ for name, mid in sorted(events.items()):
     recs = records.get(name, [])
     if not recs:
         if name not in not_produced:
-            bad.append('%s: no record in any integration test, and not in NOT_PRODUCED' % name)
+            bad.append('%s: no record in any integration test (did the test that makes it fail '
+                       'above?), and not in NOT_PRODUCED' % name)
         else:
             print('not produced here: %s (%s)' % (name, not_produced[name]))
         continue
