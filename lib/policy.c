@@ -362,8 +362,9 @@ static void decide_storage(const struct policy *p,
 	 * group grants more", which would read as a fact about their groups. */
 	else if (person && person->present && !person->groups &&
 		 ret_verdict->step == POLICY_STEP_DEFAULT)
-		ret_verdict->reason = "the groups of the person at the seat could not be read (NSS), so "
-				      "no group can grant more than the default";
+		ret_verdict->reason =
+			"the groups of the person at the seat could not be read (NSS), so "
+			"no group can grant more than the default";
 }
 
 /*
