@@ -170,6 +170,9 @@ static void check_status(struct audit_state *s, bool first)
 		log_event_addf(&e, "VAKT_LOST_TOTAL", "%" PRIu32, st.lost);
 		log_event_addf(&e, "VAKT_BACKLOG", "%" PRIu32, st.backlog);
 		log_event_addf(&e, "VAKT_BACKLOG_LIMIT", "%" PRIu32, st.backlog_limit);
+		log_event_add(&e,
+			      "VAKT_REASON",
+			      "the kernel dropped audit records (its lost counter rose)");
 		log_event_message(&e,
 				  "The kernel lost %" PRIu32 " audit records%s (%" PRIu32
 				  " since boot; backlog %" PRIu32 " of %" PRIu32 ").",
@@ -412,6 +415,10 @@ static int on_overflow_report(sd_event_source *source, uint64_t usec, void *user
 
 		log_event_begin(&e, EVENT_AUDIT_LOST);
 		log_event_addf(&e, "VAKT_OVERFLOWS", "%" PRIu64, s->overflows);
+		log_event_add(&e,
+			      "VAKT_REASON",
+			      "vaktd's audit socket overflowed: it did not read the stream fast "
+			      "enough");
 		log_event_message(&e,
 				  "vaktd could not keep up with the kernel audit stream and missed "
 				  "records %" PRIu64 " time%s; the audit log (auditd) still has "

@@ -468,7 +468,7 @@ static void emit(struct auditpipe *p, const struct auditclass_facts *f, uint64_t
 			      "VAKT_REASON",
 			      f->auth_failures > 0 ? "wrong password"
 			      : f->aborted	   ? "aborted"
-						   : "policy");
+						   : "refused");
 	if (f->kind == AUDITCLASS_LOGINUID_CHANGED && f->target_id != AUDITREC_UNSET) {
 		bool guessed;
 
@@ -671,6 +671,8 @@ void auditpipe_report_suppressed(struct auditpipe *p)
 
 		log_event_begin(&e, EVENT_AUDIT_LOST);
 		log_event_addf(&e, "VAKT_TRUNCATED", "%u", p->cut);
+		log_event_add(
+			&e, "VAKT_REASON", "audit events longer than vaktd keeps were shortened");
 		log_event_message(
 			&e,
 			"%u audit event%s longer than vaktd keeps were shortened: their "
@@ -692,6 +694,9 @@ void auditpipe_report_suppressed(struct auditpipe *p)
 		log_event_begin(&e, EVENT_AUDIT_LOST);
 		log_event_addf(&e, "VAKT_SUPPRESSED", "%u", n);
 		log_event_add(&e, "VAKT_SUPPRESSED_EVENT", info ? info->name : NULL);
+		log_event_add(&e,
+			      "VAKT_REASON",
+			      "vaktd's rate limit for failures (per person) skipped records");
 		log_event_message(&e,
 				  "%u %s records of failures were suppressed by the rate limit "
 				  "(per person); the audit log still has their events.",

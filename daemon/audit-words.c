@@ -81,8 +81,9 @@ static void privilege_sentence(const struct auditclass_facts *f,
 	else if (f->kind == AUDITCLASS_SUDO && f->authenticated)
 		(void)snprintf(buf,
 			       n,
-			       "%s was refused running '%s'%s with sudo%s: the sudoers policy does "
-			       "not allow it (the password was right).",
+			       "%s was refused running '%s'%s with sudo%s after a right password; "
+			       "the audit record does not say why (the sudoers rules, or a command "
+			       "that does not exist).",
 			       w->who,
 			       cmd,
 			       as,
@@ -90,8 +91,9 @@ static void privilege_sentence(const struct auditclass_facts *f,
 	else if (f->kind == AUDITCLASS_SUDO)
 		(void)snprintf(buf,
 			       n,
-			       "%s was refused running '%s'%s with sudo%s: the sudoers policy does "
-			       "not allow it (no wrong password was typed).",
+			       "%s was refused running '%s'%s with sudo%s, with no wrong password; "
+			       "the audit record does not say why (the sudoers rules, a password "
+			       "that was needed but not given, or a command that does not exist).",
 			       w->who,
 			       cmd,
 			       as,

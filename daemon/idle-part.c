@@ -583,7 +583,12 @@ static void on_logind(struct logind *l, enum logind_change what, const char *id,
 		break;
 	case LOGIND_UNKNOWN:
 		/* Nothing can be asked or checked: start over when logind is back. The inhibitor
-		 * belongs to the logind that went away: a new one is taken then. */
+		 * belongs to the logind that went away: a new one is taken then. Said once per
+		 * loss, so that no lock missing in the meantime goes unexplained. */
+		if (!observe(p))
+			log_warning(
+				"logind cannot be reached: idle sessions are not locked or ended "
+				"until it answers again; their idle time is counted anew then.");
 		calls_cancel(p, NULL);
 		reset_tracker(p);
 		release_inhibitor(p);

@@ -85,8 +85,9 @@ void idle_record_locked(const struct idle_action *a, const struct idle_who *w, b
 	log_event_add(
 		&e,
 		"VAKT_REASON",
-		a->reason == IDLE_REASON_SLEEP
-			? "the computer was about to sleep"
+		a->reason == IDLE_REASON_SLEEP ? "the computer was about to sleep"
+		: a->observe
+			? "the session was idle for lock_after (observe mode: not locked)"
 			: "the session was idle for lock_after; LockedHint confirmed the lock");
 	log_event_add(&e, "VAKT_RESULT", a->observe ? "observe" : "success");
 	if (a->observe)

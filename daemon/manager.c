@@ -352,6 +352,7 @@ static void log_policy_loaded(struct manager *m, bool reload)
 	log_event_add(&e, "VAKT_CONFIG_FILES", files);
 	log_event_add(&e, "VAKT_PARTS", fields);
 	log_event_add(&e, "VAKT_POLICY_IN_FORCE", origin_names[m->origin]);
+	log_event_add(&e, "VAKT_RELOAD", reload ? "1" : "0");
 	log_event_message(&e,
 			  "%s %s%s%s; %s.",
 			  reload ? "Reloaded" : "Loaded",
@@ -373,6 +374,7 @@ static void log_reload_refused(char **errors)
 	log_event_begin(&e, EVENT_POLICY_INVALID);
 	log_event_add(&e, "VAKT_CONFIG_ERRORS", all);
 	log_event_add(&e, "VAKT_POLICY_IN_FORCE", "previous");
+	log_event_add(&e, "VAKT_RELOAD", "1");
 	log_event_message(&e,
 			  "The new security policy has %zu problem%s and was not loaded; the "
 			  "previous policy stays in force. First: %s",
@@ -415,6 +417,7 @@ static void log_start_refused(struct manager *m, char **errors, char **saved_err
 	log_event_add(&e, "VAKT_CONFIG_ERRORS", all);
 	log_event_add(&e, "VAKT_SAVED_POLICY_ERRORS", saved_all);
 	log_event_add(&e, "VAKT_POLICY_IN_FORCE", origin_names[m->origin]);
+	log_event_add(&e, "VAKT_RELOAD", "0");
 	log_event_message(&e,
 			  "The security policy in %s has %zu problem%s and was not loaded; %s. "
 			  "First: %s",
@@ -736,20 +739,40 @@ static void stopped_by(struct manager *m, struct log_event *e, char *buf, size_t
 			       sigabbrev_np(st->signal));
 }
 
+/* vakt.started: the parts run with the policy in force, each in its mode. */
+static void log_started(struct manager *m)
+{
+	_cleanup_free_ char *fields = NULL, *summary = modes_summary(m->config, &fields);
+	struct log_event e;
+
+	log_event_begin(&e, EVENT_VAKT_STARTED);
+	log_event_add(&e, "VAKT_VERSION", VAKT_VERSION);
+	log_event_add(&e, "VAKT_PARTS", fields);
+	log_event_add(&e, "VAKT_POLICY_IN_FORCE", origin_names[m->origin]);
+	log_event_message(&e,
+			  "vaktd " VAKT_VERSION " started with the %s policy; %s.",
+			  origin_names[m->origin],
+			  summary ? summary : "?");
+	log_event_end(&e);
+}
+
 /* vakt.stopped: enforcement ends now, and who ended it where the system says so. */
 static void log_stopped(struct manager *m, const char *parts)
 {
+	/* VAKT_PARTS as in vakt.started and policy.loaded: each part with its mode. */
+	_cleanup_free_ char *fields = NULL, *summary = modes_summary(m->config, &fields);
 	struct log_event e;
 	char by[1200];
 
 	log_event_begin(&e, EVENT_VAKT_STOPPED);
-	log_event_add(&e, "VAKT_PARTS", parts);
+	log_event_add(&e, "VAKT_PARTS", fields);
 	stopped_by(m, &e, by, sizeof(by));
 	log_event_message(&e,
-			  "vaktd stopped%s: the policy is no longer enforced (%s) until it starts "
-			  "again.",
+			  "vaktd stopped%s: the policy is no longer applied (running: %s; %s) "
+			  "until it starts again.",
 			  by,
-			  parts ? parts : "?");
+			  parts ? parts : "?",
+			  summary ? summary : "?");
 	log_event_end(&e);
 }
 
@@ -863,6 +886,7 @@ int manager_run(struct manager *m)
 	if (r < 0)
 		return EXIT_RUNTIME;
 
+	log_started(m);
 	log_policy_loaded(m, false);
 	(void)sd_notifyf(false, "READY=1\nSTATUS=%s", m->status ? m->status : "?");
 	/* What start-up logged; from here on on_post() flushes after each wakeup. */

@@ -229,6 +229,13 @@ static enum event_id decision_event(enum storage_action a)
 					       : EVENT_STORAGE_BLOCKED;
 }
 
+static const char *person_label(const struct tracked_device *t)
+{
+	return t->person.present   ? t->person.user
+	       : t->person.unknown ? "an unknown person (logind cannot be reached)"
+				   : "nobody";
+}
+
 /* Begins a storage record of event id with the fields every one carries: device, person, rule,
  * mode. */
 static void begin_record(struct storage *s,
@@ -253,6 +260,8 @@ static void begin_record(struct storage *s,
 	}
 	log_event_add(e, "VAKT_RULE", t->rule);
 	log_event_add(e, "VAKT_SEAT", t->person.seat);
+	/* Always there, so that the catalog can say who was at the seat, also "nobody". */
+	log_event_add(e, "VAKT_PERSON", person_label(t));
 	if (t->person.present) {
 		log_event_add(e, "VAKT_USER", t->person.user);
 		log_event_addf(e, "VAKT_UID", "%u", (unsigned)t->person.uid);
@@ -266,13 +275,6 @@ static void begin_record(struct storage *s,
 static const char *device_label(const struct tracked_device *t)
 {
 	return t->id.name ? t->id.name : "unnamed";
-}
-
-static const char *person_label(const struct tracked_device *t)
-{
-	return t->person.present   ? t->person.user
-	       : t->person.unknown ? "an unknown person (logind cannot be reached)"
-				   : "nobody";
 }
 
 /* Whether the device keeps functions that do not get the storage action (lib/policy.h). */
@@ -368,6 +370,7 @@ static void log_failure(struct storage *s, const struct tracked_device *t, const
 
 	begin_record(s, t, EVENT_STORAGE_BLOCKED, &e);
 	log_event_add(&e, "VAKT_DECISION", "block");
+	log_event_addf(&e, "VAKT_REASON", "vaktd could not %s (%s)", what, strerror(-r));
 	log_event_add(&e, "VAKT_RESULT", "failure");
 	log_event_message(&e,
 			  "USB storage device '%s' (%s:%s) stays blocked: vaktd could not %s (%s).",
@@ -475,6 +478,8 @@ static void log_read_only(struct storage *s,
 
 	begin_record(s, t, EVENT_STORAGE_READ_ONLY, &e);
 	log_event_add(&e, "VAKT_DECISION", "read-only");
+	/* The disk is read-only because the device's verdict is: the same why. */
+	log_event_add(&e, "VAKT_REASON", t->verdict.reason);
 	log_event_add(&e, "VAKT_FILE", devnode);
 	log_event_add(&e, "VAKT_RESULT", result);
 	log_event_message(&e,

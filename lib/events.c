@@ -160,6 +160,11 @@ static const struct event_info event_table[_EVENT_MAX] = {
 		.message_id = "b435ae832a33422f9fc7fae716baa81a",
 		.priority = LOG_WARNING,
 	},
+	[EVENT_VAKT_STARTED] = {
+		.name = "vakt.started",
+		.message_id = "e0424e659d794720bd1993a1bbffe0e0",
+		.priority = LOG_INFO,
+	},
 };
 
 const struct event_info *event_info(enum event_id id)

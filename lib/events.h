@@ -44,6 +44,7 @@ enum event_id {
 	EVENT_AUDIT_RULES_RESTORED,
 	EVENT_AUDIT_DISABLED,
 	EVENT_VAKT_STOPPED,
+	EVENT_VAKT_STARTED,
 	_EVENT_MAX,
 	_EVENT_INVALID = -EINVAL, /* no event (e.g. an audit kind that is not recorded) */
 };

@@ -405,6 +405,13 @@ static void decide_storage(const struct policy *p,
 		ret_verdict->reason =
 			"who is at the seat is unknown (logind cannot be reached), so "
 			"no group can grant more than the default";
+	/* A person whose groups could not be read (NSS did not answer): the same, never "no
+	 * group grants more", which would read as a fact about their groups. */
+	else if (person && person->present && !person->groups &&
+		 ret_verdict->step == POLICY_STEP_DEFAULT)
+		ret_verdict->reason =
+			"the groups of the person at the seat could not be read (NSS), so "
+			"no group can grant more than the default";
 }
 
 /*

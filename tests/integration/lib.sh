@@ -13,6 +13,12 @@ at_exit() { CLEANUP+=("$*"); }
 _run_cleanup() {
 	local i
 	for ((i = ${#CLEANUP[@]} - 1; i >= 0; i--)); do eval "${CLEANUP[$i]}" || true; done
+	# run.sh collects every record of the suite for test-catalog-render.sh: the json lines of
+	# the test's output files.
+	if [ -n "${VAKT_TEST_RECORDS:-}" ] && [ -d "$VAKT_TEST_RECORDS" ]; then
+		find "$T" -type f \( -name '*.json' -o -name '*.out' \) -exec grep -h '^{"' {} + \
+			>>"$VAKT_TEST_RECORDS/$(basename "$0").$$.json" 2>/dev/null || true
+	fi
 	rm -rf "$T"
 }
 trap _run_cleanup EXIT

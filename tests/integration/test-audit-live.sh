@@ -65,6 +65,9 @@ kill -0 $pid 2>/dev/null || { cat "$T/err" >&2; fail "vaktd did not start"; }
 	cd "$T"
 	su "$user" -c "echo '$pw' | sudo -S -p '' /usr/bin/id -u" >/dev/null
 	su "$user" -c "echo wrong-1 | sudo -S -p '' -k /usr/bin/true" >/dev/null 2>&1 || true
+	# Allowed by sudoers, right password, but no such command: sudo refuses without saying why
+	# in its audit record, so vaktd must not claim the sudoers rules refused it (issue 17).
+	su "$user" -c "echo '$pw' | sudo -S -p '' -k /nonexistent-vakt-$tag" >/dev/null 2>&1 || true
 	echo changed >>"$T/watched/file"
 	# Refused (EPERM: root's file): an attempt, recorded.
 	setpriv --reuid="$uid" --regid="$uid" --init-groups chmod 0600 "$T/watched/file" 2>/dev/null &&
@@ -94,7 +97,13 @@ id=$(jq -r .VAKT_AUDIT_ID <<<"$sudo_ok")
 [[ "$id" =~ ^[0-9]+\.[0-9]{3}:[0-9]+$ ]] || fail "VAKT_AUDIT_ID '$id'"
 jq -r .MESSAGE <<<"$sudo_ok" | grep -q "$user" || fail "message does not name the user"
 
-sudo_bad=$(ev privilege.sudo | jq -c 'select(.VAKT_RESULT == "failure")' | sed -n 1p)
+missing=$(ev privilege.sudo | jq -c --arg c "/nonexistent-vakt-$tag" 'select(.VAKT_COMMAND == $c)')
+echo "no such command: $missing"
+jq -e 'select(.VAKT_RESULT == "failure" and .VAKT_REASON == "refused" and
+	(.MESSAGE | test("the audit record does not say why")) and (.MESSAGE | test("sudoers policy") | not))' \
+	<<<"$missing" >/dev/null || fail "sudo of a missing command: a guessed reason or no record: $missing"
+sudo_bad=$(ev privilege.sudo | jq -c --arg c "/nonexistent-vakt-$tag" \
+	'select(.VAKT_RESULT == "failure" and .VAKT_COMMAND != $c)' | sed -n 1p)
 echo "refused: $sudo_bad"
 [ "$(jq -r .VAKT_USER <<<"$sudo_bad")" = "$user" ] || fail "refused sudo not attributed"
 

@@ -73,4 +73,7 @@ wait "$pid" || fail "vaktd exited with $?"
 lost=$(jq -c 'select(.VAKT_EVENT == "audit.lost" and .VAKT_SUPPRESSED_EVENT == "privilege.sudo")' "$T/out.json")
 echo "lost: $lost"
 [ -n "$lost" ] || fail "no audit.lost for the suppressed refusals"
+# Why records are missing is a field, not only prose (issue 17 item 5).
+jq -e 'select(.VAKT_REASON == "vaktd'"'"'s rate limit for failures (per person) skipped records")' \
+	<<<"$lost" >/dev/null || fail "audit.lost without the rate limit in VAKT_REASON: $lost"
 echo "all rate limit checks passed"

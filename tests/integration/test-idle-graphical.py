@@ -136,6 +136,10 @@ def run():
                  'observe record %r' % r, v)
         vl.check(r.get('MESSAGE', '').startswith('Observe mode, nothing changed'),
                  'observe message %r' % r.get('MESSAGE'), v)
+        # Nothing was locked, so the reason must not say that logind confirmed a lock.
+        vl.check(r.get('VAKT_REASON') ==
+                 'the session was idle for lock_after (observe mode: not locked)',
+                 'observe reason %r' % r.get('VAKT_REASON'), v)
         v.settle(3.0)
         vl.check(len(logind.call_log()) == n_calls, 'observe mode called logind: %r'
                  % logind.call_log()[n_calls:], v)

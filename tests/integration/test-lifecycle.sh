@@ -81,7 +81,7 @@ set -e
 echo "--- the last record says enforcement stopped, and who sent the signal"
 rec=$(tail -1 "$T/out.json")
 jq -e --arg p "$$" 'select(.VAKT_EVENT == "vakt.stopped" and .PRIORITY == "4" and
-	.VAKT_SIGNAL == "SIGTERM" and .VAKT_SENDER_PID == $p and .VAKT_PARTS == "none")' <<<"$rec" >/dev/null ||
+	.VAKT_SIGNAL == "SIGTERM" and .VAKT_SENDER_PID == $p and .VAKT_PARTS == "storage=off idle=off audit=off")' <<<"$rec" >/dev/null ||
 	fail "no vakt.stopped at the end: $rec"
 jq -r .MESSAGE <<<"$rec" | grep -q "^vaktd stopped" || fail "message: $rec"
 echo ok

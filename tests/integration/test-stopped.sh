@@ -60,7 +60,7 @@ stopped
 [ "$(field "$rec" VAKT_UID)" = "$uid" ] || fail "VAKT_UID"
 [ "$(field "$rec" VAKT_SIGNAL)" = SIGTERM ] || fail "VAKT_SIGNAL"
 [ "$(field "$rec" VAKT_SENDER_PID)" = "$(cat "$T/sender")" ] || fail "VAKT_SENDER_PID"
-[ "$(field "$rec" VAKT_PARTS)" = audit ] || fail "VAKT_PARTS"
+[ "$(field "$rec" VAKT_PARTS)" = "storage=off idle=off audit=enforce" ] || fail "VAKT_PARTS"
 field "$rec" MESSAGE | grep -q "^vaktd stopped: .* of $user (uid $uid) sent SIGTERM" || fail "message"
 
 echo "--- a person runs sudo kill: the kill process is gone, sudo's record names the person"

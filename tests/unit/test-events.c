@@ -32,6 +32,7 @@ static const char *const extra_events[] = {
 	"audit.rules_restored",
 	"audit.disabled",
 	"vakt.stopped",
+	"vakt.started", /* issue 17: start in the journal */
 };
 
 static bool is_message_id(const char *s)

@@ -332,6 +332,13 @@ START_TEST(test_policy_groups)
 	assert_verdict(&v, STORAGE_ACTION_BLOCK, "default", 3);
 	decide(c, "stick-kingston-0951-1666", NULL, &unknown_groups, &v);
 	assert_verdict(&v, STORAGE_ACTION_BLOCK, "default", 3);
+	/* Groups NSS could not give: the reason says so (issue 17 item 5), no claim about them. */
+	ck_assert_str_eq(
+		v.reason,
+		"the groups of the person at the seat could not be read (NSS), so no group "
+		"can grant more than the default");
+	decide(c, "stick-kingston-0951-1666", NULL, &alice, &v);
+	ck_assert_str_eq(v.reason, "no named rule or group grants more than the default");
 	decide(c, "stick-kingston-0951-1666", NULL, &nobody, &v);
 	assert_verdict(&v, STORAGE_ACTION_BLOCK, "default", 3);
 	decide(c, "stick-kingston-0951-1666", NULL, NULL, &v);
