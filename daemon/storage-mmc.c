@@ -15,9 +15,11 @@
  *              checks BLKROSET itself too, and re-binds a disk that was mounted read-write;
  *   block      the card stays unbound, or is unbound from its driver (DRIVER/unbind) when it was
  *              bound (found at start, allowed by an older policy): its disks disappear.
- * The mmc bus carries only memory cards (SD, MMC, eMMC; SDIO functions such as Wi-Fi are on the
- * sdio bus), so the door holds back nothing else. Cards that are not decided here are bound at
- * once: a built-in eMMC (type MMC: a soldered system disk, never a card a person brings; the udev
+ * The mmc bus carries cards (drivers/mmc/core/bus.c, mmc_add_card()): memory cards (SD, SDcombo,
+ * MMC) and SDIO cards (type SDIO: Wi-Fi, Bluetooth), whose functions are on the sdio bus with their
+ * own drivers, which the door does not touch; no driver on the mmc bus binds an SDIO card (mmcblk
+ * needs the block command class), so an SDIO card has nothing to decide and is not recorded as
+ * storage. Other cards that are not decided here are bound at once: a built-in eMMC (type MMC: a soldered system disk, never a card a person brings; the udev
  * rule binds it even without vaktd) and a card in a USB reader (rtsx_usb), which is bound when its
  * USB function is authorised -- the USB device's decision covers it.
  *
@@ -39,7 +41,7 @@
 #include "storage.h"
 #include "udev-util.h"
 
-#define MMC_BUS "/sys/bus/mmc"
+#define MMC_BUS	 "/sys/bus/mmc"
 #define ATTR_MAX ((size_t)4096)
 
 bool storage_is_mmc_card(struct udev_device *d)
@@ -79,7 +81,7 @@ static bool bound_driver(const char *syspath, char *buf, size_t n)
 	slash = slash ? slash + 1 : target;
 	if (!*slash || streq(slash, ".") || streq(slash, "..") || strlen(slash) >= n)
 		return false;
-	snprintf(buf, n, "%s", slash);
+	(void)snprintf(buf, n, "%s", slash);
 	return true;
 }
 
@@ -245,8 +247,8 @@ static int bind_undecided(struct storage *s, struct udev_device *card)
 
 	if (!s->enforce || bound_driver(udev_device_get_syspath(card), driver, sizeof(driver)))
 		return 0;
-	if (intf && !(usbsys_read_int(udev_device_get_syspath(intf), "authorized", &cur) >= 0 &&
-		      cur != 0))
+	if (intf &&
+	    !(usbsys_read_int(udev_device_get_syspath(intf), "authorized", &cur) >= 0 && cur != 0))
 		return 0;
 	r = bind_card(name);
 	if (r < 0 && !storage_gone(r))
@@ -265,7 +267,13 @@ int storage_mmc_card_apply(struct storage *s, struct udev_device *card, enum sto
 			  udev_device_get_sysname(card));
 		return bind_undecided(s, card);
 	}
-	/* SD, SDcombo, and any type the kernel may add: decided (fail closed). */
+	if (type && streq(type, "SDIO")) {
+		log_debug("Card %s is an SDIO card: no memory, nothing to decide.",
+			  udev_device_get_sysname(card));
+		return 0;
+	}
+	/* SD, SDcombo (memory and SDIO functions), and any type the kernel may add: decided
+	 * (fail closed). */
 	return storage_device_apply(s, card, why);
 }
 
@@ -279,7 +287,8 @@ int storage_mmc_door(struct storage *s, bool closed, bool bind_waiting)
 	if (r < 0) {
 		if (r != -ENOENT)
 			log_error_errno(r,
-					"Cannot %s the mmc door (" MMC_BUS "/drivers_autoprobe): %m",
+					"Cannot %s the mmc door (" MMC_BUS
+					"/drivers_autoprobe): %m",
 					closed ? "close" : "open");
 		return r;
 	}

@@ -174,10 +174,8 @@ static void dispatch(struct storage *s, struct udev_device *dev)
 		else if ((streq(action, "add") || streq(action, "change")) &&
 			 storage_is_thunderbolt_device(dev))
 			/* change: someone else (boltd) may have authorised it. */
-			(void)storage_device_apply(s,
-						   dev,
-						   streq(action, "add") ? STORAGE_HOTPLUG
-									: STORAGE_RESCAN);
+			(void)storage_device_apply(
+				s, dev, streq(action, "add") ? STORAGE_HOTPLUG : STORAGE_RESCAN);
 		return;
 	}
 	if (!devtype)

@@ -131,8 +131,8 @@ static enum level parse_level(const char *v)
 /* The domain's security level into t->security (NULL when it cannot be read). */
 static void read_security(struct tracked_device *t, struct udev_device *dev)
 {
-	struct udev_device *domain =
-		udev_device_get_parent_with_subsystem_devtype(dev, "thunderbolt", "thunderbolt_domain");
+	struct udev_device *domain = udev_device_get_parent_with_subsystem_devtype(
+		dev, "thunderbolt", "thunderbolt_domain");
 	_cleanup_free_ char *level = NULL;
 
 	free(t->security);
@@ -144,8 +144,8 @@ static void read_security(struct tracked_device *t, struct udev_device *dev)
 
 static bool can_deauthorize(struct udev_device *dev)
 {
-	struct udev_device *domain =
-		udev_device_get_parent_with_subsystem_devtype(dev, "thunderbolt", "thunderbolt_domain");
+	struct udev_device *domain = udev_device_get_parent_with_subsystem_devtype(
+		dev, "thunderbolt", "thunderbolt_domain");
 	int v = 0;
 
 	return domain &&
@@ -166,14 +166,16 @@ int storage_tb_enforce(struct storage *s,
 	t->result = NULL;
 	if (t->effective == STORAGE_ACTION_READ_ONLY) {
 		t->effective = STORAGE_ACTION_BLOCK;
-		t->limit = "read-only cannot be enforced through a PCIe tunnel, so the device is held "
-			   "back";
+		t->limit =
+			"read-only cannot be enforced through a PCIe tunnel, so the device is held "
+			"back";
 	}
 	switch (parse_level(t->security)) {
 	case LEVEL_NONE:
-		t->limit = "security level none: the firmware connects every Thunderbolt device with "
-			   "all its tunnels, PCIe included; vakt can hold nothing back (set the level "
-			   "to user or secure in the firmware setup)";
+		t->limit =
+			"security level none: the firmware connects every Thunderbolt device with "
+			"all its tunnels, PCIe included; vakt can hold nothing back (set the level "
+			"to user or secure in the firmware setup)";
 		if (t->effective != STORAGE_ACTION_ALLOW)
 			t->result = "failure";
 		return 0;
@@ -196,12 +198,15 @@ int storage_tb_enforce(struct storage *s,
 	want = t->effective == STORAGE_ACTION_ALLOW;
 	r = usbsys_read_int(t->syspath, "authorized", &cur);
 	if (r < 0)
-		return storage_gone(r) ? -ENODEV : log_error_errno(r, "Cannot read %s/authorized: %m", t->syspath);
+		return storage_gone(r)
+			       ? -ENODEV
+			       : log_error_errno(r, "Cannot read %s/authorized: %m", t->syspath);
 	if (want == (cur != 0))
 		return 0;
 	if (!want && !can_deauthorize(dev)) {
-		t->limit = "it was authorised before vakt decided, and this domain cannot de-authorise "
-			   "(deauthorization is not 1): it stays connected until unplugged";
+		t->limit =
+			"it was authorised before vakt decided, and this domain cannot de-authorise "
+			"(deauthorization is not 1): it stays connected until unplugged";
 		t->result = "failure";
 		return 0;
 	}
@@ -215,7 +220,8 @@ int storage_tb_enforce(struct storage *s,
 				"Cannot %s Thunderbolt device %s: %m",
 				want ? "authorise" : "de-authorise",
 				t->syspath);
-		t->limit = want ? "vaktd could not authorise it" : "vaktd could not de-authorise it";
+		t->limit =
+			want ? "vaktd could not authorise it" : "vaktd could not de-authorise it";
 	}
 	(void)s;
 	return 0;

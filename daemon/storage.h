@@ -165,7 +165,10 @@ const char *storage_kind_label(const struct tracked_device *t);
 
 /* A failed switch for t: storage.blocked with VAKT_RESULT failure, saying what could not be done,
  * and an error in the log. */
-void storage_log_failure(struct storage *s, const struct tracked_device *t, const char *what, int r);
+void storage_log_failure(struct storage *s,
+			 const struct tracked_device *t,
+			 const char *what,
+			 int r);
 
 /* storage.read_only for disk devnode of t; result "success" or "simulated". */
 void storage_log_read_only(struct storage *s,
@@ -173,9 +176,10 @@ void storage_log_read_only(struct storage *s,
 			   const char *devnode,
 			   const char *result);
 
-/* RUNTIME_DIR/read-only/NAME, read by conf/udev/60-vakt-read-only.rules: created or removed. */
-int storage_marker_create(struct storage *s, const char *name);
-void storage_marker_remove(struct storage *s, const char *name);
+/* RUNTIME_DIR/read-only/PORT (a USB port, or an SD card's kernel name), read by
+ * conf/udev/60-vakt-read-only.rules: created or removed. */
+int storage_marker_create(struct storage *s, const char *port);
+void storage_marker_remove(struct storage *s, const char *port);
 
 /* ---- SD cards (storage-mmc.c) ---- */
 

@@ -349,9 +349,7 @@ int devid_parse_sysfs_hex16(const char *s, char dst[static 5])
 
 const char *devid_bus_name(enum devid_bus bus)
 {
-	return bus == DEVID_BUS_MMC	       ? "mmc"
-	       : bus == DEVID_BUS_THUNDERBOLT ? "thunderbolt"
-					      : "usb";
+	return bus == DEVID_BUS_MMC ? "mmc" : bus == DEVID_BUS_THUNDERBOLT ? "thunderbolt" : "usb";
 }
 
 static bool is_space(unsigned char c)

@@ -132,10 +132,10 @@ struct devid {
 	char product[5];
 	char *serial;
 	char *manufacturer;
-	char *name;		/* product string */
-	char *port;		/* port path, e.g. "1-1.2" */
-	char *syspath;		/* e.g. "/sys/devices/pci0000:00/0000:00:14.0/usb1/1-1/1-1.2" */
-	uint8_t device_class;	/* bDeviceClass */
+	char *name;	      /* product string */
+	char *port;	      /* port path, e.g. "1-1.2" */
+	char *syspath;	      /* e.g. "/sys/devices/pci0000:00/0000:00:14.0/usb1/1-1/1-1.2" */
+	uint8_t device_class; /* bDeviceClass */
 	enum devid_bus bus;
 	bool descriptors_valid; /* desc holds the parsed descriptors */
 	bool authorized;	/* the kernel lets it work now (sysfs authorized = 1): in use */
@@ -201,10 +201,10 @@ bool devid_interface_is_storage(const struct devid *id,
 
 /*
  * Whether the device gets the storage policy: always for a device not on USB (an SD card is
- * storage; a Thunderbolt device may carry it and cannot be seen into), else any interface (any configuration, any alternate)
- * or its bDeviceClass (other than 00 and ef) is not harmless, or the descriptors are not valid
- * (fail closed). Disks seen below it (devid_has_disk()) are not counted here: lib/policy decides
- * what they mean.
+ * storage; a Thunderbolt device may carry it and cannot be seen into), else any interface (any
+ * configuration, any alternate) or its bDeviceClass (other than 00 and ef) is not harmless, or the
+ * descriptors are not valid (fail closed). Disks seen below it (devid_has_disk()) are not counted
+ * here: lib/policy decides what they mean.
  */
 bool devid_is_storage(const struct devid *id, const struct config *c);
 

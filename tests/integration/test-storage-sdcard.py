@@ -9,7 +9,8 @@
 #   - read-only: the marker for the udev rule exists before the card is bound, its disks are
 #     made read-only and recorded;
 #   - reload: a policy that now allows a blocked card binds it; a seat change re-decides it;
-#   - a built-in eMMC (type MMC) is bound and never decided; observe mode opens the door.
+#   - a built-in eMMC (type MMC) is bound and never decided, an SDIO card (Wi-Fi) neither;
+#     observe mode opens the door.
 import os
 import signal
 
@@ -181,6 +182,13 @@ def emmc():
     host = tb.add_sdhci_host()
     emmc = tb.add_sd_card(host, rca='0001', card_type='MMC', manfid='0x000015', oemid='0x0100',
                           name='BJTD4R')
+    # An SDIO card (Wi-Fi) on a second host: on the mmc bus, but no memory (drivers/mmc/core/
+    # sdio.c attributes: vendor, device, revision); its functions are on the sdio bus.
+    wifi_host = tb.add_sdhci_host(n=1)
+    sdio = tb.tb.add_device('mmc', 'mmc1:0001', wifi_host,
+                            ['type', 'SDIO', 'vendor', '0x02d0', 'device', '0x4329',
+                             'revision', '0.0'],
+                            ['MMC_TYPE', 'SDIO', 'SDIO_ID', '02D0:4329'])
     v = st.Vaktd(tb, st.conf(default='block'))
     try:
         v.ready()
@@ -188,6 +196,8 @@ def emmc():
         v.settle(0.3)
         st.check(not [e for e in v.records if e.get('VAKT_DEVICE_SYSPATH') == emmc],
                  'the eMMC was decided', v)
+        st.check(not [e for e in v.records if e.get('VAKT_DEVICE_SYSPATH') == sdio],
+                 'the SDIO card was decided as storage', v)
     finally:
         rc = v.stop()
     st.check(rc == 0, 'vaktd exit code %s' % rc)

@@ -815,8 +815,8 @@ END_TEST
 
 static const struct hex4_case hex16[] = {
 	{ "0x000003\n", "0003" }, { "0x5344", "5344" }, { "0x8086\n", "8086" }, { "0x1", "0001" },
-	{ "ABCD", "abcd" },	  { "0x10000", NULL },	 { "0x", NULL },	  { "", NULL },
-	{ "0x00000000f", NULL },  { "0x12 ", NULL },	 { "0x12\n\n", NULL },	  { "-0x1", NULL },
+	{ "ABCD", "abcd" },	  { "0x10000", NULL },	{ "0x", NULL },		{ "", NULL },
+	{ "0x00000000f", NULL },  { "0x12 ", NULL },	{ "0x12\n\n", NULL },	{ "-0x1", NULL },
 	{ "0xg1", NULL },
 };
 
