@@ -19,9 +19,10 @@
  * MMC) and SDIO cards (type SDIO: Wi-Fi, Bluetooth), whose functions are on the sdio bus with their
  * own drivers, which the door does not touch; no driver on the mmc bus binds an SDIO card (mmcblk
  * needs the block command class), so an SDIO card has nothing to decide and is not recorded as
- * storage. Other cards that are not decided here are bound at once: a built-in eMMC (type MMC: a soldered system disk, never a card a person brings; the udev
- * rule binds it even without vaktd) and a card in a USB reader (rtsx_usb), which is bound when its
- * USB function is authorised -- the USB device's decision covers it.
+ * storage. Other cards that are not decided here are bound at once: a built-in eMMC (type MMC: a
+ * soldered system disk, never a card a person brings; the udev rule binds it even without vaktd)
+ * and a card in a USB reader (rtsx_usb), which is bound when its USB function is authorised --
+ * the USB device's decision covers it.
  *
  * Identity (drivers/mmc/core/bus.c and sd.c attributes): vendor = manfid, product = oemid (both as
  * 4 hex digits), serial = serial, name = name. These come from the card's CID register and are as
