@@ -203,6 +203,43 @@ def emmc():
     st.check(rc == 0, 'vaktd exit code %s' % rc)
 
 
+READER_RULE = """
+[storage.allow "reader"]
+vendor = 0bda
+product = 0129
+mode = allow
+"""
+
+
+def usb_reader():
+    # A card in a USB card reader (rtsx_usb) is on the mmc bus too: the closed mmc door holds it
+    # back, and vaktd binds it once its reader's function is authorised -- the USB device's
+    # decision covers it; it is not decided again as an SD card.
+    tb = st.Testbed()
+    tb.mmc_bus()
+    hub = tb.add_root_hub()
+    v = st.Vaktd(tb, st.conf(default='block', rules=READER_RULE))
+    try:
+        v.ready()
+        reader = tb.add_device('cardreader', hub, '1-1')
+        v.wait_event('storage.allowed', reader)
+        st.check(tb.wait_attr(reader, 'authorized', '1'), 'reader not authorised', v)
+        (intf,) = tb.add_interfaces('cardreader', reader)
+        st.check(tb.wait_attr(intf, 'authorized', '1'), 'reader interface not authorised', v)
+        plat = tb.tb.add_device('platform', 'rtsx_usb_sdmmc.0', intf, [],
+                                ['DRIVER', 'rtsx_usb_sdmmc'])
+        host = tb.tb.add_device('mmc_host', 'mmc0', plat, [], [])
+        card = tb.add_sd_card(host)
+        st.check(tb.wait_bus_file('drivers_probe', 'mmc0:aaaa'),
+                 'card of an allowed USB reader not bound', v)
+        v.settle(0.3)
+        st.check(not [e for e in v.records if e.get('VAKT_DEVICE_SYSPATH') == card],
+                 'a USB reader\'s card was decided as an SD card', v)
+    finally:
+        rc = v.stop()
+    st.check(rc == 0, 'vaktd exit code %s' % rc)
+
+
 def observe():
     # Observe mode: the door opens, a card that waited is bound, the record says "observe".
     tb = st.Testbed()
@@ -230,6 +267,7 @@ def all_cases():
     coldplug_reload()
     seat_change()
     emmc()
+    usb_reader()
     observe()
 
 
