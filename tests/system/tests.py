@@ -950,6 +950,13 @@ def test_sdcard(vm):
     door = sh(vm, "cat /sys/bus/mmc/drivers_autoprobe")
     check("(sd) the mmc door is closed (/sys/bus/mmc/drivers_autoprobe = 0)", door == "0",
           "drivers_autoprobe=%s" % door)
+    # The udev rule closes the door whenever the bus is added (mmc_core loading), vaktd or not:
+    # replay the bus's "add" with the door open.
+    vm.guest_exec("echo 1 > /sys/bus/mmc/drivers_autoprobe; echo add > /sys/bus/mmc/uevent; "
+                  "udevadm settle")
+    door = sh(vm, "cat /sys/bus/mmc/drivers_autoprobe")
+    check("(sd) 59-vakt-door.rules closes the mmc door when the mmc bus is added", door == "0",
+          "drivers_autoprobe=%s" % door)
     card = SdCard(vm)
     before = card.digest()
 
