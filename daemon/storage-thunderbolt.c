@@ -20,8 +20,8 @@
  *                 read-only, and the disks behind it appear below the PCIe hierarchy, not below
  *                 the Thunderbolt device, once it is too late to set them read-only first.
  *   none          the firmware connects every device with all its tunnels: vakt can hold
- *                 nothing back; the record says so (VAKT_RESULT failure when the verdict is
- *                 block).
+ *                 nothing back; the record says so (VAKT_RESULT not-enforced when the verdict
+ *                 is block).
  *   dponly, usbonly, nopcie
  *                 the firmware never creates a PCIe tunnel: no PCIe storage can come through;
  *                 the USB devices behind a dock (usbonly) are USB devices, decided as such. vakt
@@ -177,7 +177,7 @@ int storage_tb_enforce(struct storage *s,
 			"all its tunnels, PCIe included; vakt can hold nothing back (set the level "
 			"to user or secure in the firmware setup)";
 		if (t->effective != STORAGE_ACTION_ALLOW)
-			t->result = "failure";
+			t->result = "not-enforced";
 		return 0;
 	case LEVEL_NO_PCIE:
 		t->limit = "this security level creates no PCIe tunnel, so no PCIe storage comes "
@@ -207,14 +207,15 @@ int storage_tb_enforce(struct storage *s,
 		t->limit =
 			"it was authorised before vakt decided, and this domain cannot de-authorise "
 			"(deauthorization is not 1): it stays connected until unplugged";
-		t->result = "failure";
+		t->result = "not-enforced";
 		return 0;
 	}
 	r = usbsys_write_attr(t->syspath, "authorized", want ? "1" : "0");
 	if (r < 0) {
 		if (access(t->syspath, F_OK) < 0)
 			return -ENODEV;
-		t->result = "failure";
+		/* Not authorised: the policy's allow failed. Not de-authorised: it stays. */
+		t->result = want ? "failure" : "not-enforced";
 		t->effective = STORAGE_ACTION_BLOCK;
 		log_error_errno(r,
 				"Cannot %s Thunderbolt device %s: %m",
