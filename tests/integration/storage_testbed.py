@@ -349,6 +349,14 @@ class Vaktd(vaktlib.Vaktd):
         env['LD_PRELOAD'] = 'libumockdev-preload.so.0'
         super().__init__(conf_text, extra_env, base_env=env, **kwargs)
 
+    def stop(self):
+        # Let go of the test bed now: its reader thread keeps this object alive, and a test bed
+        # freed after the next one was made unsets that one's redirection in this process
+        # (umockdev), which made a test with several test beds fail at random.
+        rc = super().stop()
+        self.tb = None
+        return rc
+
 
 def conf(mode='enforce', default='block', while_locked='policy', rw='', ro='', rules=''):
     return BASE_CONF.format(mode=mode, default=default, while_locked=while_locked, rw=rw,
