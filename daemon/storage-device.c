@@ -859,11 +859,13 @@ void storage_device_removed(struct storage *s, const char *syspath)
 		begin_record(s, t, EVENT_STORAGE_REMOVED, &e);
 		log_event_add(&e, "VAKT_DECISION", decision_name(t->effective));
 		log_event_message(&e,
-				  "%s '%s' (%s:%s) was unplugged from %s.",
+				  "%s '%s' (%s:%s) was %s %s.",
 				  storage_kind_label(t),
 				  device_label(t),
 				  t->id.vendor,
 				  t->id.product,
+				  t->id.bus == DEVID_BUS_USB ? "unplugged from port"
+							     : "removed from",
 				  t->id.port);
 		log_event_end(&e);
 	}
