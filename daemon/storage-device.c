@@ -38,9 +38,21 @@
 /* sysfs shows at most a page; a USB string descriptor is at most 126 UTF-16 characters. */
 #define STRING_ATTR_MAX ((size_t)64 * 1024)
 
-static bool gone(int r)
+bool storage_gone(int r)
 {
 	return r == -ENOENT || r == -ENODEV || r == -ENXIO;
+}
+
+static bool gone(int r)
+{
+	return storage_gone(r);
+}
+
+const char *storage_kind_label(const struct tracked_device *t)
+{
+	return t->id.bus == DEVID_BUS_MMC	    ? "SD card"
+	       : t->id.bus == DEVID_BUS_THUNDERBOLT ? "Thunderbolt device"
+						    : "USB storage device";
 }
 
 struct tracked_device *storage_find(struct storage *s, const char *syspath)
@@ -60,6 +72,7 @@ static void tracked_free(struct tracked_device *t)
 	free(t->rule);
 	storage_person_done(&t->person);
 	free(t->disk_node);
+	free(t->security);
 	free(t);
 }
 
@@ -101,7 +114,7 @@ static int marker_path(struct storage *s, const char *port, char **ret_path)
 	return 0;
 }
 
-static int storage_marker_create(struct storage *s, const char *port)
+int storage_marker_create(struct storage *s, const char *port)
 {
 	_cleanup_free_ char *path = NULL;
 	_cleanup_close_ int fd = -1;
@@ -114,7 +127,7 @@ static int storage_marker_create(struct storage *s, const char *port)
 	return fd < 0 ? -errno : 0;
 }
 
-static void storage_marker_remove(struct storage *s, const char *port)
+void storage_marker_remove(struct storage *s, const char *port)
 {
 	_cleanup_free_ char *path = NULL;
 
@@ -251,6 +264,8 @@ static void begin_record(struct storage *s,
 	log_event_add(e, "VAKT_DEVICE_MANUFACTURER", t->id.manufacturer);
 	log_event_add(e, "VAKT_DEVICE_PORT", t->id.port);
 	log_event_add(e, "VAKT_DEVICE_SYSPATH", t->id.syspath);
+	log_event_add(e, "VAKT_DEVICE_BUS", devid_bus_name(t->id.bus));
+	log_event_add(e, "VAKT_THUNDERBOLT_SECURITY", t->security);
 	if (t->id.descriptors_valid) {
 		char classes[DEVID_CLASS_SUMMARY_MAX];
 
@@ -299,14 +314,15 @@ static void log_decision(struct storage *s, const struct tracked_device *t, cons
 	begin_record(s, t, decision_event(a), &e);
 	log_event_add(&e, "VAKT_DECISION", decision_name(a));
 	log_event_add(&e, "VAKT_REASON", t->verdict.reason);
+	log_event_add(&e, "VAKT_LIMIT", t->limit);
 	log_event_add(&e, "VAKT_RESULT", result ? result : "success");
 	if (disk)
 		log_event_add(&e, "VAKT_FILE", t->disk_node);
 	if (t->verdict.step == POLICY_STEP_DISPENSATION)
 		log_event_message(&e,
-				  "%sUSB storage device '%s' (%s:%s) %s %s for %s at %s, as "
-				  "decided by %s.",
+				  "%s%s '%s' (%s:%s) %s %s for %s at %s, as decided by %s%s%s.",
 				  observe ? "Observe mode, nothing changed: " : "",
+				  disk ? "USB device with an unexpected disk" : storage_kind_label(t),
 				  device_label(t),
 				  t->id.vendor,
 				  t->id.product,
@@ -314,15 +330,17 @@ static void log_decision(struct storage *s, const struct tracked_device *t, cons
 				  what,
 				  person_label(t),
 				  t->person.seat,
-				  t->rule ? t->rule : "a dispensation");
+				  t->rule ? t->rule : "a dispensation",
+				  t->limit ? "; " : "",
+				  t->limit ? t->limit : "");
 	else {
 		char place[512];
 
 		log_event_message(
 			&e,
-			"%sUSB %s '%s' (%s:%s) %s %s for %s at %s, as decided by '%s' (%s).",
+			"%s%s '%s' (%s:%s) %s %s for %s at %s, as decided by '%s' (%s)%s%s.",
 			observe ? "Observe mode, nothing changed: " : "",
-			disk ? "device with an unexpected disk" : "storage device",
+			disk ? "USB device with an unexpected disk" : storage_kind_label(t),
 			device_label(t),
 			t->id.vendor,
 			t->id.product,
@@ -331,7 +349,9 @@ static void log_decision(struct storage *s, const struct tracked_device *t, cons
 			person_label(t),
 			t->person.seat,
 			t->verdict.rule_name ? t->verdict.rule_name : "?",
-			config_place_format(&t->verdict.place, place, sizeof(place)));
+			config_place_format(&t->verdict.place, place, sizeof(place)),
+			t->limit ? "; " : "",
+			t->limit ? t->limit : "");
 	}
 	log_event_end(&e);
 }
@@ -364,7 +384,7 @@ static void log_input_held(struct storage *s, const struct tracked_device *t)
 }
 
 /* A failed switch: the device ends up blocked. */
-static void log_failure(struct storage *s, const struct tracked_device *t, const char *what, int r)
+void storage_log_failure(struct storage *s, const struct tracked_device *t, const char *what, int r)
 {
 	struct log_event e;
 
@@ -373,14 +393,20 @@ static void log_failure(struct storage *s, const struct tracked_device *t, const
 	log_event_addf(&e, "VAKT_REASON", "vaktd could not %s (%s)", what, strerror(-r));
 	log_event_add(&e, "VAKT_RESULT", "failure");
 	log_event_message(&e,
-			  "USB storage device '%s' (%s:%s) stays blocked: vaktd could not %s (%s).",
+			  "%s '%s' (%s:%s) stays blocked: vaktd could not %s (%s).",
+			  storage_kind_label(t),
 			  device_label(t),
 			  t->id.vendor,
 			  t->id.product,
 			  what,
 			  strerror(-r));
 	log_event_end(&e);
-	log_error_errno(r, "Cannot %s for USB device %s: %m", what, t->syspath);
+	log_error_errno(r, "Cannot %s for %s: %m", what, t->syspath);
+}
+
+static void log_failure(struct storage *s, const struct tracked_device *t, const char *what, int r)
+{
+	storage_log_failure(s, t, what, r);
 }
 
 /* ---- enforcement ---------------------------------------------------------------------------- */
@@ -469,10 +495,10 @@ int storage_interface_apply(struct storage *s, struct udev_device *intf)
 	return 0;
 }
 
-static void log_read_only(struct storage *s,
-			  const struct tracked_device *t,
-			  const char *devnode,
-			  const char *result)
+void storage_log_read_only(struct storage *s,
+			   const struct tracked_device *t,
+			   const char *devnode,
+			   const char *result)
 {
 	struct log_event e;
 
@@ -483,14 +509,23 @@ static void log_read_only(struct storage *s,
 	log_event_add(&e, "VAKT_FILE", devnode);
 	log_event_add(&e, "VAKT_RESULT", result);
 	log_event_message(&e,
-			  "Disk %s of USB storage device '%s' (%s:%s) is read-only%s.",
+			  "Disk %s of %s '%s' (%s:%s) is read-only%s.",
 			  devnode,
+			  storage_kind_label(t),
 			  device_label(t),
 			  t->id.vendor,
 			  t->id.product,
 			  streq(result, "simulated") ? " (simulated device, no ioctl possible)"
 						     : "");
 	log_event_end(&e);
+}
+
+static void log_read_only(struct storage *s,
+			  const struct tracked_device *t,
+			  const char *devnode,
+			  const char *result)
+{
+	storage_log_read_only(s, t, devnode, result);
 }
 
 /*
@@ -548,7 +583,13 @@ int storage_block_apply(struct storage *s, struct udev_device *blk)
 	dev_t devnum;
 	int r;
 
-	if (!usb || !devnode)
+	if (!usb) {
+		struct udev_device *card =
+			udev_device_get_parent_with_subsystem_devtype(blk, "mmc", NULL);
+
+		return card && devnode ? storage_mmc_block_apply(s, blk, card) : 0;
+	}
+	if (!devnode)
 		return 0;
 	t = storage_find(s, udev_device_get_syspath(usb));
 	if (!t)
@@ -678,7 +719,9 @@ static int decide(struct storage *s, struct udev_device *dev, struct tracked_dev
 	char *rule = NULL;
 	int r;
 
-	r = identify(dev, &id);
+	r = storage_is_mmc_card(dev)		 ? storage_mmc_identify(dev, &id)
+	    : storage_is_thunderbolt_device(dev) ? storage_tb_identify(dev, &id)
+						 : identify(dev, &id);
 	if (r < 0)
 		return r;
 	r = storage_person_lookup(s, storage_device_seat(dev), &person);
@@ -749,9 +792,27 @@ device_apply_once(struct storage *s, struct udev_device *dev, enum storage_why w
 		return 0;
 	}
 	t->effective = t->verdict.storage ? t->verdict.action : STORAGE_ACTION_ALLOW;
+	if (t->id.bus == DEVID_BUS_THUNDERBOLT) {
+		/* May turn read-only into block: a PCIe tunnel cannot be made read-only. */
+		r = storage_tb_enforce(s, t, dev, s->enforce);
+		changed = !known || before != t->effective;
+		if (r == -ENODEV) {
+			remove_tracked(s, t);
+			return 0;
+		}
+		if (changed || why == STORAGE_SEAT)
+			log_decision(s, t, s->enforce ? t->result : "observe");
+		return 0;
+	}
 	changed = !known || before != t->effective || was_storage != t->verdict.storage;
 
-	if (s->enforce) {
+	if (s->enforce && t->id.bus == DEVID_BUS_MMC) {
+		r = storage_mmc_enforce(s, t, dev);
+		if (r == -ENODEV) {
+			remove_tracked(s, t);
+			return 0;
+		}
+	} else if (s->enforce) {
 		r = enforce_device(s, t, dev);
 		if (r == -ENODEV) {
 			log_debug("USB device %s vanished while being decided.", t->syspath);
@@ -761,7 +822,7 @@ device_apply_once(struct storage *s, struct udev_device *dev, enum storage_why w
 	}
 	if (r < 0)
 		return 0; /* logged, and recorded for storage devices */
-	if (s->enforce)
+	if (s->enforce && t->id.bus == DEVID_BUS_USB)
 		(void)storage_foreach_device(
 			s, dev, "usb", "usb_interface", storage_interface_apply);
 	/* Also in observe mode: a disk below a function judged harmless is recorded. One found
@@ -832,10 +893,13 @@ void storage_device_removed(struct storage *s, const char *syspath)
 		begin_record(s, t, EVENT_STORAGE_REMOVED, &e);
 		log_event_add(&e, "VAKT_DECISION", decision_name(t->effective));
 		log_event_message(&e,
-				  "USB storage device '%s' (%s:%s) was unplugged from port %s.",
+				  "%s '%s' (%s:%s) was %s %s.",
+				  storage_kind_label(t),
 				  device_label(t),
 				  t->id.vendor,
 				  t->id.product,
+				  t->id.bus == DEVID_BUS_USB ? "unplugged from port"
+							     : "removed from",
 				  t->id.port);
 		log_event_end(&e);
 	}

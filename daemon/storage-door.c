@@ -11,6 +11,8 @@
  *     and its storage interface held back. Only the root hub has this switch: a new controller
  *     creates its interfaces authorised until someone writes 0 there.
  *
+ * The mmc door (/sys/bus/mmc/drivers_autoprobe, storage-mmc.c) is closed and opened with it.
+ *
  * The door is closed before vaktd runs, whatever the policy: conf/udev/59-vakt-door.rules closes
  * every root hub and usbcore's parameter as udevd sees them appear, and systemd/vakt-door.service
  * closes them once early at boot (README, vaktd(8)). In enforce mode vaktd closes them again at
@@ -116,6 +118,9 @@ int storage_door_close(struct storage *s)
 {
 	door_marker(s, false);
 	door_new_controllers(true);
+	/* The mmc door (storage-mmc.c). Where it cannot be closed a card binds by itself, and
+	 * vaktd unbinds it when it decides block: logged, not a reason not to start. */
+	(void)storage_mmc_door(s, true, false);
 	return storage_foreach_device(s, NULL, "usb", "usb_device", storage_door_close_one);
 }
 
@@ -156,10 +161,14 @@ void storage_door_open(struct storage *s, bool authorize_waiting_devices)
 	door_marker(s, true);
 	door_new_controllers(false);
 	(void)storage_foreach_device(s, NULL, "usb", "usb_device", open_one);
-	if (!authorize_waiting_devices)
+	if (!authorize_waiting_devices) {
+		(void)storage_mmc_door(s, false, false);
 		return;
+	}
 	/* Devices first (parents before children): an authorised device's interfaces are then
 	 * created authorised; interfaces created while the door was closed come after. */
 	(void)storage_foreach_device(s, NULL, "usb", "usb_device", authorize_waiting);
 	(void)storage_foreach_device(s, NULL, "usb", "usb_interface", authorize_waiting);
+	/* Then the cards, those of USB readers authorised just now included. */
+	(void)storage_mmc_door(s, false, true);
 }

@@ -90,6 +90,36 @@ static int coldplug_one(struct storage *s, struct udev_device *d)
 	return storage_is_root_hub(d) ? 0 : storage_device_apply(s, d, STORAGE_COLDPLUG);
 }
 
+/* SD cards and Thunderbolt devices, each with why. */
+static int other_buses(struct storage *s, enum storage_why why)
+{
+	_cleanup_(udev_enumerate_unrefp) struct udev_enumerate *e = NULL;
+	struct udev_list_entry *item;
+	int r = 0;
+
+	e = udev_enumerate_new(s->udev);
+	if (!e)
+		return -ENOMEM;
+	if (udev_enumerate_add_match_subsystem(e, "mmc") < 0 ||
+	    udev_enumerate_add_match_subsystem(e, "thunderbolt") < 0 ||
+	    udev_enumerate_scan_devices(e) < 0)
+		return -EIO;
+	udev_list_entry_foreach(item, udev_enumerate_get_list_entry(e))
+	{
+		_cleanup_(udev_device_unrefp) struct udev_device *d = NULL;
+		const char *syspath = udev_list_entry_get_name(item);
+
+		d = syspath ? udev_device_new_from_syspath(s->udev, syspath) : NULL;
+		if (!d)
+			continue;
+		if (storage_is_mmc_card(d))
+			(void)storage_mmc_card_apply(s, d, why);
+		else if (storage_is_thunderbolt_device(d))
+			(void)storage_device_apply(s, d, why);
+	}
+	return r;
+}
+
 static int rescan_one(struct storage *s, struct udev_device *d)
 {
 	return storage_is_root_hub(d) ? 0 : storage_device_apply(s, d, STORAGE_RESCAN);
@@ -113,8 +143,8 @@ static void forget_vanished(struct storage *s)
 static void rescan(struct storage *s)
 {
 	forget_vanished(s);
-	if (for_each_usb_device(s, rescan_one) < 0)
-		log_error("Cannot enumerate USB devices after lost uevents.");
+	if (for_each_usb_device(s, rescan_one) < 0 || other_buses(s, STORAGE_RESCAN) < 0)
+		log_error("Cannot enumerate devices after lost uevents.");
 }
 
 static void dispatch(struct storage *s, struct udev_device *dev)
@@ -130,6 +160,23 @@ static void dispatch(struct storage *s, struct udev_device *dev)
 	if (streq(subsystem, "input")) {
 		if (streq(action, "remove"))
 			storage_keyboard_gone(s);
+		return;
+	}
+	if (streq(subsystem, "mmc")) {
+		if (streq(action, "remove"))
+			storage_device_removed(s, udev_device_get_syspath(dev));
+		else if (streq(action, "add"))
+			(void)storage_mmc_card_apply(s, dev, STORAGE_HOTPLUG);
+		return;
+	}
+	if (streq(subsystem, "thunderbolt")) {
+		if (streq(action, "remove"))
+			storage_device_removed(s, udev_device_get_syspath(dev));
+		else if ((streq(action, "add") || streq(action, "change")) &&
+			 storage_is_thunderbolt_device(dev))
+			/* change: someone else (boltd) may have authorised it. */
+			(void)storage_device_apply(
+				s, dev, streq(action, "add") ? STORAGE_HOTPLUG : STORAGE_RESCAN);
 		return;
 	}
 	if (!devtype)
@@ -265,7 +312,9 @@ static int start_monitor(struct storage *s, sd_event *event)
 		return errno > 0 ? -errno : -ENOMEM;
 	if (udev_monitor_filter_add_match_subsystem_devtype(s->monitor, "usb", NULL) < 0 ||
 	    udev_monitor_filter_add_match_subsystem_devtype(s->monitor, "block", NULL) < 0 ||
-	    udev_monitor_filter_add_match_subsystem_devtype(s->monitor, "input", NULL) < 0)
+	    udev_monitor_filter_add_match_subsystem_devtype(s->monitor, "input", NULL) < 0 ||
+	    udev_monitor_filter_add_match_subsystem_devtype(s->monitor, "mmc", NULL) < 0 ||
+	    udev_monitor_filter_add_match_subsystem_devtype(s->monitor, "thunderbolt", NULL) < 0)
 		return -ENOMEM;
 	(void)udev_monitor_set_receive_buffer_size(s->monitor, MONITOR_BUFFER_SIZE);
 	r = udev_monitor_enable_receiving(s->monitor);
@@ -322,6 +371,9 @@ static int storage_start(struct manager *m, void **ret_state)
 	r = for_each_usb_device(s, coldplug_one);
 	if (r < 0)
 		return log_error_errno(r, "Cannot enumerate USB devices: %m");
+	r = other_buses(s, STORAGE_COLDPLUG);
+	if (r < 0)
+		return log_error_errno(r, "Cannot enumerate SD cards and Thunderbolt devices: %m");
 
 	*ret_state = TAKE_PTR(s);
 	return 0;
@@ -338,6 +390,7 @@ static int storage_reload(struct manager *m, void *state, const struct config *o
 	const struct config *c = manager_config(m);
 	struct policy *p;
 	bool enforce = c->storage.mode == CONFIG_MODE_ENFORCE;
+	int r, k;
 
 	(void)old;
 	p = policy_new(c);
@@ -358,7 +411,9 @@ static int storage_reload(struct manager *m, void *state, const struct config *o
 	}
 	/* Devices the new policy decides as before are left alone (a mounted disk stays
 	 * mounted); only changed decisions are enforced and recorded. */
-	return for_each_usb_device(s, reload_one);
+	r = for_each_usb_device(s, reload_one);
+	k = other_buses(s, STORAGE_RELOAD);
+	return r < 0 ? r : k;
 }
 
 /* mode = off: the door must not stay closed with nobody to decide (storage-door.c). */

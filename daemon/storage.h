@@ -4,7 +4,9 @@
  * Internal to the storage part: storage-part.c (the part, the udev monitor and the enumeration of
  * devices), storage-door.c (the USB door), storage-device.c (the decision for one device, its
  * interfaces and block devices, and the records), storage-usbsys.c (the kernel's switches) and
- * storage-person.c (the person at the seat, from logind's table).
+ * storage-person.c (the person at the seat, from logind's table), storage-mmc.c (SD cards in
+ * readers that are not USB devices, and the mmc door) and storage-thunderbolt.c (Thunderbolt/USB4
+ * devices, through the kernel's Thunderbolt authorisation).
  */
 
 #include <libudev.h>
@@ -61,7 +63,8 @@ int storage_seat_has_keyboard(struct storage *s,
 			      const char *except_syspath,
 			      bool *ret);
 
-/* A USB device vakt has decided. Its verdict borrows from the policy's config; every reload
+/* A device vakt has decided: a USB device, an SD card (id.bus DEVID_BUS_MMC) or a Thunderbolt
+ * device (DEVID_BUS_THUNDERBOLT). Its verdict borrows from the policy's config; every reload
  * re-decides every tracked device, so the borrow never outlives its config. */
 struct tracked_device {
 	struct tracked_device *next;
@@ -74,6 +77,12 @@ struct tracked_device {
 	char *disk_node;   /* the last disk that appeared below a function judged harmless */
 	bool deciding;	   /* storage_device_apply() is enumerating its disks */
 	bool disk_pending; /* ... and found one below a function judged harmless */
+	/* Thunderbolt only: the domain's security level (owned; NULL when it cannot be read), what
+	 * vakt can and cannot do at that level (static English, NULL when it enforces the verdict)
+	 * and the record's VAKT_RESULT when not "success" (static). */
+	char *security;
+	const char *limit;
+	const char *result;
 };
 
 struct storage {
@@ -151,6 +160,83 @@ void storage_seat_changed(struct storage *s);
  * decided again (policy_redecide_on_keyboard_gone()), with the work of storage_seat_changed().
  */
 void storage_keyboard_gone(struct storage *s);
+
+/* ---- shared with storage-mmc.c and storage-thunderbolt.c (storage-device.c) ---- */
+
+/* -ENOENT, -ENODEV, -ENXIO: the device went away. */
+bool storage_gone(int r);
+
+/* "USB storage device", "SD card" or "Thunderbolt device": how records name t. */
+const char *storage_kind_label(const struct tracked_device *t);
+
+/* A failed switch for t: storage.blocked with VAKT_RESULT failure, saying what could not be done,
+ * and an error in the log. */
+void storage_log_failure(struct storage *s,
+			 const struct tracked_device *t,
+			 const char *what,
+			 int r);
+
+/* storage.read_only for disk devnode of t; result "success" or "simulated". */
+void storage_log_read_only(struct storage *s,
+			   const struct tracked_device *t,
+			   const char *devnode,
+			   const char *result);
+
+/* RUNTIME_DIR/read-only/PORT (a USB port, or an SD card's kernel name), read by
+ * conf/udev/60-vakt-read-only.rules: created or removed. */
+int storage_marker_create(struct storage *s, const char *port);
+void storage_marker_remove(struct storage *s, const char *port);
+
+/* ---- SD cards (storage-mmc.c) ---- */
+
+/*
+ * An mmc card appeared (or is found at start, or the policy changed): an SD card in a reader that
+ * is not a USB device is decided (storage_device_apply()); a card below a USB device (rtsx_usb) is
+ * bound to its driver when that USB function is authorised (the USB device's decision covers it);
+ * a built-in eMMC (type MMC) is bound, never decided. Returns 0.
+ */
+int storage_mmc_card_apply(struct storage *s, struct udev_device *card, enum storage_why why);
+
+/* Fills *ret_id for SD card dev. Returns 0, -ENODEV when gone, or -ENOMEM. */
+int storage_mmc_identify(struct udev_device *dev, struct devid *ret_id);
+
+/* Enforces t's decision on card dev: bound to its block driver (allow, read-only) or not (block).
+ * Returns 0, -ENODEV when gone, or another -errno after recording it. */
+int storage_mmc_enforce(struct storage *s, struct tracked_device *t, struct udev_device *dev);
+
+/* A block device below SD card card (not below USB) appeared. Returns 0. */
+int storage_mmc_block_apply(struct storage *s, struct udev_device *blk, struct udev_device *card);
+
+/*
+ * The mmc door: /sys/bus/mmc/drivers_autoprobe. Closed (0), no driver binds a new card by itself
+ * and vakt binds what the policy lets in; open (1), the kernel binds every card. With
+ * bind_waiting (opening at start), every card left unbound is bound. Returns 0 or -errno
+ * (-ENOENT: no mmc bus, nothing to do).
+ */
+int storage_mmc_door(struct storage *s, bool closed, bool bind_waiting);
+
+/* Whether d is an mmc card (subsystem mmc). */
+bool storage_is_mmc_card(struct udev_device *d);
+
+/* ---- Thunderbolt (storage-thunderbolt.c) ---- */
+
+/* Whether d is a Thunderbolt device vakt decides: a thunderbolt_device with an "authorized"
+ * attribute that is not a host router. */
+bool storage_is_thunderbolt_device(struct udev_device *d);
+
+/* Fills *ret_id for Thunderbolt device dev. Returns 0, -ENODEV when gone, or -ENOMEM. */
+int storage_tb_identify(struct udev_device *dev, struct devid *ret_id);
+
+/*
+ * Reads the domain's security level into t and enforces t's decision where the level lets the
+ * host decide (user, secure): authorized = 1 for allow; left 0 (written 0 where the kernel can
+ * de-authorise) for block and read-only. Elsewhere writes nothing and sets t->limit and
+ * t->result. In observe mode (enforce false) only reads. Returns 0 or -ENODEV when gone.
+ */
+int storage_tb_enforce(struct storage *s,
+		       struct tracked_device *t,
+		       struct udev_device *dev,
+		       bool enforce);
 
 /* Removes every read-only marker (at start: stale ones from an earlier run). */
 void storage_markers_clear(struct storage *s);

@@ -323,6 +323,35 @@ int devid_parse_hex4(const char *s, char dst[static 5])
 	return 0;
 }
 
+int devid_parse_sysfs_hex16(const char *s, char dst[static 5])
+{
+	unsigned long v = 0;
+	size_t n = 0;
+
+	if (!s)
+		return -EINVAL;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		s += 2;
+	for (; n < 9; n++) {
+		int h = hex_value(s[n]);
+
+		if (h < 0)
+			break;
+		v = (v << 4) | (unsigned long)h;
+	}
+	if (n == 0 || n > 8 || v > 0xffff)
+		return -EINVAL;
+	if (!(s[n] == '\0' || (s[n] == '\n' && s[n + 1] == '\0')))
+		return -EINVAL;
+	format_hex4(dst, (uint16_t)v);
+	return 0;
+}
+
+const char *devid_bus_name(enum devid_bus bus)
+{
+	return bus == DEVID_BUS_MMC ? "mmc" : bus == DEVID_BUS_THUNDERBOLT ? "thunderbolt" : "usb";
+}
+
 static bool is_space(unsigned char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
@@ -453,6 +482,8 @@ bool devid_is_storage(const struct devid *id, const struct config *c)
 	assert(id);
 	assert(c);
 
+	if (id->bus != DEVID_BUS_USB)
+		return true;
 	if (!id->descriptors_valid)
 		return true;
 	dc = id->desc.device_class;
@@ -468,6 +499,8 @@ bool devid_is_hub(const struct devid *id)
 {
 	assert(id);
 
+	if (id->bus != DEVID_BUS_USB)
+		return false;
 	if (id->descriptors_valid)
 		return id->desc.device_class == DEVID_CLASS_HUB;
 	return id->device_class == DEVID_CLASS_HUB;
@@ -477,6 +510,8 @@ bool devid_may_type(const struct devid *id)
 {
 	assert(id);
 
+	if (id->bus != DEVID_BUS_USB)
+		return false;
 	if (!id->descriptors_valid)
 		return true;
 	return id->desc.device_class == DEVID_CLASS_HID ||

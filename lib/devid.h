@@ -102,6 +102,27 @@ const char *devid_class_summary(const struct devid_descriptors *d, char *buf, si
 bool devid_descriptors_has_class(const struct devid_descriptors *d, uint8_t cls);
 
 /*
+ * The bus a device came on. USB devices are identified by their descriptors; the others have
+ * none, and every helper below treats them as one storage function that cannot type:
+ *   DEVID_BUS_MMC          an SD card in a reader that is not a USB device (a PCIe sdhci or
+ *                          rtsx_pci reader); vendor = manfid, product = oemid, serial = serial,
+ *                          name = name (drivers/mmc/core/bus.c, sd.c).
+ *   DEVID_BUS_THUNDERBOLT  a Thunderbolt/USB4 device (router); vendor = vendor, product = device,
+ *                          serial = unique_id, name = device_name, manufacturer = vendor_name
+ *                          (Documentation/ABI/testing/sysfs-bus-thunderbolt). Whether it carries
+ *                          storage (an NVMe enclosure through a PCIe tunnel) cannot be known before
+ *                          it is authorised.
+ */
+enum devid_bus {
+	DEVID_BUS_USB,
+	DEVID_BUS_MMC,
+	DEVID_BUS_THUNDERBOLT,
+};
+
+/* "usb", "mmc" or "thunderbolt". */
+const char *devid_bus_name(enum devid_bus bus);
+
+/*
  * A device as the daemon hands it to policy. Strings are owned (free with devid_done()) and
  * already sanitised; NULL when the attribute is missing. vendor/product are 4 lower-case hex
  * digits, "" when unknown.
@@ -111,10 +132,11 @@ struct devid {
 	char product[5];
 	char *serial;
 	char *manufacturer;
-	char *name;		/* product string */
-	char *port;		/* port path, e.g. "1-1.2" */
-	char *syspath;		/* e.g. "/sys/devices/pci0000:00/0000:00:14.0/usb1/1-1/1-1.2" */
-	uint8_t device_class;	/* bDeviceClass */
+	char *name;	      /* product string */
+	char *port;	      /* port path, e.g. "1-1.2" */
+	char *syspath;	      /* e.g. "/sys/devices/pci0000:00/0000:00:14.0/usb1/1-1/1-1.2" */
+	uint8_t device_class; /* bDeviceClass */
+	enum devid_bus bus;
 	bool descriptors_valid; /* desc holds the parsed descriptors */
 	bool authorized;	/* the kernel lets it work now (sysfs authorized = 1): in use */
 	/* Disks that appeared below functions judged harmless (devid_add_disk()): bit n of
@@ -140,6 +162,14 @@ void devid_set_descriptors(struct devid *id, const struct devid_descriptors *d);
  * a newline; written lower-case. Returns 0, or -EINVAL (dst unchanged).
  */
 int devid_parse_hex4(const char *s, char dst[static 5]);
+
+/*
+ * Sets dst (5 bytes) from a sysfs number printed in hex with or without "0x" (mmc manfid
+ * "0x000003", oemid "0x5344"; thunderbolt vendor "0x8086", "0x1"), optionally followed by a
+ * newline: 1 to 8 hex digits whose value fits 16 bits, written as 4 lower-case digits. Returns 0,
+ * or -EINVAL (dst unchanged) for anything else, a value above 0xffff included.
+ */
+int devid_parse_sysfs_hex16(const char *s, char dst[static 5]);
 
 /*
  * Makes a record-safe copy of a string attribute read from sysfs (raw, len bytes, borrowed, may
@@ -170,19 +200,22 @@ bool devid_interface_is_storage(const struct devid *id,
 				uint8_t number);
 
 /*
- * Whether the device gets the storage policy: any interface (any configuration, any alternate)
- * or its bDeviceClass (other than 00 and ef) is not harmless, or the descriptors are not valid
- * (fail closed). Disks seen below it (devid_has_disk()) are not counted here: lib/policy decides
- * what they mean.
+ * Whether the device gets the storage policy: always for a device not on USB (an SD card is
+ * storage; a Thunderbolt device may carry it and cannot be seen into), else any interface (any
+ * configuration, any alternate) or its bDeviceClass (other than 00 and ef) is not harmless, or the
+ * descriptors are not valid (fail closed). Disks seen below it (devid_has_disk()) are not counted
+ * here: lib/policy decides what they mean.
  */
 bool devid_is_storage(const struct devid *id, const struct config *c);
 
-/* Whether the device is a hub (bDeviceClass 09). */
+/* Whether the device is a hub (bDeviceClass 09). False for a device not on USB. */
 bool devid_is_hub(const struct devid *id);
 
 /*
  * Whether the device may be able to type: it has an HID interface (class 03, any configuration or
- * alternate setting) or bDeviceClass 03, or its descriptors are not valid (fail closed). Which
+ * alternate setting) or bDeviceClass 03, or its descriptors are not valid (fail closed). Never
+ * for a device not on USB: an SD card has no keyboard, and a Thunderbolt device's keyboards come
+ * as USB devices behind it, decided as such. Which
  * HID interface is a keyboard only its report descriptor says, and the kernel reads that after
  * authorisation; a "boot mouse" may still send keys. So every HID function counts, a mouse too.
  */

@@ -196,6 +196,123 @@ class Testbed:
                  'MAJOR', str(major), 'MINOR', str(minor + i + 1)]))
         return out
 
+    # ---- SD cards in a PCI reader (tests/data/mmc/README) ----
+
+    def mmc_bus(self):
+        """/sys/bus/mmc as the kernel has it once mmc_core and mmc_block are loaded: the door
+        switch, the probe file and mmcblk's unbind (plain files the test reads back)."""
+        bus = os.path.join(self.root, 'sys', 'bus', 'mmc')
+        os.makedirs(os.path.join(bus, 'drivers', 'mmcblk'), exist_ok=True)
+        for f, v in (('drivers_autoprobe', '1'), ('drivers_probe', ''),
+                     ('drivers/mmcblk/unbind', ''), ('drivers/mmcblk/bind', '')):
+            with open(os.path.join(bus, f), 'w') as fh:
+                fh.write(v)
+        return bus
+
+    def bus_file(self, name):
+        try:
+            with open(os.path.join(self.root, 'sys', 'bus', 'mmc', name)) as f:
+                return f.read().strip()
+        except FileNotFoundError:
+            return None
+
+    def wait_bus_file(self, name, value, timeout=5.0):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if self.bus_file(name) == value:
+                return True
+            time.sleep(0.01)
+        return False
+
+    def clear_bus_file(self, name):
+        with open(os.path.join(self.root, 'sys', 'bus', 'mmc', name), 'w'):
+            pass
+
+    def add_sdhci_host(self, n=0):
+        """A PCI SD host controller (Intel's sdhci-pci function, 8086:9dc4 on Cannon Lake
+        laptops) and its mmc_host."""
+        pci = self.tb.add_device(
+            'pci', '0000:00:14.%d' % (5 + n), None,
+            ['vendor', '0x8086', 'device', '0x9dc4', 'class', '0x080501'],
+            ['DRIVER', 'sdhci-pci', 'PCI_CLASS', '80501', 'PCI_ID', '8086:9DC4'])
+        return self.tb.add_device('mmc_host', 'mmc%d' % n, pci, [], [])
+
+    def add_sd_card(self, host, rca='aaaa', card_type='SD', bound=False, serial='0x2b3c4d5e',
+                    manfid='0x000003', oemid='0x5344', name='SU08G'):
+        """A card as drivers/mmc/core/bus.c adds it (attributes of sd.c / mmc.c); bound=True:
+        as found with the door open, mmcblk bound and its disk present."""
+        hostname = os.path.basename(host)
+        card = self.tb.add_device(
+            'mmc', '%s:%s' % (hostname, rca), host,
+            ['type', card_type, 'manfid', manfid, 'oemid', oemid, 'serial', serial,
+             'name', name, 'date', '07/2019', 'cid', '035344535530384780' + serial[2:] + '0137',
+             'hwrev', '0x8', 'fwrev', '0x0'],
+            ['MMC_TYPE', card_type, 'MMC_NAME', name, 'MODALIAS', 'mmc:block'])
+        if bound:
+            self.bind_card(card)
+        return card
+
+    def bind_card(self, card, partitions=1):
+        """What the kernel does when mmcblk binds a card: the driver link, the disks."""
+        os.symlink(os.path.join(self.root, 'sys', 'bus', 'mmc', 'drivers', 'mmcblk'),
+                   self.path(card, 'driver'))
+        n = self.next_block
+        self.next_block += 1
+        major, minor = 179, 8 * n
+        disk = 'mmcblk%d' % n
+        devdir = os.path.join(self.root, 'dev')
+        os.makedirs(devdir, exist_ok=True)
+        for name in [disk] + ['%sp%d' % (disk, i + 1) for i in range(partitions)]:
+            open(os.path.join(devdir, name), 'w').close()
+        out = [self.tb.add_device(
+            'block', disk, card,
+            ['dev', '%d:%d' % (major, minor), 'removable', '0', 'ro', '0', 'size', '1000'],
+            ['DEVNAME', '/dev/' + disk, 'DEVTYPE', 'disk', 'MAJOR', str(major),
+             'MINOR', str(minor)])]
+        for i in range(partitions):
+            out.append(self.tb.add_device(
+                'block', '%sp%d' % (disk, i + 1), out[0],
+                ['dev', '%d:%d' % (major, minor + i + 1), 'partition', str(i + 1), 'ro', '0'],
+                ['DEVNAME', '/dev/%sp%d' % (disk, i + 1), 'DEVTYPE', 'partition',
+                 'MAJOR', str(major), 'MINOR', str(minor + i + 1)]))
+        return out
+
+    def unbind_card(self, card, disks):
+        """What the kernel does when mmcblk is unbound: the disks go, then the link."""
+        for d in reversed(disks):
+            self.remove(d)
+        os.unlink(self.path(card, 'driver'))
+
+    # ---- Thunderbolt (tests/data/mmc/README) ----
+
+    def add_tb_domain(self, security, deauthorization='1', n=0):
+        """A Thunderbolt domain (its host controller a PCI device) and its host router."""
+        pci = self.tb.add_device('pci', '0000:00:0d.%d' % (2 + n), None,
+                                 ['vendor', '0x8086', 'device', '0x9a1b'],
+                                 ['DRIVER', 'thunderbolt'])
+        domain = self.tb.add_device(
+            'thunderbolt', 'domain%d' % n, pci,
+            ['security', security, 'deauthorization', deauthorization,
+             'iommu_dma_protection', '1', 'boot_acl', ''],
+            ['DEVTYPE', 'thunderbolt_domain', 'SECURITY', security])
+        host = self.tb.add_device(
+            'thunderbolt', '%d-0' % n, domain,
+            ['authorized', '1', 'vendor', '0x8087', 'device', '0x9a1b', 'vendor_name', 'Intel',
+             'device_name', 'Tiger Lake', 'unique_id', 'd5010000-0060-6c08-0301-8d71c5aeb12a'],
+            ['DEVTYPE', 'thunderbolt_device', 'USB4_VERSION', '1.0'])
+        return domain, host
+
+    def add_tb_device(self, parent, route, authorized='0', vendor='0x1', device='0x8003',
+                      vendor_name='Apple, Inc.', device_name='Thunderbolt to Gigabit Ethernet',
+                      unique_id='a3c5d6e7-1111-2222-3333-444455556666'):
+        name = route
+        return self.tb.add_device(
+            'thunderbolt', name, parent,
+            ['authorized', authorized, 'vendor', vendor, 'device', device,
+             'vendor_name', vendor_name, 'device_name', device_name, 'unique_id', unique_id,
+             'key', '', 'rx_speed', '20.0 Gb/s', 'generation', '3'],
+            ['DEVTYPE', 'thunderbolt_device', 'AUTHORIZED', authorized])
+
     def add_keyboard_input(self, parent, name):
         """An input device that udev's input_id marks as a keyboard, below parent (a USB
         interface, or None for a built-in keyboard on the i8042 controller)."""
@@ -231,6 +348,14 @@ class Vaktd(vaktlib.Vaktd):
         env['UMOCKDEV_DIR'] = tb.root
         env['LD_PRELOAD'] = 'libumockdev-preload.so.0'
         super().__init__(conf_text, extra_env, base_env=env, **kwargs)
+
+    def stop(self):
+        # Let go of the test bed now: its reader thread keeps this object alive, and a test bed
+        # freed after the next one was made unsets that one's redirection in this process
+        # (umockdev), which made a test with several test beds fail at random.
+        rc = super().stop()
+        self.tb = None
+        return rc
 
 
 def conf(mode='enforce', default='block', while_locked='policy', rw='', ro='', rules=''):

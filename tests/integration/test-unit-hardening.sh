@@ -15,13 +15,15 @@ echo "exposure: $score"
 # (read-only /sys); CAP_DAC_OVERRIDE and the terminal device classes are the idle warning's.
 for d in Type=notify WatchdogSec= ExecReload= Restart=on-failure AF_NETLINK CAP_AUDIT_READ \
 	CAP_AUDIT_CONTROL CAP_SYS_ADMIN CAP_DAC_OVERRIDE ProtectKernelTunables=yes \
+	'DeviceAllow=block-mmc rw' 'After=modprobe@mmc_block.service' \
 	ProtectSystem=strict DeviceAllow=char-pts DeviceAllow=char-tty \
 	'ExecStartPre=-/usr/sbin/vaktd --check-config' After=vakt-door.service; do
 	grep -q "^[^#]*$d" "$unit" || fail "unit lacks $d"
 done
 # ProtectKernelTunables=yes leaves writable exactly these (and nothing else in /sys or /proc).
 rw=$(sed -n 's/^ReadWritePaths=//p' "$unit" | tr ' ' '\n' | sort | tr '\n' ' ')
-[ "$rw" = "-/sys/bus/usb/drivers_probe -/sys/module/usbcore/parameters/authorized_default /sys/devices " ] ||
+# The mmc door and the binding of SD cards (vaktd(8), SD CARDS): three files of /sys/bus/mmc.
+[ "$rw" = "-/sys/bus/mmc/drivers/mmcblk/unbind -/sys/bus/mmc/drivers_autoprobe -/sys/bus/mmc/drivers_probe -/sys/bus/usb/drivers_probe -/sys/module/usbcore/parameters/authorized_default /sys/devices " ] ||
 	fail "ReadWritePaths= is '$rw'"
 ! grep -q '^ProtectKernelTunables=no' "$unit" || fail "ProtectKernelTunables=no is back"
 ! grep -q '^ExecStartPre=/' "$unit" || fail "an ExecStartPre= without '-' stops the start on an invalid policy"

@@ -145,6 +145,59 @@ class Stick:
         return sh(self.vm, cmd)
 
 
+# ---- an SD card in the sdhci-pci reader through QMP (vmlib.py) ------------------------------
+# QEMU's sd-card has a fixed CID (hw/sd/sd.c sd_set_cid): manufacturer 0xaa, OEM "XY" (0x5859),
+# name "QEMU!", serial 0xdeadbeef; the kernel shows them as manfid 0x0000aa, oemid 0x5859,
+# name QEMU!, serial 0xdeadbeef (drivers/mmc/core/sd.c).
+SD_RULES = """# written by tests/system/tests.py (test_sdcard)
+[storage.allow "system-test-sdcard"]
+vendor = 00aa
+product = 5859
+serial = 0xdeadbeef
+mode = %s
+"""
+SD_DROPIN = "/etc/vakt/vakt.conf.d/60-system-test-sdcard.conf"
+
+
+class SdCard:
+    def __init__(self, vm):
+        self.vm = vm
+        self.image = os.path.join(WORK, "sdcard.img")
+        if os.path.exists(self.image):
+            os.unlink(self.image)
+        # QEMU wants a power of two: 32 MiB.
+        subprocess.run(["mkfs.fat", "-C", "-n", "VAKTSD", self.image, "32768"], check=True,
+                       stdout=subprocess.DEVNULL)
+        note = os.path.join(WORK, "SDCARD.TXT")
+        with open(note, "w") as f:
+            f.write("vakt system test SD card\n")
+        subprocess.run(["mcopy", "-i", self.image, note, "::SDCARD.TXT"], check=True)
+
+    def digest(self):
+        with open(self.image, "rb") as f:
+            return hashlib.sha256(f.read()).hexdigest()
+
+    def insert(self):
+        self.vm.qmp("blockdev-change-medium", device="sdcard", filename=self.image, format="raw")
+
+    def eject(self):
+        self.vm.qmp("eject", device="sdcard", force=True)
+
+    def syspath(self, timeout=20):
+        cmd = ('for d in /sys/bus/mmc/devices/*; do [ "$(cat $d/serial 2>/dev/null)" = 0xdeadbeef ] '
+               '&& readlink -f $d; done')
+        return wait_for(lambda: sh(self.vm, cmd), timeout, 0.5) if timeout else sh(self.vm, cmd)
+
+    def driver(self, path):
+        return sh(self.vm, "basename $(readlink %s/driver) 2>/dev/null" % path)
+
+    def block(self, path, timeout=0.0):
+        cmd = "ls %s/block 2>/dev/null" % path
+        if timeout:
+            return wait_for(lambda: sh(self.vm, cmd), timeout, 0.5) or ""
+        return sh(self.vm, cmd)
+
+
 def stays(cond, seconds):
     """True when cond() holds for the whole period (polled)."""
     end = time.monotonic() + seconds
@@ -877,6 +930,133 @@ def test_idle_groundwork(vm):
 BROKEN = "/etc/vakt/vakt.conf.d/90-broken.conf"
 
 
+def _sd_policy(vm, mode):
+    """Writes the SD card drop-in (mode allow or read-only; None removes it) and reloads."""
+    if mode is None:
+        vm.guest_exec("rm -f %s" % SD_DROPIN)
+    else:
+        vm.file_write(SD_DROPIN, SD_RULES % mode, 0o644)
+    rc, _, err = vm.guest_exec("systemctl reload vaktd", timeout=60)
+    check("(sd) systemctl reload vaktd (SD card rule %s)" % mode, rc == 0, err.strip())
+
+
+def test_sdcard(vm):
+    """An SD card inserted into a PCI sdhci reader (not USB): blocked by default, read-only and
+    allowed by a named rule on its CID, recorded, removed -- under the hardened unit."""
+    vm.guest_exec("modprobe sdhci-pci")
+    if not check("(sd) the guest has an mmc bus (sdhci-pci, mmc_core)",
+                 bool(wait_for(lambda: sh(vm, "ls -d /sys/bus/mmc 2>/dev/null"), 15, 0.5))):
+        return
+    door = sh(vm, "cat /sys/bus/mmc/drivers_autoprobe")
+    check("(sd) the mmc door is closed (/sys/bus/mmc/drivers_autoprobe = 0)", door == "0",
+          "drivers_autoprobe=%s" % door)
+    # The udev rule closes the door whenever the bus is added (mmc_core loading), vaktd or not:
+    # replay the bus's "add" with the door open.
+    vm.guest_exec("echo 1 > /sys/bus/mmc/drivers_autoprobe; echo add > /sys/bus/mmc/uevent; "
+                  "udevadm settle")
+    door = sh(vm, "cat /sys/bus/mmc/drivers_autoprobe")
+    check("(sd) 59-vakt-door.rules closes the mmc door when the mmc bus is added", door == "0",
+          "drivers_autoprobe=%s" % door)
+    card = SdCard(vm)
+    before = card.digest()
+
+    # (1) blocked: no disk, no driver.
+    card.insert()
+    path = card.syspath()
+    if not check("(sd) the inserted card appears on the mmc bus", bool(path),
+                 sh(vm, "ls /sys/bus/mmc/devices; dmesg | grep -i mmc | tail -5")):
+        card.eject()
+        return
+    rec = wait_record(vm, VAKT_EVENT="storage.blocked", VAKT_DEVICE_BUS="mmc",
+                      VAKT_DEVICE_SERIAL="0xdeadbeef")
+    check("(sd) storage.blocked with VAKT_DEVICE_BUS=mmc and the card's serial", rec is not None,
+          "records: %s" % events_for_serial(vm, "0xdeadbeef"))
+    if rec:
+        check("(sd) the record names the card: vendor 00aa (manfid), product 5859 (oemid), "
+              "name QEMU!, port %s" % os.path.basename(path),
+              rec.get("VAKT_DEVICE_VENDOR_ID") == "00aa" and
+              rec.get("VAKT_DEVICE_PRODUCT_ID") == "5859" and
+              rec.get("VAKT_DEVICE_NAME") == "QEMU!" and
+              rec.get("VAKT_DEVICE_PORT") == os.path.basename(path), brief(rec))
+    check("(sd) the blocked card stays without a driver and a disk",
+          stays(lambda: card.driver(path) == "" and card.block(path) == "", 3),
+          "driver=%r block=%r" % (card.driver(path), card.block(path)))
+    rc, _, _ = vm.guest_exec("ls /dev/mmcblk* 2>/dev/null")
+    check("(sd) no /dev/mmcblk* for the blocked card", rc != 0)
+    card.eject()
+    rec = wait_record(vm, 15, VAKT_EVENT="storage.removed", VAKT_DEVICE_SERIAL="0xdeadbeef")
+    check("(sd) storage.removed when the card is taken out", rec is not None,
+          "records: %s" % events_for_serial(vm, "0xdeadbeef"))
+
+    # (2) read-only: the disk comes, read-only, before anything can write.
+    _sd_policy(vm, "read-only")
+    card.insert()
+    path = card.syspath()
+    dev = card.block(path, 25) if path else ""
+    if check("(sd) the read-only card is bound (mmcblk) and gets a disk", bool(dev),
+             "driver=%r records: %s" % (card.driver(path) if path else "",
+                                        events_for_serial(vm, "0xdeadbeef"))):
+        ok = wait_for(lambda: sh(vm, "blockdev --getro /dev/%s" % dev) == "1", 10, 0.5)
+        check("(sd) /dev/%s is read-only (blockdev --getro = 1)" % dev, bool(ok),
+              "getro=%s" % sh(vm, "blockdev --getro /dev/%s" % dev))
+        rc, _, err = vm.guest_exec("dd if=/dev/zero of=/dev/%s bs=512 seek=100 count=1 "
+                                   "oflag=direct conv=fsync status=none" % dev)
+        check("(sd) a raw write to /dev/%s fails" % dev, rc != 0, "dd exit %d %s" % (rc, err))
+        rc, out, err = vm.guest_exec("mkdir -p /mnt/sd && mount /dev/%s /mnt/sd && "
+                                     "cat /mnt/sd/SDCARD.TXT; touch /mnt/sd/written; "
+                                     "umount /mnt/sd" % dev)
+        check("(sd) the card's file is still readable", "SD card" in out, (out + err).strip())
+    rec = wait_record(vm, VAKT_EVENT="storage.read_only", VAKT_DEVICE_SERIAL="0xdeadbeef",
+                      VAKT_FILE="/dev/%s" % (dev or "mmcblk0"))
+    check("(sd) storage.read_only naming the disk", rec is not None,
+          "records: %s" % events_for_serial(vm, "0xdeadbeef"))
+    card.eject()
+    wait_record(vm, 15, VAKT_EVENT="storage.removed", VAKT_DEVICE_SERIAL="0xdeadbeef",
+                VAKT_DECISION="read-only")
+    check("(sd) not one byte of the card changed while read-only", card.digest() == before)
+
+    # (3) allowed: writable.
+    _sd_policy(vm, "allow")
+    card.insert()
+    path = card.syspath()
+    dev = card.block(path, 25) if path else ""
+    if check("(sd) the allowed card gets a disk", bool(dev),
+             "records: %s" % events_for_serial(vm, "0xdeadbeef")):
+        ro = sh(vm, "blockdev --getro /dev/%s" % dev)
+        check("(sd) the allowed card is writable (blockdev --getro = 0)", ro == "0", "getro=%s" % ro)
+        rec = wait_record(vm, VAKT_EVENT="storage.allowed", VAKT_DEVICE_SERIAL="0xdeadbeef")
+        check("(sd) storage.allowed naming the rule",
+              rec is not None and "system-test-sdcard" in rec.get("VAKT_RULE", ""),
+              brief(rec) if rec else "none")
+
+    # (4) the rule goes while the card is in: reload blocks it, its disk goes.
+    _sd_policy(vm, None)
+    if dev:
+        gone = wait_for(lambda: card.block(path) == "", 15, 0.5)
+        check("(sd) a reload that blocks the card unbinds it: its disk goes", bool(gone),
+              "block=%r driver=%r" % (card.block(path), card.driver(path)))
+    card.eject()
+    wait_for(lambda: not card.syspath(0), 15, 0.5)
+
+    # (5) coldplug: a card bound before vaktd runs (the door open, as on a machine before vakt)
+    # is unbound when vaktd starts, and the door is closed again.
+    vm.guest_exec("systemctl stop vaktd", timeout=60)
+    vm.guest_exec("echo 1 > /sys/bus/mmc/drivers_autoprobe")
+    card.insert()
+    path = card.syspath()
+    dev = card.block(path, 25) if path else ""
+    check("(sd) with the door open and no vaktd the kernel binds the card by itself", bool(dev),
+          "driver=%r" % (card.driver(path) if path else ""))
+    vm.guest_exec("systemctl start vaktd", timeout=90)
+    if dev:
+        gone = wait_for(lambda: card.block(path) == "" and card.driver(path) == "", 20, 0.5)
+        check("(sd) vaktd's coldplug unbinds the blocked card: its disk goes", bool(gone),
+              "block=%r driver=%r" % (card.block(path), card.driver(path)))
+    door = sh(vm, "cat /sys/bus/mmc/drivers_autoprobe")
+    check("(sd) vaktd closed the mmc door again at start", door == "0", "drivers_autoprobe=%s" % door)
+    card.eject()
+
+
 def hubs_closed(vm):
     """[(root hub, authorized_default, interface_authorized_default)] and usbcore's parameter."""
     hubs = sh(vm, "for h in /sys/bus/usb/devices/usb*; do echo ${h##*/} $(cat $h/authorized_default "
@@ -1272,7 +1452,7 @@ def main():
             print("note: vaktd is not running; the tests below will mostly fail")
         # test_door_at_boot reboots the guest: last.
         tests = (test_sandbox, test_udev_rule, test_block, test_keyboard, test_reload, test_allow,
-                 test_read_only, test_sudo, test_audit_routine, test_audit_actions,
+                 test_read_only, test_sdcard, test_sudo, test_audit_routine, test_audit_actions,
                  test_audit_stop, test_stable, test_fail_closed, test_idle_groundwork, test_idle,
                  test_door_at_boot)
         # VAKT_SYSTEM_ONLY=block,idle runs only test_block and test_idle (while developing).

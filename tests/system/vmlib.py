@@ -197,6 +197,11 @@ class VM:
                "-device", "qemu-xhci,id=xhci",
                # An empty PCIe slot: a second USB controller hotplugged there plays a dock.
                "-device", "pcie-root-port,id=dock,chassis=1,slot=1",
+               # A PCI SD host controller (sdhci-pci, as built into laptops) with an empty card
+               # slot: blockdev-change-medium inserts a card, eject takes it out (SdCard).
+               "-device", "sdhci-pci,id=sdhci",
+               "-drive", "if=none,id=sdcard",
+               "-device", "sd-card,drive=sdcard,id=sd0",
                "-qmp", "unix:%s,server=on,wait=off" % self.path("qmp.sock"),
                "-device", "virtio-serial-pci,id=vser"]
         for i, c in enumerate(self.CONSOLES):

@@ -813,6 +813,50 @@ START_TEST(test_parse_hex4_null_rejected)
 }
 END_TEST
 
+static const struct hex4_case hex16[] = {
+	{ "0x000003\n", "0003" }, { "0x5344", "5344" }, { "0x8086\n", "8086" }, { "0x1", "0001" },
+	{ "ABCD", "abcd" },	  { "0x10000", NULL },	{ "0x", NULL },		{ "", NULL },
+	{ "0x00000000f", NULL },  { "0x12 ", NULL },	{ "0x12\n\n", NULL },	{ "-0x1", NULL },
+	{ "0xg1", NULL },
+};
+
+START_TEST(test_parse_sysfs_hex16)
+{
+	const struct hex4_case *t = &hex16[_i];
+	char out[5] = "xxxx";
+
+	if (!t->want) {
+		ck_assert_int_eq(devid_parse_sysfs_hex16(t->in, out), -EINVAL);
+		ck_assert_str_eq(out, "xxxx");
+		return;
+	}
+	ck_assert_int_eq(devid_parse_sysfs_hex16(t->in, out), 0);
+	ck_assert_str_eq(out, t->want);
+}
+END_TEST
+
+/* An SD card or a Thunderbolt device has no descriptors: storage, never a keyboard or a hub. */
+START_TEST(test_other_bus_is_storage_never_types)
+{
+	_cleanup_(config_freep) struct config *c = config_new();
+	struct devid id = { .bus = DEVID_BUS_MMC, .device_class = DEVID_CLASS_HUB };
+
+	ck_assert_ptr_nonnull(c);
+	ck_assert(devid_is_storage(&id, c));
+	ck_assert(!devid_may_type(&id));
+	ck_assert(!devid_is_hub(&id));
+	ck_assert_str_eq(devid_bus_name(id.bus), "mmc");
+	id.bus = DEVID_BUS_THUNDERBOLT;
+	ck_assert(devid_is_storage(&id, c));
+	ck_assert(!devid_may_type(&id));
+	ck_assert_str_eq(devid_bus_name(id.bus), "thunderbolt");
+	/* The same without descriptors on USB: fail closed, it may type. */
+	id.bus = DEVID_BUS_USB;
+	ck_assert(devid_may_type(&id));
+	ck_assert_str_eq(devid_bus_name(id.bus), "usb");
+}
+END_TEST
+
 START_TEST(test_devid_done_frees_and_zeroes)
 {
 	struct devid id = { .device_class = 0 };
@@ -883,6 +927,8 @@ static Suite *devid_suite(void)
 	tcase_add_test(tc, test_sanitize_string_caps_length_on_character_boundary);
 	tcase_add_loop_test(tc, test_parse_hex4, 0, ELEMENTSOF(hex4));
 	tcase_add_test(tc, test_parse_hex4_null_rejected);
+	tcase_add_loop_test(tc, test_parse_sysfs_hex16, 0, ELEMENTSOF(hex16));
+	tcase_add_test(tc, test_other_bus_is_storage_never_types);
 	tcase_add_test(tc, test_devid_done_frees_and_zeroes);
 	suite_add_tcase(s, tc);
 	return s;

@@ -153,6 +153,41 @@ static void assert_verdict(const struct policy_verdict *v,
 	ck_assert_ptr_nonnull(v->reason);
 }
 
+/* An SD card or a Thunderbolt device (no descriptors, another bus): storage, decided by the same
+ * steps as a USB stick, matched by its rules, and never held back as a keyboard. */
+START_TEST(test_policy_other_bus_decided_as_storage)
+{
+	static const enum devid_bus buses[] = { DEVID_BUS_MMC, DEVID_BUS_THUNDERBOLT };
+	_cleanup_(config_freep) struct config *c = test_config();
+	_cleanup_(policy_freep) struct policy *p = NULL;
+	struct devid id = { .bus = buses[_i] };
+	struct policy_verdict v;
+
+	c->storage.keyboards_while_locked = KEYBOARDS_WHILE_LOCKED_BLOCK;
+	add_rule(c, "approved-card", "0003", "5344", "0x2b3c4d5e", STORAGE_ACTION_ALLOW, 20);
+	p = policy_new(c);
+	ck_assert_ptr_nonnull(p);
+	memcpy(id.vendor, "0003", 5);
+	memcpy(id.product, "5344", 5);
+	id.serial = xstrdup("0x2b3c4d5e");
+
+	ck_assert_int_eq(policy_decide(p, &id, &carol_locked, &v), 0);
+	ck_assert(v.storage);
+	ck_assert(!v.input_held);
+	assert_verdict(&v, STORAGE_ACTION_BLOCK, "while_locked", 6);
+	ck_assert_int_eq(policy_decide(p, &id, &alice, &v), 0);
+	assert_verdict(&v, STORAGE_ACTION_ALLOW, "approved-card", 20);
+	ck_assert(!policy_keeps_other_functions(p, &id, &v));
+	free(id.serial);
+	id.serial = xstrdup("0x00000bad");
+	ck_assert_int_eq(policy_decide(p, &id, &alice, &v), 0);
+	assert_verdict(&v, STORAGE_ACTION_BLOCK, "default", 3);
+	ck_assert_int_eq(policy_decide(p, &id, &bob, &v), 0);
+	assert_verdict(&v, STORAGE_ACTION_READ_ONLY, "read_only_groups", 5);
+	devid_done(&id);
+}
+END_TEST
+
 START_TEST(test_policy_non_storage_device_allowed_even_while_locked)
 {
 	static const char *const devices[] = {
@@ -1436,6 +1471,7 @@ static Suite *policy_suite(void)
 	tcase_add_test(tc, test_policy_iphone_usbmux_blocked_in_every_configuration);
 	tcase_add_test(tc, test_policy_named_rule_allows_vendor_specific_dongle);
 	tcase_add_test(tc, test_policy_harmless_devices_allowed_at_an_empty_seat);
+	tcase_add_loop_test(tc, test_policy_other_bus_decided_as_storage, 0, 2);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("disk below harmless");
