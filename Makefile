@@ -17,7 +17,7 @@ LIBEXECDIR ?= $(PREFIX)/lib/vakt
 
 B ?= build
 CC ?= gcc
-PKGS := libsystemd libudev audit auparse libcap inih
+PKGS := libsystemd libudev audit auparse libcap inih libcrypto
 # Evaluated when a recipe needs them (after `make deps`); pkg-config's own error names what is
 # missing, and pkg-config-check stops the build there instead of a compiler error later.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))

@@ -16,6 +16,7 @@
 #include "macro.h"
 
 struct config;
+struct policy_digest;
 
 enum section {
 	SECTION_NONE,	 /* before the first header */
@@ -40,6 +41,7 @@ struct loader {
 	struct message *messages;
 	size_t n_messages;
 	int error; /* -ENOMEM, or the first file-level -errno */
+	struct policy_digest *digest; /* of every file read, in order (digest.h) */
 
 	/* The file being parsed. */
 	const char *file;

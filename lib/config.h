@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "digest.h"
 #include "macro.h"
 
 /* Where a value or rule was defined. file NULL means "built-in default" (line 0). */
@@ -63,6 +64,8 @@ struct storage_rule {
 
 struct config {
 	char **files;	 /* every file read, in order (strv) */
+	/* SHA-256 of the files read (digest.h), POLICY_DIGEST_EMPTY for the built-in default */
+	char policy_digest[POLICY_DIGEST_HEX_SIZE];
 	char **warnings; /* "FILE:LINE: warning: ..." for settings that have no effect (strv) */
 
 	struct {
