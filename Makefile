@@ -112,9 +112,12 @@ bench:
 	$(MAKE) all
 	@bash tests/bench/run.sh
 
+# The guest installs build/vakt_*.deb with apt (VAKT_SYSTEM_INSTALL=files: the files of the tree
+# and VAKTD instead, without the package).
 system-test:
 	@bash tests/tools/deps.sh build
 	$(MAKE) all
+	@if [ "$${VAKT_SYSTEM_INSTALL:-deb}" = deb ]; then $(MAKE) deb; fi
 	@bash tests/system/run.sh
 
 # The README's first command: the real vaktd on a simulated workstation (tests/demo/demo.py);
