@@ -40,8 +40,8 @@ struct loader {
 	char **names; /* every file tried, by index (for ordering messages) */
 	struct message *messages;
 	size_t n_messages;
-	int error; /* -ENOMEM, or the first file-level -errno */
-	struct policy_digest *digest; /* of every file read, in order (digest.h) */
+	int error;		      /* -ENOMEM, or the first file-level -errno */
+	struct policy_digest *digest; /* of every file read, in order (policy-digest.h) */
 
 	/* The file being parsed. */
 	const char *file;

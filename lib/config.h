@@ -12,8 +12,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "digest.h"
 #include "macro.h"
+#include "policy-digest.h"
 
 /* Where a value or rule was defined. file NULL means "built-in default" (line 0). */
 struct config_place {
@@ -63,8 +63,8 @@ struct storage_rule {
 };
 
 struct config {
-	char **files;	 /* every file read, in order (strv) */
-	/* SHA-256 of the files read (digest.h), POLICY_DIGEST_EMPTY for the built-in default */
+	char **files; /* every file read, in order (strv) */
+	/* SHA-256 of the files read (policy-digest.h); POLICY_DIGEST_EMPTY: the built-in default */
 	char policy_digest[POLICY_DIGEST_HEX_SIZE];
 	char **warnings; /* "FILE:LINE: warning: ..." for settings that have no effect (strv) */
 

@@ -1,4 +1,4 @@
-/* The policy digest (lib/digest.h): its exact definition and what config_load() hashes. */
+/* The policy digest (lib/policy-digest.h): its exact definition and what config_load() hashes. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,11 +7,11 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "digest.h"
 #include "macro.h"
+#include "policy-digest.h"
 #include "strv.h"
 
-#define MAIN_TEXT "[storage]\nmode = observe\n"
+#define MAIN_TEXT   "[storage]\nmode = observe\n"
 #define DROPIN_TEXT "[idle]\nlock_after = 5min\n"
 /* python3: sha256(b"vakt.conf\0" b"26\0" MAIN_TEXT b"10-idle.conf\0" b"24\0" DROPIN_TEXT) */
 #define BOTH_DIGEST "cf7a5f2917615b8f3eee139406e93fd5805e6ed866cafb112c31012297e78abf"
@@ -148,7 +148,8 @@ START_TEST(test_string_like_file)
 	_cleanup_strv_free_ char **errors = NULL;
 
 	digest_of(a, hf);
-	ck_assert_int_eq(config_load_string(MAIN_TEXT, strlen(MAIN_TEXT), "x.conf", &c, &errors), 0);
+	ck_assert_int_eq(config_load_string(MAIN_TEXT, strlen(MAIN_TEXT), "x.conf", &c, &errors),
+			 0);
 	ck_assert_str_eq(c->policy_digest, hf);
 	remove_policy(a);
 }

@@ -16,10 +16,10 @@
 
 #include <stddef.h>
 
-#define POLICY_DIGEST_HEX_SIZE 65 /* 64 hex digits and NUL */
+#define POLICY_DIGEST_HEX_SIZE	 65 /* 64 hex digits and NUL */
 #define POLICY_DIGEST_MAIN_LABEL "vakt.conf"
 /* The digest of no file: the built-in default policy. */
-#define POLICY_DIGEST_EMPTY "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+#define POLICY_DIGEST_EMPTY	 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 struct policy_digest;
 
