@@ -299,6 +299,14 @@ def install_deb(vm):
     check("(pkg) vakt.conf and the audit rules are conffiles",
           "/etc/vakt/vakt.conf " in conffiles and "/etc/audit/rules.d/50-vakt.rules " in conffiles,
           conffiles)
+    # An upgrade (here a reinstall of the same version) keeps the administrator's changes.
+    vm.guest_exec("echo '# local change (tests.py)' >>/etc/vakt/vakt.conf", check=True)
+    rc, out, err = vm.guest_exec("cd /root && DEBIAN_FRONTEND=noninteractive apt install -y "
+                                 "--reinstall ./%s" % name, timeout=300)
+    kept = sh(vm, "tail -1 /etc/vakt/vakt.conf")
+    check("(pkg) reinstalling the package keeps a changed vakt.conf",
+          rc == 0 and kept == "# local change (tests.py)", "%s %s" % (kept, (out + err)[-800:]))
+    check("(pkg) vaktd runs after the reinstall", sh(vm, "systemctl is-active vaktd") == "active")
 
 
 def install(vm):
