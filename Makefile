@@ -191,7 +191,7 @@ deb:
 	cd $(B)/deb/vakt-$(VERSION) && dpkg-buildpackage -us -uc -b
 	rm -f $(B)/vakt_$(VERSION)-* $(B)/vakt-dbgsym_$(VERSION)-*
 	mv $(B)/deb/*.deb $(B)/deb/*.changes $(B)/deb/*.buildinfo $(B)/
-	lintian --fail-on error,warning --display-info --suppress-tags-from-file /dev/null \
+	lintian --fail-on error,warning --display-info \
 		$(B)/vakt_$(VERSION)-*.changes
 	@ls $(B)/vakt_$(VERSION)-*.deb
 
