@@ -45,15 +45,17 @@ int policy_digest_hex(const struct policy_digest *d, char hex[POLICY_DIGEST_HEX_
 {
 	static const char digits[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
+	unsigned int len = 0;
 	EVP_MD_CTX *copy = EVP_MD_CTX_new();
 	int r = -EIO;
 
 	if (!copy)
 		return -ENOMEM;
-	if (EVP_MD_CTX_copy_ex(copy, d->ctx) == 1 && EVP_DigestFinal_ex(copy, md, &n) == 1 &&
-	    n * 2 + 1 == POLICY_DIGEST_HEX_SIZE) {
-		for (unsigned int i = 0; i < n; i++) {
+	if (EVP_MD_CTX_copy_ex(copy, d->ctx) == 1 && EVP_DigestFinal_ex(copy, md, &len) == 1 &&
+	    (size_t)len * 2 + 1 == POLICY_DIGEST_HEX_SIZE) {
+		size_t n = len;
+
+		for (size_t i = 0; i < n; i++) {
 			hex[2 * i] = digits[md[i] >> 4];
 			hex[2 * i + 1] = digits[md[i] & 0xf];
 		}

@@ -46,12 +46,21 @@ static char *make_policy(const char *main_name, const char *main_text, const cha
 	return strdup(path);
 }
 
+/* Removes what make_policy() made. */
 static void remove_policy(char *path)
 {
-	char cmd[600];
+	char p[600];
+	char *slash;
 
-	(void)snprintf(cmd, sizeof(cmd), "rm -rf \"$(dirname '%s')\"", path);
-	ck_assert_int_eq(system(cmd), 0);
+	(void)snprintf(p, sizeof(p), "%s.d/10-idle.conf", path);
+	(void)unlink(p);
+	(void)snprintf(p, sizeof(p), "%s.d", path);
+	(void)rmdir(p);
+	ck_assert_int_eq(unlink(path), 0);
+	slash = strrchr(path, '/');
+	ck_assert_ptr_nonnull(slash);
+	*slash = '\0';
+	ck_assert_int_eq(rmdir(path), 0);
 	free(path);
 }
 
