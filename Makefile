@@ -4,20 +4,24 @@
 #                   same under ASan/UBSan
 #   make demo       the real vaktd on a simulated workstation, narrated; touches nothing here
 #   make run        (developers) vaktd on this host in observe mode, records on the console
-#   make lint | fuzz | bench | install DESTDIR=... PREFIX=/usr
+#   make deb        build/vakt_VERSION-1_ARCH.deb (Debian 12), checked by lintian
+#   make lint | fuzz | bench | install [DESTDIR=...]
 
-PREFIX ?= /usr/local
+# /usr: the paths the units run (/usr/sbin/vaktd, /usr/lib/vakt/vakt-door).
+PREFIX ?= /usr
 SYSCONFDIR ?= /etc
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
 DOCDIR ?= $(PREFIX)/share/doc/vakt
 SYSTEMDDIR ?= $(PREFIX)/lib/systemd
+CATALOGDIR ?= $(PREFIX)/lib/systemd/catalog
 UDEVDIR ?= $(PREFIX)/lib/udev
 LIBEXECDIR ?= $(PREFIX)/lib/vakt
+DATADIR ?= $(PREFIX)/share/vakt
 
 B ?= build
 CC ?= gcc
-PKGS := libsystemd libudev audit auparse libcap inih
+PKGS := libsystemd libudev audit auparse libcap inih libcrypto
 # Evaluated when a recipe needs them (after `make deps`); pkg-config's own error names what is
 # missing, and pkg-config-check stops the build there instead of a compiler error later.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
@@ -43,7 +47,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz-*.c))
 
 .PHONY: all deps check unit integration sanitize lint fuzz bench install run demo clean system-test \
-	pkg-config-check
+	pkg-config-check deb
 
 all: $(B)/vaktd
 
@@ -108,9 +112,12 @@ bench:
 	$(MAKE) all
 	@bash tests/bench/run.sh
 
+# The guest installs build/vakt_*.deb with apt (VAKT_SYSTEM_INSTALL=files: the files of the tree
+# and VAKTD instead, without the package).
 system-test:
 	@bash tests/tools/deps.sh build
 	$(MAKE) all
+	@if [ "$${VAKT_SYSTEM_INSTALL:-deb}" = deb ]; then $(MAKE) deb; fi
 	@bash tests/system/run.sh
 
 # The README's first command: the real vaktd on a simulated workstation (tests/demo/demo.py);
@@ -128,23 +135,65 @@ run:
 	./$(B)/vaktd --config tests/demo/run.conf --log-target console --state-dir $(B)/state \
 		--runtime-dir $(B)/run
 
+# The units run $(SBINDIR)/vaktd and $(LIBEXECDIR)/vakt-door: with another PREFIX, they are
+# installed with those paths. Configuration the administrator may have changed (vakt.conf, the
+# audit rules) is never overwritten: the shipped file goes beside it as FILE.dist. vaktctl and its
+# man page are installed when they have been built (make all builds them where the tree has them).
+define install_conf
+	@if [ -e "$(DESTDIR)$(2)" ]; then \
+		install -m $(3) $(1) "$(DESTDIR)$(2).dist" && \
+		echo "make install: kept $(2); the shipped version is $(2).dist"; \
+	else \
+		install -D -m $(3) $(1) "$(DESTDIR)$(2)"; \
+	fi
+endef
+define install_unit
+	sed -e 's|/usr/sbin/|$(SBINDIR)/|g' -e 's|/usr/lib/vakt/|$(LIBEXECDIR)/|g' $(1) >$(B)/$(notdir $(1))
+	install -D -m 0644 $(B)/$(notdir $(1)) $(DESTDIR)$(SYSTEMDDIR)/system/$(notdir $(1))
+endef
+
 install: all
 	install -D -m 0755 $(B)/vaktd $(DESTDIR)$(SBINDIR)/vaktd
-	install -D -m 0644 conf/vakt.conf $(DESTDIR)$(SYSCONFDIR)/vakt/vakt.conf
+	@if [ -e $(B)/vaktctl ]; then \
+		echo "install -D -m 0755 $(B)/vaktctl $(DESTDIR)$(PREFIX)/bin/vaktctl"; \
+		install -D -m 0755 $(B)/vaktctl $(DESTDIR)$(PREFIX)/bin/vaktctl; \
+	fi
+	$(call install_conf,conf/vakt.conf,$(SYSCONFDIR)/vakt/vakt.conf,0644)
 	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/vakt/vakt.conf.d
-	install -D -m 0640 conf/audit/50-vakt.rules $(DESTDIR)$(SYSCONFDIR)/audit/rules.d/50-vakt.rules
+	$(call install_conf,conf/audit/50-vakt.rules,$(SYSCONFDIR)/audit/rules.d/50-vakt.rules,0640)
 	install -D -m 0644 conf/udev/59-vakt-door.rules $(DESTDIR)$(UDEVDIR)/rules.d/59-vakt-door.rules
 	install -D -m 0644 conf/udev/60-vakt-read-only.rules \
 		$(DESTDIR)$(UDEVDIR)/rules.d/60-vakt-read-only.rules
 	install -D -m 0755 systemd/vakt-door $(DESTDIR)$(LIBEXECDIR)/vakt-door
-	install -D -m 0644 systemd/vakt-door.service $(DESTDIR)$(SYSTEMDDIR)/system/vakt-door.service
-	install -D -m 0644 systemd/vaktd.service $(DESTDIR)$(SYSTEMDDIR)/system/vaktd.service
-	install -D -m 0644 systemd/vakt.catalog $(DESTDIR)$(SYSTEMDDIR)/catalog/vakt.catalog
+	$(call install_unit,systemd/vakt-door.service)
+	$(call install_unit,systemd/vaktd.service)
+	install -D -m 0644 systemd/vakt.catalog $(DESTDIR)$(CATALOGDIR)/vakt.catalog
 	install -D -m 0644 man/vaktd.8 $(DESTDIR)$(MANDIR)/man8/vaktd.8
 	install -D -m 0644 man/vakt.conf.5 $(DESTDIR)$(MANDIR)/man5/vakt.conf.5
-	@# An example only: activating it changes the kernel command line at the next update-grub
-	@# (README.md, "The USB door"); the package installs it in /etc/default/grub.d/.
-	install -D -m 0644 conf/grub/vakt-usb.cfg $(DESTDIR)$(DOCDIR)/vakt-usb.cfg
+	@if [ -e man/vaktctl.8 ]; then \
+		echo "install -D -m 0644 man/vaktctl.8 $(DESTDIR)$(MANDIR)/man8/vaktctl.8"; \
+		install -D -m 0644 man/vaktctl.8 $(DESTDIR)$(MANDIR)/man8/vaktctl.8; \
+	fi
+	@# Activated by the administrator only: it changes the kernel command line at the next
+	@# update-grub (README.md, "The USB door"). Not under doc/: dpkg may be told to skip docs.
+	install -D -m 0644 conf/grub/vakt-usb.cfg $(DESTDIR)$(DATADIR)/grub/vakt-usb.cfg
+
+# A Debian 12 package from conf/debian/ (debhelper, dh compat 13): the tree is copied to
+# $(B)/deb/vakt-$(VERSION) with conf/debian as its debian/, built with dpkg-buildpackage, and the
+# .deb checked by lintian (no error, no warning: conf/debian/vakt.lintian-overrides says why for
+# the ones that stay).
+deb:
+	@bash tests/tools/deps.sh build deb
+	rm -rf $(B)/deb
+	mkdir -p $(B)/deb/vakt-$(VERSION)
+	cp -a Makefile README.md daemon lib conf systemd man $(B)/deb/vakt-$(VERSION)/
+	cp -a conf/debian $(B)/deb/vakt-$(VERSION)/debian
+	cd $(B)/deb/vakt-$(VERSION) && dpkg-buildpackage -us -uc -b
+	rm -f $(B)/vakt_$(VERSION)-* $(B)/vakt-dbgsym_$(VERSION)-*
+	mv $(B)/deb/*.deb $(B)/deb/*.changes $(B)/deb/*.buildinfo $(B)/
+	lintian --fail-on error,warning --display-info \
+		$(B)/vakt_$(VERSION)-*.changes
+	@ls $(B)/vakt_$(VERSION)-*.deb
 
 clean:
 	rm -rf build build-san build-fuzz

@@ -353,6 +353,7 @@ static void log_policy_loaded(struct manager *m, bool reload)
 	log_event_add(&e, "VAKT_PARTS", fields);
 	log_event_add(&e, "VAKT_POLICY_IN_FORCE", origin_names[m->origin]);
 	log_event_add(&e, "VAKT_RELOAD", reload ? "1" : "0");
+	log_event_add(&e, "VAKT_POLICY_DIGEST", m->config->policy_digest);
 	log_event_message(&e,
 			  "%s %s%s%s; %s.",
 			  reload ? "Reloaded" : "Loaded",

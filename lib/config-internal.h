@@ -16,6 +16,7 @@
 #include "macro.h"
 
 struct config;
+struct policy_digest;
 
 enum section {
 	SECTION_NONE,	 /* before the first header */
@@ -39,7 +40,8 @@ struct loader {
 	char **names; /* every file tried, by index (for ordering messages) */
 	struct message *messages;
 	size_t n_messages;
-	int error; /* -ENOMEM, or the first file-level -errno */
+	int error;		      /* -ENOMEM, or the first file-level -errno */
+	struct policy_digest *digest; /* of every file read, in order (policy-digest.h) */
 
 	/* The file being parsed. */
 	const char *file;

@@ -400,6 +400,7 @@ struct config *config_new(void)
 		return NULL;
 
 	c->files = strv_from_array(NULL);
+	memcpy(c->policy_digest, POLICY_DIGEST_EMPTY, sizeof(c->policy_digest));
 	c->vakt.admin_groups = strv_from_array(default_admin_groups);
 
 	c->storage.mode = CONFIG_MODE_ENFORCE;
@@ -491,6 +492,7 @@ static void loader_done(struct loader *l)
 	free(l->messages);
 	free(l->seen);
 	strv_free(l->names);
+	policy_digest_free(l->digest);
 	config_free(l->config);
 }
 
@@ -499,9 +501,16 @@ static int loader_init(struct loader *l)
 	*l = (struct loader){ 0 };
 	l->config = config_new();
 	l->seen = calloc(config_n_key_defs, sizeof(l->seen[0]));
-	if (!l->config || !l->seen)
+	if (!l->config || !l->seen || policy_digest_new(&l->digest) < 0)
 		return -ENOMEM;
 	return 0;
+}
+
+/* The digest of the files read, into the config (before config_loader_finish()). */
+static void loader_digest(struct loader *l)
+{
+	if (policy_digest_hex(l->digest, l->config->policy_digest) < 0 && l->error == 0)
+		l->error = -ENOMEM;
 }
 
 int config_load(const char *path,
@@ -529,6 +538,7 @@ int config_load(const char *path,
 	} else
 		l.error = -ENOMEM;
 	cross_checks(&l);
+	loader_digest(&l);
 
 	r = config_loader_finish(&l, ret_config, reterr_messages);
 	loader_done(&l);
@@ -555,8 +565,11 @@ int config_load_string(const char *text,
 		return r;
 	}
 
+	if (policy_digest_add(l.digest, POLICY_DIGEST_MAIN_LABEL, text, len) < 0)
+		l.error = -ENOMEM;
 	config_parse_text(&l, name, text, len);
 	cross_checks(&l);
+	loader_digest(&l);
 
 	r = config_loader_finish(&l, ret_config, reterr_messages);
 	loader_done(&l);

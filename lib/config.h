@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include "macro.h"
+#include "policy-digest.h"
 
 /* Where a value or rule was defined. file NULL means "built-in default" (line 0). */
 struct config_place {
@@ -62,7 +63,9 @@ struct storage_rule {
 };
 
 struct config {
-	char **files;	 /* every file read, in order (strv) */
+	char **files; /* every file read, in order (strv) */
+	/* SHA-256 of the files read (policy-digest.h); POLICY_DIGEST_EMPTY: the built-in default */
+	char policy_digest[POLICY_DIGEST_HEX_SIZE];
 	char **warnings; /* "FILE:LINE: warning: ..." for settings that have no effect (strv) */
 
 	struct {

@@ -4,6 +4,7 @@
 #
 # The built-in default runs the audit part with ensure_rules = yes: vaktd runs here without
 # CAP_AUDIT_CONTROL (setpriv), so that it cannot load audit rules into this machine's kernel.
+import hashlib
 import os
 import shutil
 import signal
@@ -110,6 +111,8 @@ def builtin_default_when_nothing_was_saved(bed, work):
         st.check('VAKT_SAVED_POLICY_ERRORS' not in r, 'no saved copy, no copy errors', v)
         r = v.wait_event('policy.loaded', VAKT_POLICY_IN_FORCE='built-in', timeout=10)
         st.check('storage' in r.get('VAKT_PARTS', ''), 'storage part runs', v)
+        st.check(r.get('VAKT_POLICY_DIGEST') == hashlib.sha256(b'').hexdigest(),
+                 'built-in default digest %s' % r, v)
         status = notify.ready_status(v)
         st.check('INVALID' in status and 'built-in default' in status, 'STATUS=%s' % status, v)
 
@@ -126,6 +129,15 @@ def builtin_default_when_nothing_was_saved(bed, work):
         rc = v.stop()
         notify.close()
     st.check(rc == 0, 'exit code %s after SIGTERM' % rc)
+
+
+def policy_digest(files):
+    """VAKT_POLICY_DIGEST as vaktd(8) defines it: label NUL length NUL content, per file."""
+    h = hashlib.sha256()
+    for label, text in files:
+        data = text.encode()
+        h.update(label.encode() + b'\0' + str(len(data)).encode() + b'\0' + data)
+    return h.hexdigest()
 
 
 def copy_of(state, rel):
@@ -145,6 +157,10 @@ def saved_policy_runs(bed, work):
                  state_dir=state)
     try:
         v.ready()
+        # The digest of the files read (vaktd(8), VAKT_POLICY_DIGEST), computed here independently.
+        first = v.wait_event('policy.loaded', VAKT_POLICY_IN_FORCE='config', timeout=10)
+        digest = policy_digest([('vakt.conf', GOOD), ('10-ok.conf', '[vakt]\nadmin_groups = sudo\n')])
+        st.check(first.get('VAKT_POLICY_DIGEST') == digest, 'digest %s, want %s' % (first, digest), v)
         st.check(copy_of(state, 'vakt.conf') == GOOD, 'copy of the main file differs', v)
         st.check(copy_of(state, 'vakt.conf.d/10-ok.conf').startswith('[vakt]'), 'drop-in', v)
         mode = stat.S_IMODE(os.stat(os.path.join(state, 'policy', 'vakt.conf')).st_mode)
@@ -163,6 +179,8 @@ def saved_policy_runs(bed, work):
         st.check(copy in r.get('MESSAGE', ''), 'message names the copy', v)
         r = v.wait_event('policy.loaded', VAKT_POLICY_IN_FORCE='saved', timeout=10)
         st.check(r.get('VAKT_CONFIG_FILES', '').startswith(copy), 'files %s' % r, v)
+        st.check(r.get('VAKT_POLICY_DIGEST') == digest, 'the saved copy has the digest of the '
+                 'files it copies: %s' % r, v)
         st.check(tb.attr(hub, 'authorized_default') == '0', 'door open', v)
 
         # A rule of the saved policy still decides, and the record says where it is written.

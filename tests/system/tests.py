@@ -4,7 +4,8 @@ real udev, logind sessions, sudo and kernel audit. Run by tests/system/run.sh (m
 
 Each assertion prints PASS/FAIL; the last line is "system: N passed, N failed".
 Environment: VAKTD (binary, default build/vaktd), VAKT_SYSTEM_CACHE (image dir),
-VAKT_SYSTEM_WORK (per-run dir: logs, sockets, overlay), VAKT_SYSTEM_VERBOSE=1, VAKT_SYSTEM_KEEP=1
+VAKT_SYSTEM_INSTALL (deb: apt install build/vakt_*.deb, default; files: copy VAKTD and the tree),
+VAKT_SYSTEM_DEB (the package), VAKT_SYSTEM_WORK (per-run dir: logs, sockets, overlay), VAKT_SYSTEM_VERBOSE=1, VAKT_SYSTEM_KEEP=1
 (keep the guest running at the end until Enter is pressed; `python3 vmlib.py shell` for a new one).
 """
 import hashlib
@@ -22,6 +23,11 @@ sys.path.insert(0, HERE)
 from vmlib import VM, VMError, wait_for  # noqa: E402
 
 VAKTD = os.environ.get("VAKTD", os.path.join(TOP, "build/vaktd"))
+# How vakt gets into the guest: "deb" (default) installs the package that `make deb` built with
+# `apt install ./vakt_*.deb`, as an administrator does; "files" copies VAKTD and the files of the
+# tree (used with VAKT_SYSTEM_PLAIN_UNIT, or to test a vaktd without packaging it).
+INSTALL = os.environ.get("VAKT_SYSTEM_INSTALL", "deb")
+DEB = os.environ.get("VAKT_SYSTEM_DEB", "")
 CACHE = os.environ.get("VAKT_SYSTEM_CACHE", "/var/cache/vakt-system-test")
 WORK = os.path.abspath(os.environ.get("VAKT_SYSTEM_WORK", os.path.join(TOP, "build/system-run")))
 
@@ -311,7 +317,54 @@ def seat0_active(vm):
 
 
 # ---- install vaktd the way `make install` does ---------------------------------------------
+def find_deb():
+    if DEB:
+        return DEB
+    import glob
+    debs = sorted(glob.glob(os.path.join(TOP, "build", "vakt_*.deb")))
+    return debs[-1] if debs else None
+
+
+def install_deb(vm):
+    """apt install ./vakt_*.deb in the guest, which has no network: every runtime dependency must
+    be in the image already (build-image.sh), as on a workstation that has Debian 12 installed."""
+    deb = find_deb()
+    check("a package to install (make deb): %s" % deb, deb is not None and os.path.exists(deb))
+    if deb is None:
+        return
+    name = os.path.basename(deb)
+    vm.file_write("/root/" + name, open(deb, "rb").read(), 0o644)
+    vm.file_write(LOCKER, open(os.path.join(HERE, "fake-locker.sh"), "rb").read(), 0o755)
+    # The guest has no network and no package lists: apt must find every dependency installed.
+    rc, out, err = vm.guest_exec("cd /root && DEBIAN_FRONTEND=noninteractive apt install -y ./%s"
+                                 % name, timeout=300)
+    check("apt install ./%s in the guest (no network)" % name, rc == 0, (out + err)[-1500:])
+    state = sh(vm, "systemctl is-enabled vaktd vakt-door; systemctl is-active vaktd").split()
+    check("(pkg) the package enabled vaktd and vakt-door and started vaktd",
+          state == ["enabled", "enabled", "active"], " ".join(state))
+    rc, out, _ = vm.guest_exec("journalctl --list-catalog | grep -ci vakt")
+    check("(pkg) the journal catalog has vakt's entries (systemd's dpkg trigger)",
+          rc == 0 and int(out.strip() or 0) > 0, out.strip())
+    rc, out, _ = vm.guest_exec("auditctl -l | grep -c 'key=vakt-'")
+    check("(pkg) the audit rules are loaded (augenrules, vaktd)", rc == 0 and int(out.strip() or 0) > 0,
+          out.strip())
+    conffiles = sh(vm, "dpkg-query -W -f='${Conffiles}' vakt")
+    check("(pkg) vakt.conf and the audit rules are conffiles",
+          "/etc/vakt/vakt.conf " in conffiles and "/etc/audit/rules.d/50-vakt.rules " in conffiles,
+          conffiles)
+    # An upgrade (here a reinstall of the same version) keeps the administrator's changes.
+    vm.guest_exec("echo '# local change (tests.py)' >>/etc/vakt/vakt.conf", check=True)
+    rc, out, err = vm.guest_exec("cd /root && DEBIAN_FRONTEND=noninteractive apt install -y "
+                                 "--reinstall ./%s" % name, timeout=300)
+    kept = sh(vm, "tail -1 /etc/vakt/vakt.conf")
+    check("(pkg) reinstalling the package keeps a changed vakt.conf",
+          rc == 0 and kept == "# local change (tests.py)", "%s %s" % (kept, (out + err)[-800:]))
+    check("(pkg) vaktd runs after the reinstall", sh(vm, "systemctl is-active vaktd") == "active")
+
+
 def install(vm):
+    if INSTALL == "deb":
+        return install_deb(vm)
     def src(rel):
         p = os.path.join(TOP, rel)
         return open(p, "rb").read() if os.path.exists(p) else None
@@ -1067,6 +1120,35 @@ def hubs_closed(vm):
     return ok, "%s; usbcore authorized_default=%s" % (rows, param)
 
 
+def test_purge(vm):
+    """apt purge vakt leaves nothing behind but what Debian policy says stays: files the
+    administrator created in /etc/vakt/vakt.conf.d (never the package's to remove)."""
+    if INSTALL != "deb":
+        return
+    mine = sh(vm, "ls /etc/vakt/vakt.conf.d 2>/dev/null").split()
+    files = sh(vm, "dpkg -L vakt").split()
+    check("(pkg) vakt is installed before the purge", "/usr/sbin/vaktd" in files, " ".join(files[:5]))
+    rc, out, err = vm.guest_exec("DEBIAN_FRONTEND=noninteractive apt-get purge -y vakt", timeout=300)
+    check("(pkg) apt purge vakt", rc == 0, (out + err)[-1500:])
+    left = [f for f in files if sh(vm, "test -f %s && echo yes" % f) == "yes"]
+    check("(pkg) purge removed every file of the package", not left, " ".join(left))
+    left = sh(vm, "ls -d /var/lib/vakt /run/vakt /var/lib/dpkg/info/vakt.* "
+              "/var/lib/systemd/deb-systemd-helper-enabled/*vakt* "
+              "/var/lib/systemd/deb-systemd-helper-masked/*vakt* 2>/dev/null; "
+              "find /etc/systemd /etc/udev /etc/audit -name '*vakt*' ! -name 'vakt-test*'")
+    check("(pkg) no state, runtime directory, enablement or dpkg record left", left == "", left)
+    rest = sh(vm, "find /etc/vakt -mindepth 1 -type f -printf '%f\\n' 2>/dev/null").split()
+    check("(pkg) /etc/vakt holds only the files the administrator put there",
+          sorted(rest) == sorted(mine), "left %s; the administrator's: %s" % (rest, mine))
+    rc, out, _ = vm.guest_exec("auditctl -l | grep 'key=vakt-'")
+    check("(pkg) no vakt audit rule left in the kernel", rc != 0, out.strip())
+    rc, out, _ = vm.guest_exec("journalctl --list-catalog | grep -i vakt")
+    check("(pkg) the catalog no longer explains vakt records", rc != 0, out.strip())
+    hubs = sh(vm, "cat /sys/bus/usb/devices/usb*/authorized_default").split()
+    check("(pkg) the USB door is open again (Debian's default without vakt)",
+          hubs and all(h == "1" for h in hubs), "authorized_default: %s" % hubs)
+
+
 def test_door_at_boot(vm):
     """An invalid policy at boot: the door is closed before vaktd runs (vakt-door.service, the
     udev rule), vaktd starts anyway with the last valid policy it saved, and says so."""
@@ -1450,11 +1532,11 @@ def main():
         running = test_start(vm)
         if not running:
             print("note: vaktd is not running; the tests below will mostly fail")
-        # test_door_at_boot reboots the guest: last.
+        # test_door_at_boot reboots the guest: last but test_purge, which removes vakt.
         tests = (test_sandbox, test_udev_rule, test_block, test_keyboard, test_reload, test_allow,
                  test_read_only, test_sdcard, test_sudo, test_audit_routine, test_audit_actions,
                  test_audit_stop, test_stable, test_fail_closed, test_idle_groundwork, test_idle,
-                 test_door_at_boot)
+                 test_door_at_boot, test_purge)
         # VAKT_SYSTEM_ONLY=block,idle runs only test_block and test_idle (while developing).
         only = [w for w in os.environ.get("VAKT_SYSTEM_ONLY", "").split(",") if w]
         if only:
