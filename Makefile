@@ -1,5 +1,5 @@
 # vakt — build, test, lint, install. See README.md.
-#   make            build/vaktd
+#   make            build/vaktd and build/vaktctl
 #   make check      install missing test packages (as root), unit + integration tests, then the
 #                   same under ASan/UBSan
 #   make demo       the real vaktd on a simulated workstation, narrated; touches nothing here
@@ -9,6 +9,7 @@
 PREFIX ?= /usr/local
 SYSCONFDIR ?= /etc
 SBINDIR ?= $(PREFIX)/sbin
+BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 DOCDIR ?= $(PREFIX)/share/doc/vakt
 SYSTEMDDIR ?= $(PREFIX)/lib/systemd
@@ -38,6 +39,9 @@ LIB_SRC := $(sort $(wildcard lib/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
 DAEMON_SRC := $(sort $(wildcard daemon/*.c))
 DAEMON_OBJ := $(DAEMON_SRC:%.c=$(B)/%.o)
+# vaktctl links only libvakt.a (and the libraries): what it shares with vaktd is in lib/.
+VAKTCTL_SRC := $(sort $(wildcard daemon/vaktctl/*.c))
+VAKTCTL_OBJ := $(VAKTCTL_SRC:%.c=$(B)/%.o)
 UNIT_SRC := $(sort $(wildcard tests/unit/test-*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz-*.c))
@@ -45,7 +49,7 @@ FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz-*.c))
 .PHONY: all deps check unit integration sanitize lint fuzz bench install run demo clean system-test \
 	pkg-config-check
 
-all: $(B)/vaktd
+all: $(B)/vaktd $(B)/vaktctl
 
 pkg-config-check:
 	@pkg-config --exists --print-errors $(PKGS) || \
@@ -61,6 +65,9 @@ $(B)/libvakt.a: $(LIB_OBJ)
 
 $(B)/vaktd: $(DAEMON_OBJ) $(B)/libvakt.a
 	$(CC) $(SAN) $(LDFLAGS) -o $@ $(DAEMON_OBJ) $(B)/libvakt.a $(PKG_LIBS)
+
+$(B)/vaktctl: $(VAKTCTL_OBJ) $(B)/libvakt.a
+	$(CC) $(SAN) $(LDFLAGS) -o $@ $(VAKTCTL_OBJ) $(B)/libvakt.a $(PKG_LIBS)
 
 # A unit test links libvakt.a and, when it tests a daemon/ object that needs no loop, that object:
 # UNIT_OBJ_test-NAME lists them.
@@ -79,7 +86,7 @@ deps:
 unit: $(UNIT_BIN)
 	@bash tests/tools/run-unit.sh $(UNIT_BIN)
 
-integration: $(B)/vaktd
+integration: $(B)/vaktd $(B)/vaktctl
 	@VAKTD=$(CURDIR)/$(B)/vaktd BUILD=$(CURDIR)/$(B) bash tests/integration/run.sh
 
 # The whole suite, then again built with AddressSanitizer and UndefinedBehaviorSanitizer.
@@ -130,6 +137,10 @@ run:
 
 install: all
 	install -D -m 0755 $(B)/vaktd $(DESTDIR)$(SBINDIR)/vaktd
+	install -D -m 0755 $(B)/vaktctl $(DESTDIR)$(BINDIR)/vaktctl
+	install -D -m 0644 man/vaktctl.8 $(DESTDIR)$(MANDIR)/man8/vaktctl.8
+	install -D -m 0644 conf/bash-completion/vaktctl \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/vaktctl
 	install -D -m 0644 conf/vakt.conf $(DESTDIR)$(SYSCONFDIR)/vakt/vakt.conf
 	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/vakt/vakt.conf.d
 	install -D -m 0640 conf/audit/50-vakt.rules $(DESTDIR)$(SYSCONFDIR)/audit/rules.d/50-vakt.rules
