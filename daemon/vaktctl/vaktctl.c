@@ -58,7 +58,7 @@ static int parse_options(int argc, char *argv[], bool *json, const char **user)
 	};
 	int c;
 
-	optind = 1;
+	optind = 0; /* 0: glibc starts afresh (permuting), after main()'s "+" scan */
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0)
 		switch (c) {
 		case 'j':
