@@ -3,7 +3,8 @@
 . "$(dirname "$0")/lib.sh"
 
 make -s -C "$SRC_DIR" B="${BUILD:-$SRC_DIR/build}" install DESTDIR="$T/root" PREFIX=/usr >/dev/null
-for f in /usr/sbin/vaktd /etc/vakt/vakt.conf /etc/audit/rules.d/50-vakt.rules \
+for f in /usr/sbin/vaktd /usr/bin/vaktctl /usr/share/man/man8/vaktctl.8 \
+	/usr/share/bash-completion/completions/vaktctl /etc/vakt/vakt.conf /etc/audit/rules.d/50-vakt.rules \
 	/usr/lib/systemd/system/vaktd.service /usr/lib/systemd/catalog/vakt.catalog \
 	/usr/share/man/man8/vaktd.8 /usr/share/man/man5/vakt.conf.5 \
 	/usr/lib/udev/rules.d/60-vakt-read-only.rules /usr/lib/udev/rules.d/59-vakt-door.rules \
@@ -12,6 +13,7 @@ for f in /usr/sbin/vaktd /etc/vakt/vakt.conf /etc/audit/rules.d/50-vakt.rules \
 	[ -s "$T/root$f" ] || fail "make install did not install $f"
 done
 [ -x "$T/root/usr/sbin/vaktd" ] || fail "vaktd not executable"
+[ -x "$T/root/usr/bin/vaktctl" ] || fail "vaktctl not executable"
 [ -x "$T/root/usr/lib/vakt/vakt-door" ] || fail "vakt-door not executable"
 # The units run what make install put in place (PREFIX=/usr).
 for u in vaktd vakt-door; do
