@@ -29,7 +29,7 @@
 
 #include "clock.h"
 #include "config.h"
-#include "control-server.h"
+#include "control.h"
 #include "log.h"
 #include "logind.h"
 #include "nss.h"

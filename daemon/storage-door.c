@@ -191,7 +191,10 @@ int storage_door_states(struct storage *s, char ***ret)
 		if (usbsys_read_int(syspath, "authorized_default", &v) < 0)
 			v = -1;
 		if (strv_extend(&l, udev_device_get_sysname(d)) < 0 ||
-		    strv_extend(&l, v < 0 ? "unknown" : v == 0 ? "closed" : "open") < 0)
+		    strv_extend(&l,
+				v < 0	 ? "unknown"
+				: v == 0 ? "closed"
+					 : "open") < 0)
 			return -ENOMEM;
 	}
 	*ret = TAKE_PTR(l);

@@ -409,7 +409,8 @@ static bool id_matches(const struct tracked_device *t, const char *spec)
 	return !serial || (t->id.serial && streq(t->id.serial, serial));
 }
 
-const struct tracked_device *storage_tracked_find(struct storage *s, const char *spec, int *ret_error)
+const struct tracked_device *
+storage_tracked_find(struct storage *s, const char *spec, int *ret_error)
 {
 	const struct tracked_device *found = NULL;
 

@@ -585,15 +585,16 @@ int policy_explain(const struct policy *p,
 	s[2] = (struct policy_explain_step){
 		.step = POLICY_STEP_WHILE_LOCKED,
 		.name = "while_locked",
-		.applies = c->storage.while_locked == WHILE_LOCKED_BLOCK && (nobody || person->locked),
+		.applies =
+			c->storage.while_locked == WHILE_LOCKED_BLOCK && (nobody || person->locked),
 		.action = STORAGE_ACTION_BLOCK,
 		.place = c->storage.while_locked_place,
 		.why = c->storage.while_locked != WHILE_LOCKED_BLOCK ? "while_locked = policy"
 		       : person && person->unknown
 			       ? "who is at the seat is unknown (logind cannot be reached)"
-		       : nobody		 ? "nobody is logged in at the seat"
+		       : nobody		? "nobody is logged in at the seat"
 		       : person->locked ? "the session at the seat is locked"
-					 : "the session at the seat is unlocked",
+					: "the session at the seat is unlocked",
 	};
 	rule = policy_match_rule(p, id->vendor, id->product, id->serial);
 	s[3] = (struct policy_explain_step){
@@ -609,23 +610,23 @@ int policy_explain(const struct policy *p,
 	s[4] = (struct policy_explain_step){
 		.step = POLICY_STEP_READ_WRITE_GROUPS,
 		.name = "read_write_groups",
-		.applies = groups_known &&
-			   in_any_group(person->groups, c->storage.read_write_groups),
+		.applies =
+			groups_known && in_any_group(person->groups, c->storage.read_write_groups),
 		.action = STORAGE_ACTION_ALLOW,
 		.place = c->storage.read_write_groups_place,
 	};
-	s[4].why = s[4].applies	  ? "the person at the seat is in a read-write group"
+	s[4].why = s[4].applies	   ? "the person at the seat is in a read-write group"
 		   : !groups_known ? "no person at the seat whose groups are known"
 				   : "the person at the seat is in no read-write group";
 	s[5] = (struct policy_explain_step){
 		.step = POLICY_STEP_READ_ONLY_GROUPS,
 		.name = "read_only_groups",
-		.applies = groups_known &&
-			   in_any_group(person->groups, c->storage.read_only_groups),
+		.applies =
+			groups_known && in_any_group(person->groups, c->storage.read_only_groups),
 		.action = STORAGE_ACTION_READ_ONLY,
 		.place = c->storage.read_only_groups_place,
 	};
-	s[5].why = s[5].applies	  ? "the person at the seat is in a read-only group"
+	s[5].why = s[5].applies	   ? "the person at the seat is in a read-only group"
 		   : !groups_known ? "no person at the seat whose groups are known"
 				   : "the person at the seat is in no read-only group";
 	s[6] = (struct policy_explain_step){

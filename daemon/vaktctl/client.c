@@ -1,4 +1,4 @@
-/* vaktctl's side of the control socket (lib/control.h) and its JSON output. */
+/* vaktctl's side of the control socket (lib/control-proto.h) and its JSON output. */
 
 #include <errno.h>
 #include <poll.h>
@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "control.h"
+#include "control-proto.h"
 #include "macro.h"
 #include "vaktctl.h"
 
@@ -26,17 +26,23 @@ static int wait_for(int fd, short events, const char *socket_path)
 		r = poll(&p, 1, CALL_TIMEOUT_MS);
 	while (r < 0 && errno == EINTR);
 	if (r == 0) {
-		(void)fprintf(stderr, "vaktctl: vaktd at %s did not answer in time.\n", socket_path);
+		(void)fprintf(
+			stderr, "vaktctl: vaktd at %s did not answer in time.\n", socket_path);
 		return -ETIMEDOUT;
 	}
 	return r < 0 ? -errno : 0;
 }
 
-int vaktctl_call(const char *socket_path, const struct control_msg *req, struct control_msg **ret_reply)
+/* The whole reply: vaktctl asks once per run. */
+static char buf[CONTROL_REPLY_MAX + 1];
+
+int vaktctl_call(const char *socket_path,
+		 const struct control_msg *req,
+		 struct control_msg **ret_reply)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	_cleanup_close_ int fd = -1;
-	_cleanup_free_ char *text = NULL, *buf = NULL, *error = NULL;
+	_cleanup_free_ char *text = NULL, *error = NULL;
 	_cleanup_(control_msg_freep) struct control_msg *reply = NULL;
 	size_t len, got = 0;
 	const char *status;
@@ -47,7 +53,7 @@ int vaktctl_call(const char *socket_path, const struct control_msg *req, struct 
 		return EXIT_REFUSED;
 	}
 	memcpy(sa.sun_path, socket_path, strlen(socket_path) + 1);
-	if (control_format(req, &text, &len) < 0 || !(buf = malloc(CONTROL_REPLY_MAX + 1))) {
+	if (control_format(req, &text, &len) < 0) {
 		(void)fputs("vaktctl: out of memory\n", stderr);
 		return EXIT_REFUSED;
 	}
@@ -149,9 +155,10 @@ static bool all_digits(const char *s)
 static void json_value(const char *key, const char *v)
 {
 	/* Strings whatever they look like: ids, serials, names. */
-	static const char *const strings[] = { "id",	 "serial", "name", "vendor", "product",
-					       "sysname", "tty",   "user", "version", "rule",
-					       "syspath", "seat",  "manufacturer", "remote_host" };
+	static const char *const strings[] = { "id",	       "serial",     "name",	"vendor",
+					       "product",      "sysname",    "tty",	"user",
+					       "version",      "rule",	     "syspath", "seat",
+					       "manufacturer", "remote_host" };
 
 	for (size_t i = 0; i < ELEMENTSOF(strings); i++)
 		if (streq(key, strings[i])) {
@@ -218,7 +225,8 @@ void vaktctl_print_json(const struct control_msg *reply)
 		bool seen = false, first_item = true;
 
 		for (size_t q = 0; q < b; q++)
-			if (streq(reply->fields[q].key, "record") && streq(reply->fields[q].value, kind))
+			if (streq(reply->fields[q].key, "record") &&
+			    streq(reply->fields[q].value, kind))
 				seen = true;
 		if (seen)
 			continue;

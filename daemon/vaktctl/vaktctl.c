@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "control.h"
+#include "control-proto.h"
 #include "macro.h"
 #include "vaktctl.h"
 
@@ -159,7 +159,10 @@ static void table_print(struct table *t)
 				w[i] = l;
 		}
 	for (size_t i = 0; i < t->n; i++)
-		(void)printf("%-*s%s", i + 1 < t->n ? (int)w[i] : 0, t->head[i], i + 1 < t->n ? "  " : "\n");
+		(void)printf("%-*s%s",
+			     i + 1 < t->n ? (int)w[i] : 0,
+			     t->head[i],
+			     i + 1 < t->n ? "  " : "\n");
 	for (size_t r = 0; r < t->rows; r++)
 		for (size_t i = 0; i < t->n; i++) {
 			const char *s = t->cells[r * t->n + i];
@@ -246,7 +249,10 @@ int verb_status(int argc, char *argv[])
 	pos = 0;
 	while (control_msg_next_record(r, &pos, &b, &e))
 		if (streq(r->fields[b].value, "controller")) {
-			(void)printf("%s%s %s", first ? "" : ", ", get(r, b, e, "name"), get(r, b, e, "door"));
+			(void)printf("%s%s %s",
+				     first ? "" : ", ",
+				     get(r, b, e, "name"),
+				     get(r, b, e, "door"));
 			first = false;
 		}
 	(void)puts(first ? "- (storage part not running, or no USB controller)" : "");
@@ -257,8 +263,15 @@ int verb_devices(int argc, char *argv[])
 {
 	_cleanup_(control_msg_freep) struct control_msg *r = NULL;
 	struct table t = { .n = 9,
-			   .head = { "DEVICE", "ID", "SERIAL", "DECISION", "ENFORCED", "RULE",
-				     "FILE:LINE", "USER", "NAME" } };
+			   .head = { "DEVICE",
+				     "ID",
+				     "SERIAL",
+				     "DECISION",
+				     "ENFORCED",
+				     "RULE",
+				     "FILE:LINE",
+				     "USER",
+				     "NAME" } };
 	bool json = false;
 	size_t pos = 0, b, e;
 	int k = parse_options(argc, argv, &json, NULL);
@@ -286,12 +299,13 @@ int verb_devices(int argc, char *argv[])
 
 		if (!streq(r->fields[b].value, "device"))
 			continue;
-		(void)snprintf(id, sizeof(id), "%s:%s", get(r, b, e, "vendor"), get(r, b, e, "product"));
+		(void)snprintf(
+			id, sizeof(id), "%s:%s", get(r, b, e, "vendor"), get(r, b, e, "product"));
 		row[0] = get(r, b, e, "sysname");
 		row[1] = id;
 		row[2] = get(r, b, e, "serial");
 		row[3] = streq(get(r, b, e, "held_as_keyboard"), "yes") ? "held (keyboard)"
-									 : get(r, b, e, "decision");
+									: get(r, b, e, "decision");
 		row[4] = get(r, b, e, "enforced");
 		row[5] = get(r, b, e, "rule");
 		row[6] = get(r, b, e, "place");
@@ -312,8 +326,16 @@ int verb_sessions(int argc, char *argv[])
 {
 	_cleanup_(control_msg_freep) struct control_msg *r = NULL;
 	struct table t = { .n = 10,
-			   .head = { "SESSION", "USER", "SEAT", "TTY", "CLASS", "TYPE", "IDLE",
-				     "LOCKED", "NEXT", "AT" } };
+			   .head = { "SESSION",
+				     "USER",
+				     "SEAT",
+				     "TTY",
+				     "CLASS",
+				     "TYPE",
+				     "IDLE",
+				     "LOCKED",
+				     "NEXT",
+				     "AT" } };
 	bool json = false;
 	size_t pos = 0, b, e;
 	int k = parse_options(argc, argv, &json, NULL);
@@ -334,19 +356,21 @@ int verb_sessions(int argc, char *argv[])
 	if (streq(get(r, 0, r->n, "logind"), "unknown"))
 		(void)puts("logind cannot be reached now: vaktd knows no session.");
 	while (control_msg_next_record(r, &pos, &b, &e)) {
-		char since[64], at[64], idle[80];
+		char at[64], idle[80];
 		const char *row[10];
 
 		if (!streq(r->fields[b].value, "session"))
 			continue;
-		if (streq(get(r, b, e, "idle"), "yes"))
+		if (streq(get(r, b, e, "idle"), "yes")) {
+			char since[64];
+
 			(void)snprintf(idle,
 				       sizeof(idle),
 				       "since %s",
 				       fmt_time(control_msg_find(r, b, e, "idle_since"),
 						since,
 						sizeof(since)));
-		else
+		} else
 			(void)snprintf(idle, sizeof(idle), "no");
 		row[0] = get(r, b, e, "id");
 		row[1] = get(r, b, e, "user");

@@ -7,7 +7,7 @@
 
 #include <stdbool.h>
 
-#include "control.h"
+#include "control-proto.h"
 
 /* Exit codes (vaktctl(8)). */
 #define EXIT_OK		 0
@@ -21,7 +21,9 @@
  * with a reply whose status is "ok"; EXIT_REFUSED after printing vaktd's error (status "error");
  * EXIT_UNREACHABLE after printing why vaktd could not be reached or answered garbage.
  */
-int vaktctl_call(const char *socket_path, const struct control_msg *req, struct control_msg **ret_reply);
+int vaktctl_call(const char *socket_path,
+		 const struct control_msg *req,
+		 struct control_msg **ret_reply);
 
 /* Prints reply as one JSON object (vaktctl(8), "JSON OUTPUT"). */
 void vaktctl_print_json(const struct control_msg *reply);

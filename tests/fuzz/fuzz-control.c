@@ -1,6 +1,7 @@
 /* libFuzzer target: any bytes as one control request, as vaktd's control socket receives it
- * (lib/control.h). Every input is parsed and checked or refused with a reason, never a crash, a
- * leak or a sanitizer finding; what parses formats back to text that parses to the same fields. */
+ * (lib/control-proto.h). Every input is parsed and checked or refused with a reason, never a crash,
+ * a leak or a sanitizer finding; what parses formats back to text that parses to the same fields.
+ */
 
 #include <assert.h>
 #include <errno.h>
@@ -9,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "control.h"
+#include "control-proto.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

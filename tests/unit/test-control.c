@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "control.h"
+#include "control-proto.h"
 #include "macro.h"
 
 static struct control_msg *parse_ok(const char *text, size_t max)
@@ -36,8 +36,17 @@ START_TEST(test_control_roundtrip_escapes_everything)
 	size_t len = 0;
 
 	ck_assert_int_eq(control_msg_add(m, "status", "ok"), 0);
-	ck_assert_int_eq(control_msg_add(m, "name", "a\\b\nc\td\x01" "e\x7f" "f=g"), 0);
-	ck_assert_int_eq(control_msg_add(m, "utf8", "Gr\xc3\xbc\xc3\x9f" "e \xe2\x82\xac"), 0);
+	ck_assert_int_eq(control_msg_add(m,
+					 "name",
+					 "a\\b\nc\td\x01"
+					 "e\x7f"
+					 "f=g"),
+			 0);
+	ck_assert_int_eq(control_msg_add(m,
+					 "utf8",
+					 "Gr\xc3\xbc\xc3\x9f"
+					 "e \xe2\x82\xac"),
+			 0);
 	ck_assert_int_eq(control_msg_add(m, "empty", NULL), 0);
 	ck_assert_int_eq(control_msg_addf(m, "n", "%d", 42), 0);
 	ck_assert_int_eq(control_format(m, &text, &len), 0);
@@ -59,11 +68,19 @@ START_TEST(test_control_invalid_utf8_becomes_replacement)
 	size_t len = 0;
 
 	/* a lone continuation byte, a truncated sequence, an overlong NUL, a surrogate */
-	ck_assert_int_eq(control_msg_add(m, "x", "a\x80" "b\xc3" "c\xc0\x80" "d\xed\xa0\x80"), 0);
+	ck_assert_int_eq(control_msg_add(m,
+					 "x",
+					 "a\x80"
+					 "b\xc3"
+					 "c\xc0\x80"
+					 "d\xed\xa0\x80"),
+			 0);
 	ck_assert_int_eq(control_format(m, &text, &len), 0);
 	ck_assert_int_eq(control_parse(text, len, 16, &back, &error), 0);
 	ck_assert_str_eq(back->fields[0].value,
-			 "a\xef\xbf\xbd" "b\xef\xbf\xbd" "c\xef\xbf\xbd\xef\xbf\xbd"
+			 "a\xef\xbf\xbd"
+			 "b\xef\xbf\xbd"
+			 "c\xef\xbf\xbd\xef\xbf\xbd"
 			 "d\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
 }
 END_TEST
@@ -82,7 +99,10 @@ START_TEST(test_control_bad_messages_are_refused_with_a_reason)
 	parse_bad("a=\\x41\n", 7, "only write a control character");
 	parse_bad("a=\\x00\n", 7, "only write a control character");
 	parse_bad("a=\x01\n", 4, "raw control character");
-	parse_bad("a=b\x00" "c\n", 6, "raw control character");
+	parse_bad("a=b\x00"
+		  "c\n",
+		  6,
+		  "raw control character");
 	parse_bad("a=\xff\n", 4, "not valid UTF-8");
 	parse_bad("a=\xc0\xaf\n", 5, "not valid UTF-8");
 }

@@ -31,14 +31,14 @@
 
 #include "macro.h"
 
-#define CONTROL_SOCKET_NAME "control"
-#define CONTROL_REQUEST_MAX 4096
+#define CONTROL_SOCKET_NAME	   "control"
+#define CONTROL_REQUEST_MAX	   4096
 #define CONTROL_REQUEST_FIELDS_MAX 16
-#define CONTROL_PACKET_MAX 16384
-#define CONTROL_REPLY_MAX (4 * 1024 * 1024)
-#define CONTROL_REPLY_FIELDS_MAX 200000
-#define CONTROL_KEY_MAX 32
-#define CONTROL_VALUE_MAX 2048
+#define CONTROL_PACKET_MAX	   16384
+#define CONTROL_REPLY_MAX	   ((size_t)4 * 1024 * 1024)
+#define CONTROL_REPLY_FIELDS_MAX   200000
+#define CONTROL_KEY_MAX		   32
+#define CONTROL_VALUE_MAX	   2048
 
 #define CONTROL_CODE_USAGE	 "usage"
 #define CONTROL_CODE_DENIED	 "denied"
@@ -68,7 +68,8 @@ int control_msg_add(struct control_msg *m, const char *key, const char *value);
 int control_msg_addf(struct control_msg *m, const char *key, const char *fmt, ...) _printf_(3, 4);
 
 /* The value of the first field key in [begin, end) of m's fields, or NULL. */
-const char *control_msg_find(const struct control_msg *m, size_t begin, size_t end, const char *key);
+const char *
+control_msg_find(const struct control_msg *m, size_t begin, size_t end, const char *key);
 /* The same over the whole message. */
 const char *control_msg_get(const struct control_msg *m, const char *key);
 

@@ -1,7 +1,7 @@
 #pragma once
 
 /*
- * The control socket: RUNTIME_DIR/control (lib/control.h has the protocol), for vaktctl(8).
+ * The control socket: RUNTIME_DIR/control (lib/control-proto.h has the protocol), for vaktctl(8).
  *
  * Every request is hostile input and nothing here waits: the listening socket and every client
  * are non-blocking sd-event sources; a client has CONTROL_CLIENT_TIMEOUT_USEC from connecting to

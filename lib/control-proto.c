@@ -1,6 +1,6 @@
-/* The control protocol: see control.h. */
+/* The control protocol: see control-proto.h. */
 
-#include "control.h"
+#include "control-proto.h"
 
 #include <errno.h>
 #include <stdarg.h>

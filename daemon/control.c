@@ -1,9 +1,9 @@
 /*
- * The control socket (control-server.h): accepts vaktctl's requests and answers them from the
- * parts' state. Transport and message format are lib/control.h's.
+ * The control socket (control.h): accepts vaktctl's requests and answers them from the
+ * parts' state. Transport and message format are lib/control-proto.h's.
  */
 
-#include "control-server.h"
+#include "control.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -20,7 +20,7 @@
 
 #include "clock.h"
 #include "config.h"
-#include "control.h"
+#include "control-proto.h"
 #include "log.h"
 #include "logind.h"
 #include "manager.h"
@@ -284,12 +284,14 @@ static int answer_sessions(struct control *ctl, const struct peer *p, struct con
 
 		if (!may_see(p, true, s->uid))
 			continue;
-		if (control_msg_add(r, "record", "session") < 0 || control_msg_add(r, "id", s->id) < 0 ||
+		if (control_msg_add(r, "record", "session") < 0 ||
+		    control_msg_add(r, "id", s->id) < 0 ||
 		    control_msg_add(r, "user", s->user) < 0 ||
 		    control_msg_addf(r, "uid", "%u", (unsigned)s->uid) < 0 ||
 		    control_msg_add(r, "seat", s->seat) < 0 ||
 		    control_msg_add(r, "class", s->class) < 0 ||
-		    control_msg_add(r, "type", s->type) < 0 || control_msg_add(r, "tty", s->tty) < 0 ||
+		    control_msg_add(r, "type", s->type) < 0 ||
+		    control_msg_add(r, "tty", s->tty) < 0 ||
 		    control_msg_add(r, "remote_host", s->remote_host) < 0 ||
 		    control_msg_add(r, "active", s->active ? "yes" : "no") < 0 ||
 		    control_msg_add(r, "idle", s->idle_hint ? "yes" : "no") < 0 ||
@@ -303,7 +305,8 @@ static int answer_sessions(struct control *ctl, const struct peer *p, struct con
 		if (k > 0) {
 			uint64_t at = when <= mono ? real : real + (when - mono);
 
-			if (control_msg_add(r, "next_action", idle_action_kind_to_string(kind)) < 0 ||
+			if (control_msg_add(r, "next_action", idle_action_kind_to_string(kind)) <
+				    0 ||
 			    add_time(r, "next_action_at", at) < 0)
 				return -ENOMEM;
 		}
@@ -311,32 +314,47 @@ static int answer_sessions(struct control *ctl, const struct peer *p, struct con
 	return 0;
 }
 
-static struct control_msg *find_device(struct control *ctl,
-				       const struct peer *p,
-				       const char *spec,
-				       const struct tracked_device **ret)
+/* The present device spec names, when p may see it; else NULL and *ret_error (NULL on OOM). */
+static const struct tracked_device *find_device(struct control *ctl,
+						const struct peer *p,
+						const char *spec,
+						struct control_msg **ret_error)
 {
 	struct storage *s = storage_of(ctl);
 	const struct tracked_device *t;
 	int e;
 
-	if (!s)
-		return control_error_reply(CONTROL_CODE_UNAVAILABLE,
-					   "the storage part is off: vaktd decides no device");
+	if (!s) {
+		*ret_error =
+			control_error_reply(CONTROL_CODE_UNAVAILABLE,
+					    "the storage part is off: vaktd decides no device");
+		return NULL;
+	}
 	t = storage_tracked_find(s, spec, &e);
-	if (e == -EEXIST)
-		return control_error_reply(CONTROL_CODE_USAGE,
-					   "more than one present device is %s: name it by its "
-					   "sysname or VID:PID:SERIAL",
-					   spec);
-	if (!t || !may_see(p, t->person.present && t->person.user, t->person.uid))
+	if (e == -EEXIST) {
+		*ret_error =
+			control_error_reply(CONTROL_CODE_USAGE,
+					    "more than one present device is %s: name it by its "
+					    "sysname or VID:PID:SERIAL",
+					    spec);
+		return NULL;
+	}
+	if (!t || !may_see(p, t->person.present && t->person.user, t->person.uid)) {
 		/* The same answer for another person's device as for none: nothing leaks. */
-		return control_error_reply(CONTROL_CODE_NOT_FOUND,
-					   "no present USB device %s (a syspath, a sysname like 1-2, "
-					   "or VID:PID[:SERIAL])",
-					   spec);
-	*ret = t;
-	return NULL;
+		*ret_error =
+			control_error_reply(CONTROL_CODE_NOT_FOUND,
+					    "no present USB device %s (a syspath, a sysname like "
+					    "1-2, or VID:PID[:SERIAL])",
+					    spec);
+		return NULL;
+	}
+	return t;
+}
+
+/* Returned by the answers below when building the answer ran out of memory. */
+static struct control_msg *oom(void)
+{
+	return control_error_reply(CONTROL_CODE_INTERNAL, "out of memory");
 }
 
 static struct control_msg *answer_rule(struct control *ctl,
@@ -344,13 +362,13 @@ static struct control_msg *answer_rule(struct control *ctl,
 				       const struct control_msg *req,
 				       struct control_msg *r)
 {
-	const struct tracked_device *t = NULL;
-	struct control_msg *err = find_device(ctl, p, control_msg_get(req, "device"), &t);
+	struct control_msg *err = NULL;
+	const struct tracked_device *t = find_device(ctl, p, control_msg_get(req, "device"), &err);
 	_cleanup_free_ char *snippet = NULL;
 	int k;
 
-	if (err)
-		return err;
+	if (!t)
+		return err ? err : oom();
 	k = policy_rule_snippet(&t->id, STORAGE_ACTION_ALLOW, &snippet);
 	if (k == -EINVAL)
 		return control_error_reply(CONTROL_CODE_USAGE,
@@ -366,8 +384,8 @@ static struct control_msg *answer_explain(struct control *ctl,
 					  const struct control_msg *req,
 					  struct control_msg *r)
 {
-	const struct tracked_device *t = NULL;
-	struct control_msg *err = find_device(ctl, p, control_msg_get(req, "device"), &t);
+	struct control_msg *err = NULL;
+	const struct tracked_device *t = find_device(ctl, p, control_msg_get(req, "device"), &err);
 	const char *user = control_msg_get(req, "user");
 	struct storage *s = storage_of(ctl);
 	struct policy_explain_step steps[POLICY_EXPLAIN_STEPS];
@@ -377,8 +395,8 @@ static struct control_msg *answer_explain(struct control *ctl,
 	char buf[1024];
 	int n;
 
-	if (err)
-		return err;
+	if (!t)
+		return err ? err : oom();
 	storage_person_to_policy(&t->person, &person);
 	if (user) {
 		struct passwd *pw = getpwnam(user);
@@ -433,10 +451,8 @@ static struct control_msg *answer_explain(struct control *ctl,
 }
 
 /* The reply to the request in buf (len bytes); NULL on OOM. */
-static struct control_msg *answer(struct control *ctl,
-				  const struct peer *p,
-				  const char *buf,
-				  size_t len)
+static struct control_msg *
+answer(struct control *ctl, const struct peer *p, const char *buf, size_t len)
 {
 	_cleanup_(control_msg_freep) struct control_msg *req = NULL, *r = NULL;
 	_cleanup_free_ char *error = NULL;
@@ -528,15 +544,16 @@ static void client_reply(struct client *c, struct control_msg *reply)
 	_cleanup_(control_msg_freep) struct control_msg *r = reply;
 
 	if (!r || control_format(r, &c->reply, &c->reply_len) < 0) {
-		static const char oom[] = "status=error\ncode=internal\nerror=out of memory\n";
+		static const char no_memory[] =
+			"status=error\ncode=internal\nerror=out of memory\n";
 
 		free(c->reply);
-		c->reply = strdup(oom);
+		c->reply = strdup(no_memory);
 		if (!c->reply) {
 			client_free(c);
 			return;
 		}
-		c->reply_len = sizeof(oom) - 1;
+		c->reply_len = sizeof(no_memory) - 1;
 	}
 	client_write(c);
 }
@@ -639,12 +656,9 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
 		c->next = ctl->clients;
 		ctl->clients = c;
 		ctl->n_clients++;
-		if (sd_event_add_io(manager_event(ctl->manager),
-				    &c->io,
-				    cfd,
-				    EPOLLIN,
-				    on_client_io,
-				    c) < 0 ||
+		if (sd_event_add_io(
+			    manager_event(ctl->manager), &c->io, cfd, EPOLLIN, on_client_io, c) <
+			    0 ||
 		    sd_event_add_time_relative(manager_event(ctl->manager),
 					       &c->timer,
 					       CLOCK_MONOTONIC,
@@ -686,9 +700,8 @@ int control_new(struct manager *m, struct control **ret)
 	if (c->fd < 0 || bind(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
 	    /* Any local user may ask (about themselves): the answer depends on who asks. */
 	    chmod(c->path, 0666) < 0 || listen(c->fd, CONTROL_MAX_CLIENTS) < 0) {
-		r = log_error_errno(-errno,
-				    "Cannot listen on %s, vaktctl cannot reach vaktd: %m",
-				    c->path);
+		r = log_error_errno(
+			-errno, "Cannot listen on %s, vaktctl cannot reach vaktd: %m", c->path);
 		goto fail;
 	}
 	r = sd_event_add_io(manager_event(m), &c->io, c->fd, EPOLLIN, on_accept, c);
