@@ -1,5 +1,5 @@
 # vakt — build, test, lint, install. See README.md.
-#   make            build/vaktd
+#   make            build/vaktd and build/vaktctl
 #   make check      install missing test packages (as root), unit + integration tests, then the
 #                   same under ASan/UBSan
 #   make demo       the real vaktd on a simulated workstation, narrated; touches nothing here
@@ -11,6 +11,7 @@
 PREFIX ?= /usr
 SYSCONFDIR ?= /etc
 SBINDIR ?= $(PREFIX)/sbin
+BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 DOCDIR ?= $(PREFIX)/share/doc/vakt
 SYSTEMDDIR ?= $(PREFIX)/lib/systemd
@@ -42,6 +43,9 @@ LIB_SRC := $(sort $(wildcard lib/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
 DAEMON_SRC := $(sort $(wildcard daemon/*.c))
 DAEMON_OBJ := $(DAEMON_SRC:%.c=$(B)/%.o)
+# vaktctl links only libvakt.a (and the libraries): what it shares with vaktd is in lib/.
+VAKTCTL_SRC := $(sort $(wildcard daemon/vaktctl/*.c))
+VAKTCTL_OBJ := $(VAKTCTL_SRC:%.c=$(B)/%.o)
 UNIT_SRC := $(sort $(wildcard tests/unit/test-*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz-*.c))
@@ -49,7 +53,7 @@ FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz-*.c))
 .PHONY: all deps check unit integration sanitize lint fuzz bench install run demo clean system-test \
 	pkg-config-check deb
 
-all: $(B)/vaktd
+all: $(B)/vaktd $(B)/vaktctl
 
 pkg-config-check:
 	@pkg-config --exists --print-errors $(PKGS) || \
@@ -65,6 +69,9 @@ $(B)/libvakt.a: $(LIB_OBJ)
 
 $(B)/vaktd: $(DAEMON_OBJ) $(B)/libvakt.a
 	$(CC) $(SAN) $(LDFLAGS) -o $@ $(DAEMON_OBJ) $(B)/libvakt.a $(PKG_LIBS)
+
+$(B)/vaktctl: $(VAKTCTL_OBJ) $(B)/libvakt.a
+	$(CC) $(SAN) $(LDFLAGS) -o $@ $(VAKTCTL_OBJ) $(B)/libvakt.a $(PKG_LIBS)
 
 # A unit test links libvakt.a and, when it tests a daemon/ object that needs no loop, that object:
 # UNIT_OBJ_test-NAME lists them.
@@ -83,7 +90,7 @@ deps:
 unit: $(UNIT_BIN)
 	@bash tests/tools/run-unit.sh $(UNIT_BIN)
 
-integration: $(B)/vaktd
+integration: $(B)/vaktd $(B)/vaktctl
 	@VAKTD=$(CURDIR)/$(B)/vaktd BUILD=$(CURDIR)/$(B) bash tests/integration/run.sh
 
 # The whole suite, then again built with AddressSanitizer and UndefinedBehaviorSanitizer.
@@ -137,8 +144,7 @@ run:
 
 # The units run $(SBINDIR)/vaktd and $(LIBEXECDIR)/vakt-door: with another PREFIX, they are
 # installed with those paths. Configuration the administrator may have changed (vakt.conf, the
-# audit rules) is never overwritten: the shipped file goes beside it as FILE.dist. vaktctl and its
-# man page are installed when they have been built (make all builds them where the tree has them).
+# audit rules) is never overwritten: the shipped file goes beside it as FILE.dist.
 define install_conf
 	@if [ -e "$(DESTDIR)$(2)" ]; then \
 		install -m $(3) $(1) "$(DESTDIR)$(2).dist" && \
@@ -154,10 +160,9 @@ endef
 
 install: all
 	install -D -m 0755 $(B)/vaktd $(DESTDIR)$(SBINDIR)/vaktd
-	@if [ -e $(B)/vaktctl ]; then \
-		echo "install -D -m 0755 $(B)/vaktctl $(DESTDIR)$(PREFIX)/bin/vaktctl"; \
-		install -D -m 0755 $(B)/vaktctl $(DESTDIR)$(PREFIX)/bin/vaktctl; \
-	fi
+	install -D -m 0755 $(B)/vaktctl $(DESTDIR)$(BINDIR)/vaktctl
+	install -D -m 0644 conf/bash-completion/vaktctl \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/vaktctl
 	$(call install_conf,conf/vakt.conf,$(SYSCONFDIR)/vakt/vakt.conf,0644)
 	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/vakt/vakt.conf.d
 	$(call install_conf,conf/audit/50-vakt.rules,$(SYSCONFDIR)/audit/rules.d/50-vakt.rules,0640)
@@ -170,10 +175,7 @@ install: all
 	install -D -m 0644 systemd/vakt.catalog $(DESTDIR)$(CATALOGDIR)/vakt.catalog
 	install -D -m 0644 man/vaktd.8 $(DESTDIR)$(MANDIR)/man8/vaktd.8
 	install -D -m 0644 man/vakt.conf.5 $(DESTDIR)$(MANDIR)/man5/vakt.conf.5
-	@if [ -e man/vaktctl.8 ]; then \
-		echo "install -D -m 0644 man/vaktctl.8 $(DESTDIR)$(MANDIR)/man8/vaktctl.8"; \
-		install -D -m 0644 man/vaktctl.8 $(DESTDIR)$(MANDIR)/man8/vaktctl.8; \
-	fi
+	install -D -m 0644 man/vaktctl.8 $(DESTDIR)$(MANDIR)/man8/vaktctl.8
 	@# Activated by the administrator only: it changes the kernel command line at the next
 	@# update-grub (README.md, "The USB door"). Not under doc/: dpkg may be told to skip docs.
 	install -D -m 0644 conf/grub/vakt-usb.cfg $(DESTDIR)$(DATADIR)/grub/vakt-usb.cfg

@@ -739,3 +739,13 @@ const struct part_ops audit_part = {
 	.reload = audit_reload,
 	.stop = audit_stop,
 };
+
+bool audit_part_lost(void *state, uint32_t *ret_lost)
+{
+	struct audit_state *s = state;
+
+	if (!s->have_lost)
+		return false;
+	*ret_lost = s->last_lost;
+	return true;
+}

@@ -708,3 +708,13 @@ const struct part_ops idle_part = {
 	.reload = idle_reload,
 	.stop = idle_stop,
 };
+
+int idle_part_session_next(void *state,
+			   const char *id,
+			   enum idle_action_kind *ret_kind,
+			   uint64_t *ret_when)
+{
+	struct idle_state *p = state;
+
+	return idle_tracker_session_next(p->tracker, id, ret_kind, ret_when);
+}

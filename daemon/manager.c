@@ -29,6 +29,7 @@
 
 #include "clock.h"
 #include "config.h"
+#include "control.h"
 #include "log.h"
 #include "logind.h"
 #include "nss.h"
@@ -90,6 +91,8 @@ struct manager {
 	cap_value_t caps_kept[CAP_LAST_CAP + 1];
 	int n_caps_kept;
 	struct stop_info stop;
+	struct control *control;
+	uint64_t started_usec;
 };
 
 sd_event *manager_event(struct manager *m)
@@ -118,6 +121,21 @@ void *manager_part_state(struct manager *m, const struct part_ops *ops)
 const struct manager_options *manager_options(struct manager *m)
 {
 	return &m->options;
+}
+
+const char *manager_policy_origin(struct manager *m)
+{
+	return origin_names[m->origin];
+}
+
+const char *manager_status_text(struct manager *m)
+{
+	return m->status ? m->status : "?";
+}
+
+uint64_t manager_started_usec(struct manager *m)
+{
+	return m->started_usec;
 }
 
 void manager_status(struct manager *m, const char *fmt, ...)
@@ -159,6 +177,7 @@ struct manager *manager_free(struct manager *m)
 {
 	if (!m)
 		return NULL;
+	m->control = control_free(m->control);
 	stop_parts(m);
 	m->logind = logind_free(m->logind);
 	m->event = sd_event_unref(m->event);
@@ -835,6 +854,7 @@ int manager_new(const struct manager_options *o, struct manager **ret_manager)
 	if (!m)
 		return log_error_errno(-ENOMEM, "Out of memory.");
 	m->options = *o;
+	m->started_usec = monotonic_usec();
 	r = load_start_policy(m);
 	if (r < 0)
 		return r;
@@ -885,6 +905,11 @@ int manager_run(struct manager *m)
 	}
 	r = drop_capabilities(m);
 	if (r < 0)
+		return EXIT_RUNTIME;
+	/* After the parts, so that the first question finds them running. Without the socket vaktd
+	 * still enforces: vaktctl says the daemon is unreachable. */
+	r = control_new(m, &m->control);
+	if (r == -ENOMEM)
 		return EXIT_RUNTIME;
 
 	log_started(m);

@@ -14,6 +14,7 @@
 
 struct logind;
 struct manager;
+struct part_ops;
 
 struct manager_options {
 	const char *config_path;
@@ -57,6 +58,14 @@ struct manager_stop_request {
 	bool system; /* the command shuts the system down */
 };
 void manager_note_stop_request(struct manager *m, const struct manager_stop_request *r);
+
+/* For the control socket (control.h). */
+/* Where the policy in force comes from: "config", "saved" or "built-in". */
+const char *manager_policy_origin(struct manager *m);
+/* The STATUS= text ("Enforcing", or which policy runs instead), never NULL. */
+const char *manager_status_text(struct manager *m);
+/* CLOCK_MONOTONIC when the manager was created. */
+uint64_t manager_started_usec(struct manager *m);
 
 /* Reports STATUS= to systemd (ignored outside systemd). */
 void manager_status(struct manager *m, const char *fmt, ...) _printf_(2, 3);

@@ -82,6 +82,11 @@ int nss_unknown_groups(const struct config *c, char ***warnings)
 			       "read_only_groups",
 			       warnings);
 	if (r >= 0)
+		r = check_list(c->vakt.admin_groups,
+			       &c->vakt.admin_groups_place,
+			       "admin_groups",
+			       warnings);
+	if (r >= 0)
 		r = check_list(c->idle.exempt_groups,
 			       &c->idle.exempt_groups_place,
 			       "exempt_groups",

@@ -10,6 +10,7 @@
 #include <sys/capability.h>
 
 #include "config.h"
+#include "idle.h"
 
 struct manager;
 
@@ -35,3 +36,16 @@ struct part_ops {
 extern const struct part_ops storage_part; /* storage-part.c */
 extern const struct part_ops idle_part;	   /* idle-part.c */
 extern const struct part_ops audit_part;   /* audit-part.c */
+
+/* For the control socket: read-only views of a running part's state (manager_part_state()). */
+
+/* What the idle part plans for session id and when (CLOCK_MONOTONIC; may be past: due now), as
+ * idle_tracker_session_next() says. Returns 1, 0 (nothing planned) or -ENOENT. */
+int idle_part_session_next(void *state,
+			   const char *id,
+			   enum idle_action_kind *ret_kind,
+			   uint64_t *ret_when);
+
+/* The kernel's lost-records counter as the audit part last read it: true and *ret_lost, false
+ * when it has not been read (no audit control socket). */
+bool audit_part_lost(void *state, uint32_t *ret_lost);

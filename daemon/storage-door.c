@@ -41,6 +41,8 @@
 #include "manager.h"
 #include "storage-usbsys.h"
 #include "storage.h"
+#include "strv.h"
+#include "udev-util.h"
 
 #define DOOR_OPEN_MARKER "usb-door-open"
 
@@ -171,4 +173,39 @@ void storage_door_open(struct storage *s, bool authorize_waiting_devices)
 	(void)storage_foreach_device(s, NULL, "usb", "usb_interface", authorize_waiting);
 	/* Then the cards, those of USB readers authorised just now included. */
 	(void)storage_mmc_door(s, false, true);
+}
+
+int storage_door_states(struct storage *s, char ***ret)
+{
+	_cleanup_(udev_enumerate_unrefp) struct udev_enumerate *e = NULL;
+	_cleanup_strv_free_ char **l = NULL;
+	struct udev_list_entry *item;
+
+	e = udev_enumerate_new(s->udev);
+	if (!e)
+		return -ENOMEM;
+	if (udev_enumerate_add_match_subsystem(e, "usb") < 0 ||
+	    udev_enumerate_add_match_property(e, "DEVTYPE", "usb_device") < 0 ||
+	    udev_enumerate_scan_devices(e) < 0)
+		return -EIO;
+	udev_list_entry_foreach(item, udev_enumerate_get_list_entry(e))
+	{
+		_cleanup_(udev_device_unrefp) struct udev_device *d = NULL;
+		const char *syspath = udev_list_entry_get_name(item);
+		int v = -1;
+
+		d = syspath ? udev_device_new_from_syspath(s->udev, syspath) : NULL;
+		if (!d || !storage_is_root_hub(d))
+			continue;
+		if (usbsys_read_int(syspath, "authorized_default", &v) < 0)
+			v = -1;
+		if (strv_extend(&l, udev_device_get_sysname(d)) < 0 ||
+		    strv_extend(&l,
+				v < 0	 ? "unknown"
+				: v == 0 ? "closed"
+					 : "open") < 0)
+			return -ENOMEM;
+	}
+	*ret = TAKE_PTR(l);
+	return 0;
 }

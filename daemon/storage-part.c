@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <systemd/sd-event.h>
 
@@ -438,3 +439,55 @@ const struct part_ops storage_part = {
 	.stop = storage_stop,
 	.off = storage_off,
 };
+
+struct storage *storage_from_state(void *state)
+{
+	return state;
+}
+
+const struct tracked_device *storage_tracked_next(struct storage *s,
+						  const struct tracked_device *prev)
+{
+	return prev ? prev->next : s->devices;
+}
+
+static bool id_matches(const struct tracked_device *t, const char *spec)
+{
+	const char *sysname = strrchr(t->syspath, '/');
+	char vid[5], pid[5];
+	const char *serial;
+
+	if (streq(t->syspath, spec) || (sysname && streq(sysname + 1, spec)))
+		return true;
+	/* VID:PID[:SERIAL] */
+	if (strlen(spec) < 9 || spec[4] != ':' || (spec[9] != '\0' && spec[9] != ':'))
+		return false;
+	memcpy(vid, spec, 4);
+	vid[4] = '\0';
+	memcpy(pid, spec + 5, 4);
+	pid[4] = '\0';
+	if (strcasecmp(vid, t->id.vendor) != 0 || strcasecmp(pid, t->id.product) != 0)
+		return false;
+	serial = spec[9] == ':' ? spec + 10 : NULL;
+	return !serial || (t->id.serial && streq(t->id.serial, serial));
+}
+
+const struct tracked_device *
+storage_tracked_find(struct storage *s, const char *spec, int *ret_error)
+{
+	const struct tracked_device *found = NULL;
+
+	*ret_error = 0;
+	for (const struct tracked_device *t = s->devices; t; t = t->next) {
+		if (!id_matches(t, spec))
+			continue;
+		if (found) {
+			*ret_error = -EEXIST;
+			return NULL;
+		}
+		found = t;
+	}
+	if (!found)
+		*ret_error = -ENOENT;
+	return found;
+}

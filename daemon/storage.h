@@ -263,3 +263,23 @@ int storage_door_close_one(struct storage *s, struct udev_device *d);
  * devices and interfaces held at the door. s needs only its manager and udev. Logs its errors.
  */
 void storage_door_open(struct storage *s, bool authorize_waiting_devices);
+
+/* ---- for the control socket (control.c) ---- */
+
+/* The storage part's state as manager_part_state() gives it. */
+struct storage *storage_from_state(void *state);
+
+/* The tracked devices: the first (prev NULL) or the one after prev; NULL at the end. */
+const struct tracked_device *storage_tracked_next(struct storage *s,
+						  const struct tracked_device *prev);
+
+/* The tracked device whose syspath, sysname (1-2) or VID:PID[:SERIAL] (hex case-insensitive,
+ * serial exact) is spec; NULL when none. -EEXIST in *ret_ambiguous when VID:PID matches more
+ * than one device (then NULL). */
+const struct tracked_device *
+storage_tracked_find(struct storage *s, const char *spec, int *ret_error);
+
+/* Every USB controller (root hub) into *ret: strv of "usbN" and its door ("closed" when
+ * authorized_default is 0, "open" when 1 or 2, "unknown" when it cannot be read), alternating.
+ * Returns 0, -ENOMEM or -EIO. */
+int storage_door_states(struct storage *s, char ***ret);

@@ -360,10 +360,12 @@ static int apply_rule_mode(struct loader *l,
 	.section = (s), .name = (n), .apply = (fn), .offset = (off), .place = (pl)
 
 const struct key_def config_key_defs[] = {
-	{ KEY(SECTION_VAKT, "admin_groups", apply_groups, CFG(vakt.admin_groups), -1),
-	  NO_ENUM,
-	  .unimplemented = "only the weekly administrator report (vaktctl report) will use it, and "
-			   "this version has none" },
+	{ KEY(SECTION_VAKT,
+	      "admin_groups",
+	      apply_groups,
+	      CFG(vakt.admin_groups),
+	      CFG(vakt.admin_groups_place)),
+	  NO_ENUM },
 
 	{ KEY(SECTION_STORAGE, "mode", apply_enum, CFG(storage.mode), -1), ENUM(mode_names) },
 	{ KEY(SECTION_STORAGE,

@@ -365,6 +365,7 @@ static void config_done(struct config *c)
 	strv_free(c->files);
 	strv_free(c->warnings);
 	strv_free(c->vakt.admin_groups);
+	free(c->vakt.admin_groups_place.file);
 	free(c->storage.default_place.file);
 	strv_free(c->storage.read_write_groups);
 	free(c->storage.read_write_groups_place.file);

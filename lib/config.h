@@ -70,6 +70,7 @@ struct config {
 
 	struct {
 		char **admin_groups;
+		struct config_place admin_groups_place;
 	} vakt;
 
 	struct {

@@ -603,3 +603,179 @@ bool policy_keeps_other_functions(const struct policy *p,
 	}
 	return false;
 }
+
+int policy_explain(const struct policy *p,
+		   const struct devid *id,
+		   const struct policy_person *person,
+		   struct policy_explain_step ret_steps[POLICY_EXPLAIN_STEPS],
+		   struct policy_verdict *ret_verdict)
+{
+	const struct config *c = p->config;
+	const struct storage_rule *rule;
+	bool nobody = !person || !person->present;
+	bool groups_known = person && person->present && person->groups;
+	struct policy_explain_step *s = ret_steps;
+	const struct dispensation *d;
+
+	(void)policy_decide(p, id, person, ret_verdict);
+
+	s[0] = (struct policy_explain_step){
+		.step = POLICY_STEP_DISK_BELOW_HARMLESS,
+		.name = "harmless_classes",
+		.applies = devid_has_disk(id),
+		.action = STORAGE_ACTION_BLOCK,
+		.place = c->storage.harmless_classes_place,
+		.why = devid_has_disk(id) ? "a disk appeared below a function judged harmless"
+					  : "no disk appeared below a function judged harmless",
+	};
+	s[1] = (struct policy_explain_step){
+		.step = POLICY_STEP_NON_STORAGE,
+		.name = "non-storage",
+		.applies = !devid_is_storage(id, c),
+		.action = STORAGE_ACTION_ALLOW,
+		.place = c->storage.harmless_classes_place,
+		.why = devid_is_storage(id, c)
+			       ? "a function is of a class not in harmless_classes: storage"
+			       : "every function is of a class in harmless_classes",
+	};
+	s[2] = (struct policy_explain_step){
+		.step = POLICY_STEP_WHILE_LOCKED,
+		.name = "while_locked",
+		.applies =
+			c->storage.while_locked == WHILE_LOCKED_BLOCK && (nobody || person->locked),
+		.action = STORAGE_ACTION_BLOCK,
+		.place = c->storage.while_locked_place,
+		.why = c->storage.while_locked != WHILE_LOCKED_BLOCK ? "while_locked = policy"
+		       : person && person->unknown
+			       ? "who is at the seat is unknown (logind cannot be reached)"
+		       : nobody		? "nobody is logged in at the seat"
+		       : person->locked ? "the session at the seat is locked"
+					: "the session at the seat is unlocked",
+	};
+	rule = policy_match_rule(p, id->vendor, id->product, id->serial);
+	s[3] = (struct policy_explain_step){
+		.step = POLICY_STEP_RULE,
+		.name = "rule",
+		.applies = rule != NULL,
+		.action = rule ? rule->mode : STORAGE_ACTION_BLOCK,
+		.rule_name = rule ? rule->name : NULL,
+		.place = rule ? rule->place : (struct config_place){},
+		.why = rule ? "the first named rule whose fields all match"
+			    : "no named rule matches vendor, product and serial",
+	};
+	s[4] = (struct policy_explain_step){
+		.step = POLICY_STEP_READ_WRITE_GROUPS,
+		.name = "read_write_groups",
+		.applies =
+			groups_known && in_any_group(person->groups, c->storage.read_write_groups),
+		.action = STORAGE_ACTION_ALLOW,
+		.place = c->storage.read_write_groups_place,
+	};
+	s[4].why = s[4].applies	   ? "the person at the seat is in a read-write group"
+		   : !groups_known ? "no person at the seat whose groups are known"
+				   : "the person at the seat is in no read-write group";
+	s[5] = (struct policy_explain_step){
+		.step = POLICY_STEP_READ_ONLY_GROUPS,
+		.name = "read_only_groups",
+		.applies =
+			groups_known && in_any_group(person->groups, c->storage.read_only_groups),
+		.action = STORAGE_ACTION_READ_ONLY,
+		.place = c->storage.read_only_groups_place,
+	};
+	s[5].why = s[5].applies	   ? "the person at the seat is in a read-only group"
+		   : !groups_known ? "no person at the seat whose groups are known"
+				   : "the person at the seat is in no read-only group";
+	s[6] = (struct policy_explain_step){
+		.step = POLICY_STEP_DEFAULT,
+		.name = "default",
+		.applies = true,
+		.action = c->storage.default_action,
+		.place = c->storage.default_place,
+		.why = "applies to every storage device",
+	};
+	d = p->dispensations && person && person->present
+		    ? dispensation_list_best(p->dispensations,
+					     id,
+					     person,
+					     person->now ? person->now : realtime_now())
+		    : NULL;
+	s[7] = (struct policy_explain_step){
+		.step = POLICY_STEP_DISPENSATION,
+		.name = "dispensation",
+		.applies = d != NULL,
+		.action = d ? d->mode : STORAGE_ACTION_BLOCK,
+		.rule_name = d ? d->id : NULL,
+		.why = d ? "a written dispensation for the person at the seat matches this device; "
+			   "it decides only when it grants more than the steps above"
+			 : "no current written dispensation for the person at the seat matches",
+	};
+	for (size_t i = 0; i < POLICY_EXPLAIN_STEPS; i++)
+		s[i].decided = s[i].step == ret_verdict->step;
+	return POLICY_EXPLAIN_STEPS;
+}
+
+/* Text that can go into a comment line: no control character. */
+static bool comment_safe(const char *s)
+{
+	if (!s || !*s)
+		return false;
+	for (; *s; s++)
+		if ((unsigned char)*s < ' ' || *s == 0x7f)
+			return false;
+	return true;
+}
+
+/* A serial the file syntax keeps as it is: printable ASCII, no blank, no comment character. */
+static bool serial_writable(const char *s)
+{
+	if (!s || !*s || strlen(s) > 126)
+		return false;
+	for (; *s; s++)
+		if (*s <= ' ' || *s >= 0x7f || *s == '#' || *s == ';' || *s == '"')
+			return false;
+	return true;
+}
+
+int policy_rule_snippet(const struct devid *id, enum storage_action mode, char **ret)
+{
+	char name[64];
+	size_t n;
+	int r;
+
+	if ((mode != STORAGE_ACTION_ALLOW && mode != STORAGE_ACTION_READ_ONLY) || !id->vendor[0] ||
+	    !id->product[0])
+		return -EINVAL;
+	n = (size_t)snprintf(name, sizeof(name), "usb-%s-%s", id->vendor, id->product);
+	/* The serial's letters, digits, '.', '_' and '-' make the name unique per stick. */
+	if (serial_writable(id->serial) && n < sizeof(name) - 2) {
+		name[n++] = '-';
+		for (const char *s = id->serial; *s && n < sizeof(name) - 1; s++)
+			if (strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-",
+				   *s))
+				name[n++] = *s;
+		name[n] = '\0';
+	}
+	r = asprintf(ret,
+		     "# %s%s%s (generated by vaktctl rule)\n"
+		     "[storage.allow \"%s\"]\n"
+		     "vendor = %s\n"
+		     "product = %s\n"
+		     "%s%s%s"
+		     "mode = %s\n",
+		     comment_safe(id->manufacturer) ? id->manufacturer : "",
+		     comment_safe(id->manufacturer) ? " " : "",
+		     comment_safe(id->name) ? id->name : "USB device",
+		     name,
+		     id->vendor,
+		     id->product,
+		     serial_writable(id->serial) ? "serial = " : "",
+		     serial_writable(id->serial) ? id->serial
+		     : id->serial && *id->serial
+			     ? "# the serial cannot be written in vakt.conf: this rule matches "
+			       "every device with this vendor and product"
+			     : "# the device has no serial: this rule matches every device with "
+			       "this vendor and product",
+		     "\n",
+		     config_action_to_string(mode));
+	return r < 0 ? -ENOMEM : 0;
+}

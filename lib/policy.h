@@ -251,3 +251,40 @@ const struct storage_rule *policy_match_rule(const struct policy *p,
 					     const char *vendor,
 					     const char *product,
 					     const char *serial);
+
+/* One step of the precedence above, for `vaktctl explain`. */
+struct policy_explain_step {
+	enum policy_step step;
+	/* "harmless_classes", "non-storage", "while_locked", "rule", "read_write_groups",
+	 * "read_only_groups", "default", "dispensation". Static. */
+	const char *name;
+	bool applies;		    /* the step's condition holds for this device and person */
+	bool decided;		    /* it is the step policy_decide() reports */
+	enum storage_action action; /* what it gives when it applies */
+	const char *rule_name; /* the named rule (rule step) or dispensation id that matched */
+	struct config_place place;  /* FILE:LINE of its setting; file borrowed from the config */
+	const char *why;	    /* short English, static: why it applies or not */
+};
+
+#define POLICY_EXPLAIN_STEPS 8
+
+/*
+ * The whole precedence for id and person (as for policy_decide()): every step in order, whether
+ * its condition holds, and which one decided (the same verdict policy_decide() gives, into
+ * *ret_verdict). Steps after the deciding one are still evaluated, so that one sees what would
+ * apply. Returns the number of steps written (POLICY_EXPLAIN_STEPS).
+ */
+int policy_explain(const struct policy *p,
+		   const struct devid *id,
+		   const struct policy_person *person,
+		   struct policy_explain_step ret_steps[POLICY_EXPLAIN_STEPS],
+		   struct policy_verdict *ret_verdict);
+
+/*
+ * An allow-rule for device id in vakt.conf syntax, ready for a drop-in: a [storage.allow "NAME"]
+ * section with vendor, product, the serial when the device has one that the file syntax can hold
+ * (else a comment says why it is left out, so the rule matches every device of this model), and
+ * mode (ALLOW or READ_ONLY). Returns 0 and *ret (caller frees), -EINVAL for another mode or a
+ * device without vendor and product, -ENOMEM.
+ */
+int policy_rule_snippet(const struct devid *id, enum storage_action mode, char **ret);
