@@ -322,7 +322,8 @@ static void log_decision(struct storage *s, const struct tracked_device *t, cons
 		log_event_message(&e,
 				  "%s%s '%s' (%s:%s) %s %s for %s at %s, as decided by %s%s%s.",
 				  observe ? "Observe mode, nothing changed: " : "",
-				  disk ? "USB device with an unexpected disk" : storage_kind_label(t),
+				  disk ? "USB device with an unexpected disk"
+				       : storage_kind_label(t),
 				  device_label(t),
 				  t->id.vendor,
 				  t->id.product,

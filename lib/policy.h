@@ -261,7 +261,7 @@ struct policy_explain_step {
 	bool applies;		    /* the step's condition holds for this device and person */
 	bool decided;		    /* it is the step policy_decide() reports */
 	enum storage_action action; /* what it gives when it applies */
-	const char *rule_name; /* the named rule (rule step) or dispensation id that matched */
+	const char *rule_name;	    /* the named rule (rule step) or dispensation id that matched */
 	struct config_place place;  /* FILE:LINE of its setting; file borrowed from the config */
 	const char *why;	    /* short English, static: why it applies or not */
 };

@@ -1435,10 +1435,10 @@ START_TEST(test_policy_explain_walks_every_step)
 	struct policy_explain_step steps[POLICY_EXPLAIN_STEPS];
 	struct policy_verdict v, d;
 	struct devid id;
-	static const char *const names[] = {
-		"harmless_classes",  "non-storage",	 "while_locked", "rule",
-		"read_write_groups", "read_only_groups", "default",	 "dispensation"
-	};
+	static const char *const names[] = { "harmless_classes",  "non-storage",
+					     "while_locked",	  "rule",
+					     "read_write_groups", "read_only_groups",
+					     "default",		  "dispensation" };
 
 	add_rule(c, "approved", "0951", "1666", STICK_SERIAL, STORAGE_ACTION_READ_ONLY, 10);
 	p = policy_new(c);
