@@ -164,7 +164,8 @@ def run():
         st.check(steps == [('harmless_classes', False, False), ('non-storage', False, False),
                            ('while_locked', False, False), ('rule', False, False),
                            ('read_write_groups', False, False),
-                           ('read_only_groups', False, False), ('default', True, True)],
+                           ('read_only_groups', False, False), ('default', True, True),
+                           ('dispensation', False, False)],
                  'steps %r' % steps, v)
         out, _ = ctl(v, ['explain', '1-1'])
         st.check('> default' in out and 'Decision: block by default' in out, out, v)
