@@ -196,28 +196,42 @@ static const char *duration(const char *sec, char *buf, size_t n)
 	return buf;
 }
 
-int verb_status(int argc, char *argv[])
+/*
+ * The common start of status, devices and sessions: options, no operand, one request. Returns -1
+ * with *ret_reply set when the caller renders its table, else the exit code (the reply was
+ * printed as JSON, or the error was said).
+ */
+static int query(const char *verb, int argc, char *argv[], struct control_msg **ret_reply)
 {
-	_cleanup_(control_msg_freep) struct control_msg *r = NULL;
 	bool json = false;
-	size_t pos = 0, b, e;
-	char buf[64];
-	bool first = true;
 	int k = parse_options(argc, argv, &json, NULL);
 
 	if (k >= 0)
 		return k;
 	if (optind < argc) {
-		(void)fputs("vaktctl status: takes no operand\n", stderr);
+		(void)fprintf(stderr, "vaktctl %s: takes no operand\n", verb);
 		return EXIT_REFUSED;
 	}
-	k = simple_request("status", NULL, NULL, &r);
+	k = simple_request(verb, NULL, NULL, ret_reply);
 	if (k != EXIT_OK)
 		return k;
 	if (json) {
-		vaktctl_print_json(r);
+		vaktctl_print_json(*ret_reply);
 		return EXIT_OK;
 	}
+	return -1;
+}
+
+int verb_status(int argc, char *argv[])
+{
+	_cleanup_(control_msg_freep) struct control_msg *r = NULL;
+	size_t pos = 0, b, e;
+	char buf[64];
+	bool first = true;
+	int k = query("status", argc, argv, &r);
+
+	if (k >= 0)
+		return k;
 	(void)printf("vaktd %s, pid %s, up %s\n",
 		     get(r, 0, r->n, "version"),
 		     get(r, 0, r->n, "pid"),
@@ -272,23 +286,11 @@ int verb_devices(int argc, char *argv[])
 				     "FILE:LINE",
 				     "USER",
 				     "NAME" } };
-	bool json = false;
 	size_t pos = 0, b, e;
-	int k = parse_options(argc, argv, &json, NULL);
+	int k = query("devices", argc, argv, &r);
 
 	if (k >= 0)
 		return k;
-	if (optind < argc) {
-		(void)fputs("vaktctl devices: takes no operand\n", stderr);
-		return EXIT_REFUSED;
-	}
-	k = simple_request("devices", NULL, NULL, &r);
-	if (k != EXIT_OK)
-		return k;
-	if (json) {
-		vaktctl_print_json(r);
-		return EXIT_OK;
-	}
 	if (streq(get(r, 0, r->n, "storage"), "off")) {
 		(void)puts("The storage part is off: vaktd decides no USB device.");
 		return EXIT_OK;
@@ -336,23 +338,11 @@ int verb_sessions(int argc, char *argv[])
 				     "LOCKED",
 				     "NEXT",
 				     "AT" } };
-	bool json = false;
 	size_t pos = 0, b, e;
-	int k = parse_options(argc, argv, &json, NULL);
+	int k = query("sessions", argc, argv, &r);
 
 	if (k >= 0)
 		return k;
-	if (optind < argc) {
-		(void)fputs("vaktctl sessions: takes no operand\n", stderr);
-		return EXIT_REFUSED;
-	}
-	k = simple_request("sessions", NULL, NULL, &r);
-	if (k != EXIT_OK)
-		return k;
-	if (json) {
-		vaktctl_print_json(r);
-		return EXIT_OK;
-	}
 	if (streq(get(r, 0, r->n, "logind"), "unknown"))
 		(void)puts("logind cannot be reached now: vaktd knows no session.");
 	while (control_msg_next_record(r, &pos, &b, &e)) {
