@@ -40,7 +40,15 @@ static int storage_capabilities(const struct config *c, cap_value_t ret_caps[8])
 	if (c->storage.mode != CONFIG_MODE_ENFORCE)
 		return 0;
 	ret_caps[0] = CAP_SYS_ADMIN;
-	return 1;
+	if (!c->storage.notify_user)
+		return 1;
+	/* notify_user: the child that tells the person becomes them (setgroups, setresgid,
+	 * setresuid), and the parent ends it when it hangs, which a process of another uid only
+	 * allows with CAP_KILL (notify-user.h). */
+	ret_caps[1] = CAP_SETUID;
+	ret_caps[2] = CAP_SETGID;
+	ret_caps[3] = CAP_KILL;
+	return 4;
 }
 
 int storage_foreach_device(struct storage *s,

@@ -336,6 +336,27 @@ static int apply_string(struct loader *l,
 	return 0;
 }
 
+/* Text a person reads (a notification, a terminal line): printable ASCII, short. */
+static int apply_contact(struct loader *l,
+			 const struct key_def *k,
+			 void *field,
+			 const char *value,
+			 const char **reterr_why)
+{
+	size_t n = strlen(value);
+
+	for (size_t i = 0; i < n; i++)
+		if (value[i] < 0x20 || value[i] > 0x7e) {
+			*reterr_why = "expected printable ASCII text";
+			return -EINVAL;
+		}
+	if (n > CONFIG_CONTACT_MAX) {
+		*reterr_why = "expected at most 80 characters";
+		return -EINVAL;
+	}
+	return apply_string(l, k, field, value, reterr_why);
+}
+
 static int apply_rule_mode(struct loader *l,
 			   const struct key_def *k,
 			   void *field,
@@ -366,6 +387,7 @@ const struct key_def config_key_defs[] = {
 	      CFG(vakt.admin_groups),
 	      CFG(vakt.admin_groups_place)),
 	  NO_ENUM },
+	{ KEY(SECTION_VAKT, "contact", apply_contact, CFG(vakt.contact), -1), NO_ENUM },
 
 	{ KEY(SECTION_STORAGE, "mode", apply_enum, CFG(storage.mode), -1), ENUM(mode_names) },
 	{ KEY(SECTION_STORAGE,
@@ -386,10 +408,7 @@ const struct key_def config_key_defs[] = {
 	      CFG(storage.read_only_groups),
 	      CFG(storage.read_only_groups_place)),
 	  NO_ENUM },
-	{ KEY(SECTION_STORAGE, "notify_user", apply_bool, CFG(storage.notify_user), -1),
-	  NO_ENUM,
-	  .unimplemented = "this version tells nobody at the seat; decisions are only recorded "
-			   "in the journal" },
+	{ KEY(SECTION_STORAGE, "notify_user", apply_bool, CFG(storage.notify_user), -1), NO_ENUM },
 	{ KEY(SECTION_STORAGE,
 	      "while_locked",
 	      apply_enum,

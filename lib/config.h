@@ -71,6 +71,9 @@ struct config {
 	struct {
 		char **admin_groups;
 		struct config_place admin_groups_place;
+		/* Who the person at the seat may ask (notify_user), NULL when unset: printable
+		 * text of at most CONFIG_CONTACT_MAX characters. */
+		char *contact;
 	} vakt;
 
 	struct {
@@ -119,6 +122,7 @@ struct config {
 };
 
 #define CONFIG_DEFAULT_PATH "/etc/vakt/vakt.conf"
+#define CONFIG_CONTACT_MAX  80
 
 /* Frees c and everything it owns; accepts NULL; returns NULL. */
 struct config *config_free(struct config *c);
