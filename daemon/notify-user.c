@@ -43,7 +43,6 @@ struct told {
 	struct ratelimit limit;
 	pid_t pid; /* the child, 0 when none runs */
 	sd_event_source *child;
-	sd_event_source *kill_timer;
 	bool desktop;
 };
 
@@ -55,7 +54,6 @@ struct notifier {
 
 static void told_stop_child(struct told *t)
 {
-	t->kill_timer = sd_event_source_disable_unref(t->kill_timer);
 	t->child = sd_event_source_disable_unref(t->child);
 	t->pid = 0;
 }
@@ -64,8 +62,8 @@ static struct told *told_free(struct told *t)
 {
 	if (!t)
 		return NULL;
-	if (t->pid > 0 && t->child)
-		(void)sd_event_source_send_child_signal(t->child, SIGKILL, NULL, 0);
+	/* A child still running ends on its own alarm(); vaktd, without CAP_KILL, could not end a
+	 * process of another uid anyway. */
 	told_stop_child(t);
 	free(t->session);
 	free(t->user);
@@ -257,27 +255,16 @@ static _Noreturn void child_main(const struct job *j)
 	sigemptyset(&none);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 	(void)signal(SIGALRM, SIG_DFL);
-	/* Its own deadline; the parent kills it later still. */
-	(void)alarm((unsigned)(NOTIFY_CHILD_TIMEOUT_USEC / USEC_PER_SEC) + 1);
+	/* The kill timeout: SIGALRM's default action ends the child, which installs no handler.
+	 * Only the person (the same uid) could stop it first, and then only their own notices
+	 * wait (one child per session). vaktd keeps no CAP_KILL to end it itself. */
+	(void)alarm(NOTIFY_ALARM_SEC);
 	if (become(j->uid, j->user) < 0)
 		_exit(CHILD_CREDENTIALS);
 	_exit(j->address ? send_desktop(j->address, j->text) : send_terminal(j->tty, j->text->line));
 }
 
 /* ---- the parent ------------------------------------------------------------------------------ */
-
-static int on_kill_timer(sd_event_source *s, uint64_t usec, void *userdata)
-{
-	struct told *t = userdata;
-
-	(void)s;
-	(void)usec;
-	if (t->child && sd_event_source_send_child_signal(t->child, SIGKILL, NULL, 0) < 0)
-		log_warning("Cannot end the notification process %d of session %s, ignoring.",
-			    (int)t->pid,
-			    t->session);
-	return 0;
-}
 
 static int on_child(sd_event_source *s, const siginfo_t *si, void *userdata)
 {
@@ -286,8 +273,8 @@ static int on_child(sd_event_source *s, const siginfo_t *si, void *userdata)
 
 	(void)s;
 	if (si->si_code != CLD_EXITED)
-		log_warning("Could not tell '%s' (session %s) %s: the notification did not finish "
-			    "in time, ignoring.",
+		log_notice("Could not tell '%s' (session %s) %s: the notification did not finish "
+			   "in time, ignoring.",
 			    t->user,
 			    t->session,
 			    how);
@@ -424,14 +411,6 @@ void notifier_tell(struct notifier *n, const struct notify_target *tg, const str
 	t->pid = pid;
 	t->desktop = desktop;
 	r = sd_event_add_child(n->event, &t->child, pid, WEXITED, on_child, t);
-	if (r >= 0)
-		r = sd_event_add_time_relative(n->event,
-					       &t->kill_timer,
-					       CLOCK_MONOTONIC,
-					       NOTIFY_KILL_USEC,
-					       0,
-					       on_kill_timer,
-					       t);
 	if (r < 0) {
 		/* Unwatched, it ends on its own alarm(); the zombie is the init's after vaktd. */
 		log_warning_errno(r, "Cannot watch the notification process %d, ignoring: %m", (int)pid);

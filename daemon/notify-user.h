@@ -12,10 +12,11 @@
  *   /dev/TTY opened as the person, without following a symbolic link, and only when it is a
  *   character device that is a terminal.
  *
- * The event loop never waits: it forks the child and watches it (sd_event_add_child), which gives
- * up after NOTIFY_CHILD_TIMEOUT_USEC of its own and is killed after NOTIFY_KILL_USEC. At most one
- * message per session per NOTIFY_INTERVAL_USEC, and at most one child per session at a time. A
- * missing session bus or notification service is no error (a debug line): nobody can be told.
+ * The event loop never waits: it forks the child and watches it (sd_event_add_child). The child
+ * gives up on the bus after NOTIFY_CHILD_TIMEOUT_USEC and is ended by its own alarm (SIGALRM,
+ * NOTIFY_ALARM_SEC) whatever it is doing. At most one message per session per
+ * NOTIFY_INTERVAL_USEC, and at most one child per session at a time. A missing session bus or
+ * notification service is no error (a debug line): nobody can be told.
  *
  * Test only: the environment variable VAKTD_TEST_USER_RUNTIME_ROOT replaces /run/user as the
  * directory that holds the users' runtime directories (vaktd(8), ENVIRONMENT).
@@ -29,7 +30,7 @@
 
 #define NOTIFY_INTERVAL_USEC	   (60 * USEC_PER_SEC)
 #define NOTIFY_CHILD_TIMEOUT_USEC (5 * USEC_PER_SEC)
-#define NOTIFY_KILL_USEC	   (10 * USEC_PER_SEC)
+#define NOTIFY_ALARM_SEC	   6
 
 struct notifier;
 
@@ -42,8 +43,8 @@ struct notify_target {
 	const char *tty;  /* logind's TTY, "" when none */
 };
 
-/* Kills the children still running (they run as the person: nothing of vakt's is lost) and
- * frees n. Accepts NULL; returns NULL. */
+/* Frees n; children still running end on their alarm (they run as the person: nothing of vakt's
+ * is lost). Accepts NULL; returns NULL. */
 struct notifier *notifier_free(struct notifier *n);
 DEFINE_FREEP(struct notifier, notifier_free)
 

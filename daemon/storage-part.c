@@ -43,12 +43,10 @@ static int storage_capabilities(const struct config *c, cap_value_t ret_caps[8])
 	if (!c->storage.notify_user)
 		return 1;
 	/* notify_user: the child that tells the person becomes them (setgroups, setresgid,
-	 * setresuid), and the parent ends it when it hangs, which a process of another uid only
-	 * allows with CAP_KILL (notify-user.h). */
+	 * setresuid; notify-user.h). */
 	ret_caps[1] = CAP_SETUID;
 	ret_caps[2] = CAP_SETGID;
-	ret_caps[3] = CAP_KILL;
-	return 4;
+	return 3;
 }
 
 int storage_foreach_device(struct storage *s,
