@@ -459,6 +459,7 @@ const struct key_def config_key_defs[] = {
 	      CFG(idle.exempt_groups),
 	      CFG(idle.exempt_groups_place)),
 	  NO_ENUM },
+	{ KEY(SECTION_IDLE, "notify_user", apply_bool, CFG(idle.notify_user), -1), NO_ENUM },
 
 	{ KEY(SECTION_AUDIT, "mode", apply_enum, CFG(audit.mode), -1), ENUM(mode_names) },
 	{ KEY(SECTION_AUDIT, "ensure_rules", apply_bool, CFG(audit.ensure_rules), -1), NO_ENUM },

@@ -398,6 +398,7 @@ struct config *config_new(void)
 	c->storage.read_write_groups = strv_from_array(NULL);
 	c->storage.read_only_groups = strv_from_array(NULL);
 	c->storage.notify_user = true;
+	c->idle.notify_user = true;
 	c->storage.while_locked = WHILE_LOCKED_BLOCK;
 	for (size_t i = 0; i < ELEMENTSOF(default_harmless_classes); i++)
 		c->storage.harmless_classes[default_harmless_classes[i] / 64] |=

@@ -110,6 +110,7 @@ struct config {
 		struct config_place text_sessions_after_place;
 		char **exempt_groups;
 		struct config_place exempt_groups_place;
+		bool notify_user;
 	} idle;
 
 	struct {

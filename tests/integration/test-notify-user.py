@@ -4,8 +4,10 @@
 # stick at that user's graphical session sends Notify with the expected text; the bus admits only
 # that user (root is refused: shown below), so the call came with their uid. A second stick within
 # the rate limit sends nothing; without a notification service or without a bus the records are
-# written all the same; a text session gets one line on its terminal (a pty this test owns). Needs
-# root (useradd, setpriv).
+# written all the same; a text session gets one line on its terminal (a pty this test owns), and a
+# terminal the person may not write gets nothing (the line is written as them). [idle]: a locked
+# session is told so, one that could not be locked that it will be ended, and notify_user = no
+# tells nobody. Needs root (useradd, setpriv).
 import json
 import os
 import pwd
@@ -149,6 +151,82 @@ def switch(v, logind, sid, uid, user, **props):
     v.wait_event('storage.blocked', since=n, VAKT_SESSION=sid)
 
 
+IDLE_CONF = """\
+[vakt]
+contact = {contact}
+[storage]
+mode = off
+[idle]
+mode = enforce
+lock_after = 2s
+grace = 1s
+on_lock_failure = terminate
+text_sessions_after = 0
+notify_user = {notify}
+[audit]
+mode = off
+"""
+
+
+def idle_phase(sbus, alice):
+    """[idle] notify_user: a locked session is told so; one that cannot be locked is told it
+    will be ended; notify_user = no tells nobody."""
+    bus = logind = v = None
+    try:
+        sbus.start_notifications()
+        bus = st.SystemBus()
+        logind = st.Logind(bus)
+        logind.install_session_behaviour()
+        logind.set_lock_behaviour('i2', 'ignore')
+        v = vaktlib.Vaktd(IDLE_CONF.format(contact=CONTACT, notify='yes'),
+                          {'DBUS_SYSTEM_BUS_ADDRESS': bus.address,
+                           'VAKTD_TEST_USER_RUNTIME_ROOT': os.path.dirname(sbus.dir)})
+        v.ready()
+        v.wait_logind()
+        since = lambda off: logind.dbus.UInt64(int((time.monotonic() - off) * 1e6))
+        logind.add_session('i1', 'seat0', alice, ALICE, Type='wayland', Class='user',
+                           IdleHint=logind.dbus.Boolean(True), IdleSinceHintMonotonic=since(0.5))
+        v.wait_event('session.locked', timeout=10, VAKT_SESSION='i1')
+        calls = sbus.wait_notifications(1, v)
+        st.check(calls[0][3] == 'Your session was locked', 'summary %r' % calls[0][3], v)
+        want = ('Your session was locked because it was left unattended, as the security '
+                'policy requires. Questions: contact %s.' % CONTACT)
+        st.check(calls[0][4] == want, 'body %r' % calls[0][4], v)
+
+        logind.add_session('i2', 'seat0', alice, ALICE, Type='x11', Class='user',
+                           IdleHint=logind.dbus.Boolean(True), IdleSinceHintMonotonic=since(0.5))
+        v.wait_event('session.lock_failed', timeout=15, VAKT_SESSION='i2')
+        v.wait_event('session.terminated', timeout=10, VAKT_SESSION='i2')
+        calls = sbus.wait_notifications(2, v)
+        st.check(calls[1][3] == 'Your session will be ended', 'summary %r' % calls[1][3], v)
+        st.check('could not be locked: it will be ended' in calls[1][4], 'body %r' % calls[1][4],
+                 v)
+        rc = v.stop()
+        v = None
+        st.check(rc == 0, 'idle vaktd exit code %s' % rc)
+
+        # notify_user = no: locked, recorded, nobody told.
+        v = vaktlib.Vaktd(IDLE_CONF.format(contact=CONTACT, notify='no'),
+                          {'DBUS_SYSTEM_BUS_ADDRESS': bus.address,
+                           'VAKTD_TEST_USER_RUNTIME_ROOT': os.path.dirname(sbus.dir)})
+        v.ready()
+        v.wait_logind()
+        logind.add_session('i3', 'seat0', alice, ALICE, Type='wayland', Class='user',
+                           IdleHint=logind.dbus.Boolean(True), IdleSinceHintMonotonic=since(0.5))
+        v.wait_event('session.locked', timeout=10, VAKT_SESSION='i3')
+        v.settle(1.5)
+        st.check(len(sbus.notifications()) == 2,
+                 'notify_user = no told someone: %r' % sbus.notifications(), v)
+    finally:
+        rc = v.stop() if v else 0
+        sbus.stop_notifications()
+        if logind:
+            logind.stop()
+        if bus:
+            bus.stop()
+    st.check(rc == 0, 'idle vaktd exit code %s' % rc)
+
+
 def run():
     if not shutil.which('setpriv'):
         print('setpriv is not installed', file=sys.stderr)
@@ -254,6 +332,11 @@ def run():
         st.check(not errors, 'error records: %r' % errors, v)
         st.check(all(x.get('VAKT_RESULT') in (None, 'success')
                      for x in v.events('storage.blocked')), 'a blocked record failed', v)
+        rc = v.stop()
+        v = None
+        st.check(rc == 0, 'vaktd exit code %s' % rc)
+
+        idle_phase(sbus, alice)
     finally:
         rc = v.stop() if v else 0
         for fd in (master, slave):
