@@ -366,6 +366,10 @@ static void config_done(struct config *c)
 	strv_free(c->warnings);
 	strv_free(c->vakt.admin_groups);
 	free(c->vakt.admin_groups_place.file);
+	free(c->vakt.policy_reference);
+	free(c->storage.policy_reference);
+	free(c->idle.policy_reference);
+	free(c->audit.policy_reference);
 	free(c->storage.default_place.file);
 	strv_free(c->storage.read_write_groups);
 	free(c->storage.read_write_groups_place.file);
@@ -592,3 +596,26 @@ const char *config_place_format(const struct config_place *p, char *buf, size_t 
 }
 
 /* NOLINTEND(clang-analyzer-security.insecureAPI.DeprecatedOrUnsafeBufferHandling) */
+
+const char *config_policy_reference(const struct config *c, enum event_part part)
+{
+	const char *ref = NULL;
+
+	if (!c)
+		return NULL;
+	switch (part) {
+	case EVENT_PART_STORAGE:
+		ref = c->storage.policy_reference;
+		break;
+	case EVENT_PART_IDLE:
+		ref = c->idle.policy_reference;
+		break;
+	case EVENT_PART_AUDIT:
+		ref = c->audit.policy_reference;
+		break;
+	case EVENT_PART_VAKT:
+	case _EVENT_PART_MAX:
+		break;
+	}
+	return ref ? ref : c->vakt.policy_reference;
+}

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "events.h"
 #include "macro.h"
 #include "policy-digest.h"
 
@@ -71,10 +72,15 @@ struct config {
 	struct {
 		char **admin_groups;
 		struct config_place admin_groups_place;
+		/* policy_reference: the clause of the written policy (free text; NULL = unset). The
+		 * [vakt] one is the default of the sections that set none
+		 * (config_policy_reference). */
+		char *policy_reference;
 	} vakt;
 
 	struct {
 		enum config_mode mode;
+		char *policy_reference;
 		enum storage_action default_action;
 		struct config_place default_place;
 		char **read_write_groups;
@@ -97,6 +103,7 @@ struct config {
 
 	struct {
 		enum config_mode mode;
+		char *policy_reference;
 		uint64_t lock_after_usec;
 		struct config_place lock_after_place;
 		uint64_t grace_usec;
@@ -111,12 +118,19 @@ struct config {
 
 	struct {
 		enum config_mode mode;
+		char *policy_reference;
 		bool ensure_rules;
 		char **watch;
 		unsigned failed_auth_burst_count;
 		uint64_t failed_auth_burst_window_usec;
 	} audit;
 };
+
+/* The clause of the written policy the records of part serve: the section's policy_reference, else
+ * [vakt]'s, else NULL. */
+const char *config_policy_reference(const struct config *c, enum event_part part);
+
+#define CONFIG_POLICY_REFERENCE_MAX 200
 
 #define CONFIG_DEFAULT_PATH "/etc/vakt/vakt.conf"
 

@@ -1139,6 +1139,51 @@ START_TEST(test_keys_without_effect_warn)
 }
 END_TEST
 
+/* Issue 14: policy_reference names the clause of the written policy; a section without one gets
+ * [vakt]'s; empty means unset; long text or a control character is refused with FILE:LINE. */
+START_TEST(test_policy_reference_per_section_with_vakt_default)
+{
+	_cleanup_(config_freep) struct config *c = NULL, *none = NULL, *unset = NULL;
+
+	c = load_ok("[vakt]\n"
+		    "policy_reference = IT security policy\n"
+		    "[storage]\n"
+		    "policy_reference = IT security policy §4.2, portable media\n"
+		    "[idle]\n"
+		    "policy_reference = §5.1 unattended equipment\n");
+	ck_assert_str_eq(config_policy_reference(c, EVENT_PART_STORAGE),
+			 "IT security policy §4.2, portable media");
+	ck_assert_str_eq(config_policy_reference(c, EVENT_PART_IDLE), "§5.1 unattended equipment");
+	ck_assert_str_eq(config_policy_reference(c, EVENT_PART_AUDIT), "IT security policy");
+	ck_assert_str_eq(config_policy_reference(c, EVENT_PART_VAKT), "IT security policy");
+
+	none = load_ok("[storage]\ndefault = block\n");
+	for (enum event_part p = 0; p < _EVENT_PART_MAX; p++)
+		ck_assert_ptr_null(config_policy_reference(none, p));
+
+	/* SPEC's sketch writes the key empty: accepted, and the same as absent. */
+	unset = load_ok("[vakt]\npolicy_reference = whole policy\n[audit]\npolicy_reference =\n");
+	ck_assert_ptr_null(unset->audit.policy_reference);
+	ck_assert_str_eq(config_policy_reference(unset, EVENT_PART_AUDIT), "whole policy");
+}
+END_TEST
+
+START_TEST(test_policy_reference_refuses_long_text)
+{
+	_cleanup_strv_free_ char **errors = NULL;
+	struct config *c = NULL;
+	char text[400];
+
+	(void)snprintf(text, sizeof(text), "[audit]\npolicy_reference = %0201d\n", 0);
+	ck_assert_int_eq(load(text, &c, &errors), -EINVAL);
+	ck_assert_ptr_null(c);
+	ck_assert_uint_eq(strv_length(errors), 1);
+	ck_assert_ptr_nonnull(strstr(errors[0],
+				     NAME ":2: policy_reference: longer than 200 bytes: name the "
+					  "clause, do not quote it"));
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -1156,6 +1201,8 @@ static Suite *config_suite(void)
 
 	ADD(test_defaults_match_the_sketch);
 	ADD(test_keys_without_effect_warn);
+	ADD(test_policy_reference_per_section_with_vakt_default);
+	ADD(test_policy_reference_refuses_long_text);
 	ADD(test_default_harmless_classes_are_the_documented_list);
 	ADD(test_every_key_is_parsed_into_the_struct);
 	tc = tcase_create("test_mode_accepts_enforce_observe_off_in_every_section");
