@@ -501,12 +501,12 @@ static void loader_done(struct loader *l)
 	config_free(l->config);
 }
 
-static int loader_init(struct loader *l)
+static int loader_init(struct loader *l, bool digest)
 {
 	*l = (struct loader){ 0 };
 	l->config = config_new();
 	l->seen = calloc(config_n_key_defs, sizeof(l->seen[0]));
-	if (!l->config || !l->seen || policy_digest_new(&l->digest) < 0)
+	if (!l->config || !l->seen || (digest && policy_digest_new(&l->digest) < 0))
 		return -ENOMEM;
 	return 0;
 }
@@ -514,12 +514,17 @@ static int loader_init(struct loader *l)
 /* The digest of the files read, into the config (before config_loader_finish()). */
 static void loader_digest(struct loader *l)
 {
+	if (!l->digest) {
+		l->config->policy_digest[0] = '\0';
+		return;
+	}
 	if (policy_digest_hex(l->digest, l->config->policy_digest) < 0 && l->error == 0)
 		l->error = -ENOMEM;
 }
 
-int config_load(const char *path,
+static int load(const char *path,
 		uid_t owner_uid,
+		bool digest,
 		struct config **ret_config,
 		char ***reterr_messages)
 {
@@ -527,7 +532,7 @@ int config_load(const char *path,
 	char *dir;
 	int r;
 
-	r = loader_init(&l);
+	r = loader_init(&l, digest);
 	if (r < 0) {
 		loader_done(&l);
 		*reterr_messages = NULL;
@@ -550,6 +555,22 @@ int config_load(const char *path,
 	return r;
 }
 
+int config_load(const char *path,
+		uid_t owner_uid,
+		struct config **ret_config,
+		char ***reterr_messages)
+{
+	return load(path, owner_uid, true, ret_config, reterr_messages);
+}
+
+int config_load_no_digest(const char *path,
+			  uid_t owner_uid,
+			  struct config **ret_config,
+			  char ***reterr_messages)
+{
+	return load(path, owner_uid, false, ret_config, reterr_messages);
+}
+
 int config_load_string(const char *text,
 		       size_t len,
 		       const char *name,
@@ -559,7 +580,7 @@ int config_load_string(const char *text,
 	struct loader l;
 	int r;
 
-	r = loader_init(&l);
+	r = loader_init(&l, true);
 	if (r >= 0 && strv_extend(&l.names, name) < 0)
 		r = -ENOMEM;
 	if (r >= 0 && strv_extend(&l.config->files, name) < 0)

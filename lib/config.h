@@ -65,7 +65,8 @@ struct storage_rule {
 
 struct config {
 	char **files; /* every file read, in order (strv) */
-	/* SHA-256 of the files read (policy-digest.h); POLICY_DIGEST_EMPTY: the built-in default */
+	/* SHA-256 of the files read (policy-digest.h); POLICY_DIGEST_EMPTY: the built-in default;
+	 * "": not computed (config_load_no_digest) */
 	char policy_digest[POLICY_DIGEST_HEX_SIZE];
 	char **warnings; /* "FILE:LINE: warning: ..." for settings that have no effect (strv) */
 
@@ -154,6 +155,14 @@ int config_load(const char *path,
 		uid_t owner_uid,
 		struct config **ret_config,
 		char ***reterr_messages);
+
+/* config_load() without the digest: policy_digest stays "" (not computed). For the callers that
+ * report no digest (--check-config, --replay-audit): hashing initialises libgcrypt, which costs
+ * about 650 KB of resident memory. */
+int config_load_no_digest(const char *path,
+			  uid_t owner_uid,
+			  struct config **ret_config,
+			  char ***reterr_messages);
 
 /*
  * Parses one file's text as if it were the only file named name (no ownership checks, no

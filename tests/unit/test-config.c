@@ -718,6 +718,25 @@ START_TEST(test_dropin_overrides_main_and_later_dropin_overrides_earlier)
 }
 END_TEST
 
+/* The same policy without the digest: identical settings, policy_digest "" (not computed). */
+START_TEST(test_load_no_digest_reads_the_same_policy)
+{
+	_cleanup_(config_freep) struct config *c = NULL, *d = NULL;
+	_cleanup_strv_free_ char **e = NULL, **f = NULL;
+	_cleanup_free_ char *main_path = path_of("vakt.conf");
+
+	write_file("vakt.conf", "[storage]\ndefault = allow\n");
+	make_dir("vakt.conf.d", 0755);
+	write_file("vakt.conf.d/10-a.conf", "[storage]\ndefault = read-only\n");
+	ck_assert_int_eq(config_load(main_path, 0, &c, &e), 0);
+	ck_assert_int_eq(config_load_no_digest(main_path, 0, &d, &f), 0);
+	ck_assert_int_eq(d->storage.default_action, STORAGE_ACTION_READ_ONLY);
+	ck_assert_uint_eq(strv_length(d->files), 2);
+	ck_assert_uint_eq(strlen(c->policy_digest), POLICY_DIGEST_HEX_SIZE - 1);
+	ck_assert_str_eq(d->policy_digest, "");
+}
+END_TEST
+
 START_TEST(test_dropin_list_replaces_the_earlier_list)
 {
 	_cleanup_(config_freep) struct config *c = NULL;
@@ -1240,6 +1259,7 @@ static Suite *config_suite(void)
 
 	ADD_FILES(test_dropin_overrides_main_and_later_dropin_overrides_earlier);
 	ADD_FILES(test_dropin_list_replaces_the_earlier_list);
+	ADD_FILES(test_load_no_digest_reads_the_same_policy);
 	ADD_FILES(test_rules_from_all_files_are_collected);
 	ADD_FILES(test_duplicate_rule_across_files_names_both_places);
 	ADD_FILES(test_errors_from_several_files_come_in_file_order);
