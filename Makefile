@@ -22,7 +22,7 @@ DATADIR ?= $(PREFIX)/share/vakt
 
 B ?= build
 CC ?= gcc
-PKGS := libsystemd libudev audit auparse libcap inih libcrypto
+PKGS := libsystemd libudev audit auparse libcap inih libgcrypt
 # Evaluated when a recipe needs them (after `make deps`); pkg-config's own error names what is
 # missing, and pkg-config-check stops the build there instead of a compiler error later.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))

@@ -27,6 +27,8 @@
 static enum log_target log_target = LOG_TARGET_CONSOLE;
 static bool log_console_stdout;
 static int log_max_level = LOG_INFO;
+/* VAKT_POLICY_REF per part (log_set_policy_reference). */
+static char *log_policy_ref[_EVENT_PART_MAX];
 /* Set while the journal refuses records: the fallback warning is printed once per outage. */
 static bool log_journal_failed;
 
@@ -224,16 +226,39 @@ static bool log_field_reserved(const char *name)
 	return false;
 }
 
+int log_set_policy_reference(enum event_part part, const char *ref)
+{
+	char *copy = NULL;
+
+	if ((unsigned)part >= _EVENT_PART_MAX)
+		return -EINVAL;
+	if (ref && ref[0] != '\0') {
+		copy = strdup(ref);
+		if (!copy) {
+			free(log_policy_ref[part]);
+			log_policy_ref[part] = NULL;
+			return -ENOMEM;
+		}
+	}
+	free(log_policy_ref[part]);
+	log_policy_ref[part] = copy;
+	return 0;
+}
+
 void log_event_begin(struct log_event *e, enum event_id id)
 {
+	const char *ref;
+
 	*e = (struct log_event){ .info = event_info(id) };
 	if (!e->info || e->info->priority > log_max_level)
 		return;
 	e->record = log_record_new(e->info->priority);
 	if (!e->record)
 		return;
+	ref = log_policy_ref[event_part(id)];
 	if (record_add(e->record, "VAKT_EVENT", e->info->name) < 0 ||
-	    record_add(e->record, "MESSAGE_ID", e->info->message_id) < 0) {
+	    record_add(e->record, "MESSAGE_ID", e->info->message_id) < 0 ||
+	    (ref && record_add(e->record, "VAKT_POLICY_REF", ref) < 0)) {
 		(void)fputs("vaktd: out of memory, a record was lost\n", stderr);
 		e->record = record_free(e->record);
 	}

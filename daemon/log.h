@@ -34,6 +34,10 @@ void log_set_console_stdout(bool on);
 /* Records above this priority (e.g. LOG_DEBUG when max is LOG_INFO) are dropped. */
 void log_set_max_level(int level);
 
+/* From now on, every record of an event of part carries VAKT_POLICY_REF=ref (copied; NULL or ""
+ * = none). Returns 0 or -ENOMEM (then the part's records carry none). */
+int log_set_policy_reference(enum event_part part, const char *ref);
+
 /* Plain log line with MESSAGE from format (errno-style %m uses -error). Returns -abs(error). */
 int log_internal(
 	int level, int error, const char *file, int line, const char *func, const char *format, ...)

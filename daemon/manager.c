@@ -549,6 +549,16 @@ static void log_config_warnings(struct config *c)
 		log_warning("%s", *w);
 }
 
+/* The records of each part name the clause of the written policy it serves (VAKT_POLICY_REF). */
+static void use_policy_references(const struct config *c)
+{
+	for (enum event_part p = 0; p < _EVENT_PART_MAX; p++)
+		if (log_set_policy_reference(p, config_policy_reference(c, p)) < 0)
+			log_warning_errno(-ENOMEM,
+					  "Out of memory: records will not carry their policy "
+					  "reference.");
+}
+
 /* All or nothing: an invalid policy, or one that needs a capability dropped at start, is
  * reported as policy.invalid and the running one stays. */
 static void reload(struct manager *m)
@@ -589,6 +599,7 @@ static void reload(struct manager *m)
 	log_config_warnings(c);
 	old = m->config;
 	m->config = TAKE_PTR(c);
+	use_policy_references(m->config);
 	m->origin = POLICY_FROM_CONFIG;
 	set_status(m, 0, false);
 	r = apply_parts(m, old);
@@ -827,6 +838,7 @@ static int load_start_policy(struct manager *m)
 	if (r >= 0) {
 		log_config_warnings(c);
 		m->config = TAKE_PTR(c);
+		use_policy_references(m->config);
 		m->origin = POLICY_FROM_CONFIG;
 		set_status(m, 0, false);
 		(void)saved_policy_save(m->options.state_dir, m->config);
@@ -846,6 +858,7 @@ static int load_start_policy(struct manager *m)
 		m->origin = POLICY_FROM_BUILT_IN;
 	}
 	m->config = TAKE_PTR(c);
+	use_policy_references(m->config);
 	set_status(m, strv_length(errors), false);
 	log_start_refused(m, errors, saved_errors);
 	return 0;

@@ -310,10 +310,11 @@ void config_load_file_at(
 		return file_error(l, display, "cannot read", r);
 
 	/* The main file is read first; a drop-in's name is its name in the drop-in directory. */
-	if (policy_digest_add(l->digest,
-			      strv_length(l->config->files) == 0 ? POLICY_DIGEST_MAIN_LABEL : name,
-			      text,
-			      len) < 0 ||
+	if ((l->digest &&
+	     policy_digest_add(l->digest,
+			       strv_length(l->config->files) == 0 ? POLICY_DIGEST_MAIN_LABEL : name,
+			       text,
+			       len) < 0) ||
 	    strv_extend(&l->config->files, display) < 0) {
 		l->error = -ENOMEM;
 		return;

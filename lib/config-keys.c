@@ -336,7 +336,7 @@ static int apply_string(struct loader *l,
 	return 0;
 }
 
-/* Text a person reads (a notification, a terminal line): printable ASCII, short. */
+/* Text a person reads (a notification, a terminal line): one line, short. */
 static int apply_contact(struct loader *l,
 			 const struct key_def *k,
 			 void *field,
@@ -346,15 +346,47 @@ static int apply_contact(struct loader *l,
 	size_t n = strlen(value);
 
 	for (size_t i = 0; i < n; i++)
-		if (value[i] < 0x20 || value[i] > 0x7e) {
-			*reterr_why = "expected printable ASCII text";
+		if ((unsigned char)value[i] < 0x20 || value[i] == 0x7f) {
+			*reterr_why = "contains a control character";
 			return -EINVAL;
 		}
 	if (n > CONFIG_CONTACT_MAX) {
-		*reterr_why = "expected at most 80 characters";
+		*reterr_why = "longer than 80 bytes";
 		return -EINVAL;
 	}
 	return apply_string(l, k, field, value, reterr_why);
+}
+
+/* Free text for a person to read; empty = unset. One line of printable text, at most
+ * CONFIG_POLICY_REFERENCE_MAX bytes: it is copied into every record of its part. */
+static int apply_reference(struct loader *l,
+			   const struct key_def *k,
+			   void *field,
+			   const char *value,
+			   const char **reterr_why)
+{
+	char **target = field;
+	char *s = NULL;
+
+	(void)l;
+	(void)k;
+	if (strlen(value) > CONFIG_POLICY_REFERENCE_MAX) {
+		*reterr_why = "longer than 200 bytes: name the clause, do not quote it";
+		return -EINVAL;
+	}
+	for (const char *p = value; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			*reterr_why = "contains a control character";
+			return -EINVAL;
+		}
+	if (value[0] != '\0') {
+		s = strdup(value);
+		if (!s)
+			return -ENOMEM;
+	}
+	free(*target);
+	*target = s;
+	return 0;
 }
 
 static int apply_rule_mode(struct loader *l,
@@ -388,8 +420,16 @@ const struct key_def config_key_defs[] = {
 	      CFG(vakt.admin_groups_place)),
 	  NO_ENUM },
 	{ KEY(SECTION_VAKT, "contact", apply_contact, CFG(vakt.contact), -1), NO_ENUM },
+	{ KEY(SECTION_VAKT, "policy_reference", apply_reference, CFG(vakt.policy_reference), -1),
+	  NO_ENUM },
 
 	{ KEY(SECTION_STORAGE, "mode", apply_enum, CFG(storage.mode), -1), ENUM(mode_names) },
+	{ KEY(SECTION_STORAGE,
+	      "policy_reference",
+	      apply_reference,
+	      CFG(storage.policy_reference),
+	      -1),
+	  NO_ENUM },
 	{ KEY(SECTION_STORAGE,
 	      "default",
 	      apply_enum,
@@ -429,6 +469,8 @@ const struct key_def config_key_defs[] = {
 	  ENUM(keyboards_names) },
 
 	{ KEY(SECTION_IDLE, "mode", apply_enum, CFG(idle.mode), -1), ENUM(mode_names) },
+	{ KEY(SECTION_IDLE, "policy_reference", apply_reference, CFG(idle.policy_reference), -1),
+	  NO_ENUM },
 	{ KEY(SECTION_IDLE,
 	      "lock_after",
 	      apply_duration_positive,
@@ -462,6 +504,8 @@ const struct key_def config_key_defs[] = {
 	{ KEY(SECTION_IDLE, "notify_user", apply_bool, CFG(idle.notify_user), -1), NO_ENUM },
 
 	{ KEY(SECTION_AUDIT, "mode", apply_enum, CFG(audit.mode), -1), ENUM(mode_names) },
+	{ KEY(SECTION_AUDIT, "policy_reference", apply_reference, CFG(audit.policy_reference), -1),
+	  NO_ENUM },
 	{ KEY(SECTION_AUDIT, "ensure_rules", apply_bool, CFG(audit.ensure_rules), -1), NO_ENUM },
 	{ KEY(SECTION_AUDIT, "watch", apply_paths, CFG(audit.watch), -1), NO_ENUM },
 	{ KEY(SECTION_AUDIT, "failed_auth_burst", apply_rate, 0, -1), NO_ENUM },

@@ -355,6 +355,10 @@ static void config_done(struct config *c)
 	strv_free(c->vakt.admin_groups);
 	free(c->vakt.admin_groups_place.file);
 	free(c->vakt.contact);
+	free(c->vakt.policy_reference);
+	free(c->storage.policy_reference);
+	free(c->idle.policy_reference);
+	free(c->audit.policy_reference);
 	free(c->storage.default_place.file);
 	strv_free(c->storage.read_write_groups);
 	free(c->storage.read_write_groups_place.file);
@@ -487,12 +491,12 @@ static void loader_done(struct loader *l)
 	config_free(l->config);
 }
 
-static int loader_init(struct loader *l)
+static int loader_init(struct loader *l, bool digest)
 {
 	*l = (struct loader){ 0 };
 	l->config = config_new();
 	l->seen = calloc(config_n_key_defs, sizeof(l->seen[0]));
-	if (!l->config || !l->seen || policy_digest_new(&l->digest) < 0)
+	if (!l->config || !l->seen || (digest && policy_digest_new(&l->digest) < 0))
 		return -ENOMEM;
 	return 0;
 }
@@ -500,12 +504,17 @@ static int loader_init(struct loader *l)
 /* The digest of the files read, into the config (before config_loader_finish()). */
 static void loader_digest(struct loader *l)
 {
+	if (!l->digest) {
+		l->config->policy_digest[0] = '\0';
+		return;
+	}
 	if (policy_digest_hex(l->digest, l->config->policy_digest) < 0 && l->error == 0)
 		l->error = -ENOMEM;
 }
 
-int config_load(const char *path,
+static int load(const char *path,
 		uid_t owner_uid,
+		bool digest,
 		struct config **ret_config,
 		char ***reterr_messages)
 {
@@ -513,7 +522,7 @@ int config_load(const char *path,
 	char *dir;
 	int r;
 
-	r = loader_init(&l);
+	r = loader_init(&l, digest);
 	if (r < 0) {
 		loader_done(&l);
 		*reterr_messages = NULL;
@@ -536,6 +545,22 @@ int config_load(const char *path,
 	return r;
 }
 
+int config_load(const char *path,
+		uid_t owner_uid,
+		struct config **ret_config,
+		char ***reterr_messages)
+{
+	return load(path, owner_uid, true, ret_config, reterr_messages);
+}
+
+int config_load_no_digest(const char *path,
+			  uid_t owner_uid,
+			  struct config **ret_config,
+			  char ***reterr_messages)
+{
+	return load(path, owner_uid, false, ret_config, reterr_messages);
+}
+
 int config_load_string(const char *text,
 		       size_t len,
 		       const char *name,
@@ -545,7 +570,7 @@ int config_load_string(const char *text,
 	struct loader l;
 	int r;
 
-	r = loader_init(&l);
+	r = loader_init(&l, true);
 	if (r >= 0 && strv_extend(&l.names, name) < 0)
 		r = -ENOMEM;
 	if (r >= 0 && strv_extend(&l.config->files, name) < 0)
@@ -582,3 +607,26 @@ const char *config_place_format(const struct config_place *p, char *buf, size_t 
 }
 
 /* NOLINTEND(clang-analyzer-security.insecureAPI.DeprecatedOrUnsafeBufferHandling) */
+
+const char *config_policy_reference(const struct config *c, enum event_part part)
+{
+	const char *ref = NULL;
+
+	if (!c)
+		return NULL;
+	switch (part) {
+	case EVENT_PART_STORAGE:
+		ref = c->storage.policy_reference;
+		break;
+	case EVENT_PART_IDLE:
+		ref = c->idle.policy_reference;
+		break;
+	case EVENT_PART_AUDIT:
+		ref = c->audit.policy_reference;
+		break;
+	case EVENT_PART_VAKT:
+	case _EVENT_PART_MAX:
+		break;
+	}
+	return ref ? ref : c->vakt.policy_reference;
+}

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "events.h"
 #include "macro.h"
 #include "policy-digest.h"
 
@@ -64,20 +65,26 @@ struct storage_rule {
 
 struct config {
 	char **files; /* every file read, in order (strv) */
-	/* SHA-256 of the files read (policy-digest.h); POLICY_DIGEST_EMPTY: the built-in default */
+	/* SHA-256 of the files read (policy-digest.h); POLICY_DIGEST_EMPTY: the built-in default;
+	 * "": not computed (config_load_no_digest) */
 	char policy_digest[POLICY_DIGEST_HEX_SIZE];
 	char **warnings; /* "FILE:LINE: warning: ..." for settings that have no effect (strv) */
 
 	struct {
 		char **admin_groups;
 		struct config_place admin_groups_place;
-		/* Who the person at the seat may ask (notify_user), NULL when unset: printable
-		 * text of at most CONFIG_CONTACT_MAX characters. */
+		/* Who the person at the seat may ask (notify_user), NULL when unset: one line
+		 * without control characters, at most CONFIG_CONTACT_MAX bytes. */
 		char *contact;
+		/* policy_reference: the clause of the written policy (free text; NULL = unset). The
+		 * [vakt] one is the default of the sections that set none
+		 * (config_policy_reference). */
+		char *policy_reference;
 	} vakt;
 
 	struct {
 		enum config_mode mode;
+		char *policy_reference;
 		enum storage_action default_action;
 		struct config_place default_place;
 		char **read_write_groups;
@@ -100,6 +107,7 @@ struct config {
 
 	struct {
 		enum config_mode mode;
+		char *policy_reference;
 		uint64_t lock_after_usec;
 		struct config_place lock_after_place;
 		uint64_t grace_usec;
@@ -115,12 +123,19 @@ struct config {
 
 	struct {
 		enum config_mode mode;
+		char *policy_reference;
 		bool ensure_rules;
 		char **watch;
 		unsigned failed_auth_burst_count;
 		uint64_t failed_auth_burst_window_usec;
 	} audit;
 };
+
+/* The clause of the written policy the records of part serve: the section's policy_reference, else
+ * [vakt]'s, else NULL. */
+const char *config_policy_reference(const struct config *c, enum event_part part);
+
+#define CONFIG_POLICY_REFERENCE_MAX 200
 
 #define CONFIG_DEFAULT_PATH "/etc/vakt/vakt.conf"
 #define CONFIG_CONTACT_MAX  80
@@ -145,6 +160,14 @@ int config_load(const char *path,
 		uid_t owner_uid,
 		struct config **ret_config,
 		char ***reterr_messages);
+
+/* config_load() without the digest: policy_digest stays "" (not computed). For the callers that
+ * report no digest (--check-config, --replay-audit): hashing initialises libgcrypt, which costs
+ * about 650 KB of resident memory. */
+int config_load_no_digest(const char *path,
+			  uid_t owner_uid,
+			  struct config **ret_config,
+			  char ***reterr_messages);
 
 /*
  * Parses one file's text as if it were the only file named name (no ownership checks, no

@@ -49,6 +49,15 @@ enum event_id {
 	_EVENT_INVALID = -EINVAL, /* no event (e.g. an audit kind that is not recorded) */
 };
 
+/* The part of the policy an event serves: the config section whose policy_reference it carries. */
+enum event_part {
+	EVENT_PART_VAKT, /* the daemon itself: policy.*, vakt.* */
+	EVENT_PART_STORAGE,
+	EVENT_PART_IDLE,
+	EVENT_PART_AUDIT,
+	_EVENT_PART_MAX,
+};
+
 struct event_info {
 	const char *name;	/* "storage.blocked" */
 	const char *message_id; /* 32 lower-case hex digits */
@@ -57,6 +66,9 @@ struct event_info {
 
 /* The row of id, or NULL when id is not an event (_EVENT_INVALID, out of range). */
 const struct event_info *event_info(enum event_id id);
+
+/* The part id belongs to (EVENT_PART_VAKT for an id that is not an event). */
+enum event_part event_part(enum event_id id);
 
 /* The id named name, or -ENOENT. */
 int event_from_name(const char *name);

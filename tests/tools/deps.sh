@@ -19,7 +19,7 @@ set -euo pipefail
 
 declare -A DEP_GROUPS=(
 	[build]="gcc make pkg-config libsystemd-dev libudev-dev libaudit-dev libauparse-dev
-		libcap-dev libinih-dev libssl-dev"
+		libcap-dev libinih-dev libgcrypt20-dev"
 	[check]="check umockdev libumockdev-dev gir1.2-umockdev-1.0 python3-gi python3-dbus
 		python3-dbusmock dbus auditd sudo passwd systemd jq udev python3-pexpect
 		systemd-journal-remote"

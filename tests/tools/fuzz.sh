@@ -7,7 +7,7 @@ set -u
 cd "$(dirname "$0")/../.." || exit 2
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 CC=${FUZZ_CC:-clang}
-PKGS=(libsystemd libudev audit auparse libcap inih libcrypto)
+PKGS=(libsystemd libudev audit auparse libcap inih libgcrypt)
 LIBS=$(pkg-config --libs "${PKGS[@]}")
 PKG_CFLAGS=$(pkg-config --cflags "${PKGS[@]}")
 rc=0

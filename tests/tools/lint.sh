@@ -40,7 +40,7 @@ fi
 # The preprocessor flags of the Makefile (ALL_CFLAGS, plus check and the unit tests' -D's), so the
 # analysers see the code gcc compiles. clang-tidy gets -std=gnu11 like gcc; cppcheck 2.10 knows no
 # gnu11, so it gets c11 (with _GNU_SOURCE).
-PKG_CFLAGS=$(pkg-config --cflags libsystemd libudev audit auparse libcap inih libcrypto check) || rc=1
+PKG_CFLAGS=$(pkg-config --cflags libsystemd libudev audit auparse libcap inih libgcrypt check) || rc=1
 CPPFLAGS=(-D_GNU_SOURCE -DVAKT_VERSION='"lint"' -DTEST_DATA_DIR='"x"' -DSOURCE_DIR='"x"' -Ilib -Idaemon)
 
 step cppcheck

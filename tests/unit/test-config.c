@@ -718,6 +718,25 @@ START_TEST(test_dropin_overrides_main_and_later_dropin_overrides_earlier)
 }
 END_TEST
 
+/* The same policy without the digest: identical settings, policy_digest "" (not computed). */
+START_TEST(test_load_no_digest_reads_the_same_policy)
+{
+	_cleanup_(config_freep) struct config *c = NULL, *d = NULL;
+	_cleanup_strv_free_ char **e = NULL, **f = NULL;
+	_cleanup_free_ char *main_path = path_of("vakt.conf");
+
+	write_file("vakt.conf", "[storage]\ndefault = allow\n");
+	make_dir("vakt.conf.d", 0755);
+	write_file("vakt.conf.d/10-a.conf", "[storage]\ndefault = read-only\n");
+	ck_assert_int_eq(config_load(main_path, 0, &c, &e), 0);
+	ck_assert_int_eq(config_load_no_digest(main_path, 0, &d, &f), 0);
+	ck_assert_int_eq(d->storage.default_action, STORAGE_ACTION_READ_ONLY);
+	ck_assert_uint_eq(strv_length(d->files), 2);
+	ck_assert_uint_eq(strlen(c->policy_digest), POLICY_DIGEST_HEX_SIZE - 1);
+	ck_assert_str_eq(d->policy_digest, "");
+}
+END_TEST
+
 START_TEST(test_dropin_list_replaces_the_earlier_list)
 {
 	_cleanup_(config_freep) struct config *c = NULL;
@@ -1136,7 +1155,7 @@ START_TEST(test_keys_without_effect_warn)
 }
 END_TEST
 
-/* [vakt] contact: the text a person reads, so printable and short; unset by default. */
+/* [vakt] contact: the text a person reads, so one line and short; unset by default. */
 START_TEST(test_contact)
 {
 	_cleanup_(config_freep) struct config *c = NULL, *d = NULL;
@@ -1151,10 +1170,58 @@ START_TEST(test_contact)
 	long_text[17 + 81] = '\n';
 	long_text[17 + 82] = '\0';
 	assert_load_fails(long_text,
-			  NAME ":2: contact: expected at most 80 characters, got "
+			  NAME ":2: contact: longer than 80 bytes, got "
 			       "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'");
-	assert_load_fails("[vakt]\ncontact = caf\xc3\xa9\n",
-			  NAME ":2: contact: expected printable ASCII text, got 'caf\xc3\xa9'");
+	assert_load_fails("[vakt]\ncontact = a\tb\n",
+			  NAME ":2: contact: contains a control character, got 'a?b'");
+	config_free(c);
+	c = load_ok("[vakt]\ncontact = Brukerst\xc3\xb8tte, tlf. 4242\n");
+	ck_assert_str_eq(c->vakt.contact, "Brukerst\xc3\xb8tte, tlf. 4242");
+}
+END_TEST
+
+/* Issue 14: policy_reference names the clause of the written policy; a section without one gets
+ * [vakt]'s; empty means unset; long text or a control character is refused with FILE:LINE. */
+START_TEST(test_policy_reference_per_section_with_vakt_default)
+{
+	_cleanup_(config_freep) struct config *c = NULL, *none = NULL, *unset = NULL;
+
+	c = load_ok("[vakt]\n"
+		    "policy_reference = IT security policy\n"
+		    "[storage]\n"
+		    "policy_reference = IT security policy §4.2, portable media\n"
+		    "[idle]\n"
+		    "policy_reference = §5.1 unattended equipment\n");
+	ck_assert_str_eq(config_policy_reference(c, EVENT_PART_STORAGE),
+			 "IT security policy §4.2, portable media");
+	ck_assert_str_eq(config_policy_reference(c, EVENT_PART_IDLE), "§5.1 unattended equipment");
+	ck_assert_str_eq(config_policy_reference(c, EVENT_PART_AUDIT), "IT security policy");
+	ck_assert_str_eq(config_policy_reference(c, EVENT_PART_VAKT), "IT security policy");
+
+	none = load_ok("[storage]\ndefault = block\n");
+	for (enum event_part p = 0; p < _EVENT_PART_MAX; p++)
+		ck_assert_ptr_null(config_policy_reference(none, p));
+
+	/* SPEC's sketch writes the key empty: accepted, and the same as absent. */
+	unset = load_ok("[vakt]\npolicy_reference = whole policy\n[audit]\npolicy_reference =\n");
+	ck_assert_ptr_null(unset->audit.policy_reference);
+	ck_assert_str_eq(config_policy_reference(unset, EVENT_PART_AUDIT), "whole policy");
+}
+END_TEST
+
+START_TEST(test_policy_reference_refuses_long_text)
+{
+	_cleanup_strv_free_ char **errors = NULL;
+	struct config *c = NULL;
+	char text[400];
+
+	(void)snprintf(text, sizeof(text), "[audit]\npolicy_reference = %0201d\n", 0);
+	ck_assert_int_eq(load(text, &c, &errors), -EINVAL);
+	ck_assert_ptr_null(c);
+	ck_assert_uint_eq(strv_length(errors), 1);
+	ck_assert_ptr_nonnull(strstr(errors[0],
+				     NAME ":2: policy_reference: longer than 200 bytes: name the "
+					  "clause, do not quote it"));
 }
 END_TEST
 
@@ -1176,6 +1243,8 @@ static Suite *config_suite(void)
 	ADD(test_defaults_match_the_sketch);
 	ADD(test_keys_without_effect_warn);
 	ADD(test_contact);
+	ADD(test_policy_reference_per_section_with_vakt_default);
+	ADD(test_policy_reference_refuses_long_text);
 	ADD(test_default_harmless_classes_are_the_documented_list);
 	ADD(test_every_key_is_parsed_into_the_struct);
 	tc = tcase_create("test_mode_accepts_enforce_observe_off_in_every_section");
@@ -1213,6 +1282,7 @@ static Suite *config_suite(void)
 
 	ADD_FILES(test_dropin_overrides_main_and_later_dropin_overrides_earlier);
 	ADD_FILES(test_dropin_list_replaces_the_earlier_list);
+	ADD_FILES(test_load_no_digest_reads_the_same_policy);
 	ADD_FILES(test_rules_from_all_files_are_collected);
 	ADD_FILES(test_duplicate_rule_across_files_names_both_places);
 	ADD_FILES(test_errors_from_several_files_come_in_file_order);

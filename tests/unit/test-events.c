@@ -113,6 +113,24 @@ START_TEST(test_priorities_follow_style)
 END_TEST
 
 /* Every MESSAGE_ID has exactly one "-- ID" entry in systemd/vakt.catalog. */
+/* Each event carries the policy_reference of the section that configures it (VAKT_POLICY_REF). */
+START_TEST(test_event_part_follows_the_section)
+{
+	const char *name = event_info((enum event_id)_i)->name;
+	enum event_part want = EVENT_PART_AUDIT;
+
+	if (!strncmp(name, "storage.", 8) || !strncmp(name, "dispensation.", 13) ||
+	    !strncmp(name, "input.", 6))
+		want = EVENT_PART_STORAGE;
+	else if (!strncmp(name, "session.", 8))
+		want = EVENT_PART_IDLE;
+	else if (!strncmp(name, "policy.", 7) || !strncmp(name, "vakt.", 5))
+		want = EVENT_PART_VAKT;
+	ck_assert_msg(event_part((enum event_id)_i) == want, "%s: wrong part", name);
+	ck_assert_int_eq(event_part(_EVENT_INVALID), EVENT_PART_VAKT);
+}
+END_TEST
+
 START_TEST(test_catalog_explains_every_message_id)
 {
 	_cleanup_fclose_ FILE *f = fopen(SOURCE_DIR "/systemd/vakt.catalog", "re");
@@ -148,6 +166,7 @@ static Suite *events_suite(void)
 	tc = tcase_create("lookup");
 	tcase_add_loop_test(tc, test_event_from_name_round_trips, 0, _EVENT_MAX);
 	tcase_add_test(tc, test_event_from_name_rejects_unknown);
+	tcase_add_loop_test(tc, test_event_part_follows_the_section, 0, _EVENT_MAX);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("catalog");
