@@ -388,6 +388,8 @@ static void tell_person(struct storage *s, const struct tracked_device *t, enum 
 							      ? NOTICE_STORAGE_READ_ONLY
 							      : NOTICE_STORAGE_BLOCKED,
 					      .device = device_label(t),
+					      .policy_reference =
+						      config_policy_reference(c, EVENT_PART_STORAGE),
 					      .contact = c->vakt.contact });
 }
 

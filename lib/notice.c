@@ -7,15 +7,62 @@
 
 #include "macro.h"
 
+/*
+ * The length of the character at s when it is one a person may be shown: printable ASCII, or a
+ * well-formed UTF-8 sequence that is no C1 control (a terminal may read those as escapes) and no
+ * bidirectional override (it could make a name read as another). 0 otherwise.
+ */
+static size_t shown_char(const unsigned char *s)
+{
+	size_t n;
+
+	if (s[0] >= 0x20 && s[0] <= 0x7e)
+		return 1;
+	n = s[0] >= 0xc2 && s[0] <= 0xdf   ? 2
+	    : s[0] >= 0xe0 && s[0] <= 0xef ? 3
+	    : s[0] >= 0xf0 && s[0] <= 0xf4 ? 4
+					   : 0;
+	for (size_t i = 1; i < n; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	if ((s[0] == 0xc2 && s[1] < 0xa0) ||		   /* U+0080..U+009F: C1 */
+	    (s[0] == 0xe0 && s[1] < 0xa0) ||		   /* overlong */
+	    (s[0] == 0xed && s[1] >= 0xa0) ||		   /* surrogates */
+	    (s[0] == 0xf0 && s[1] < 0x90) ||		   /* overlong */
+	    (s[0] == 0xf4 && s[1] >= 0x90) ||		   /* beyond U+10FFFF */
+	    (s[0] == 0xe2 && s[1] == 0x80 && s[2] >= 0xaa && s[2] <= 0xae) || /* U+202A..E */
+	    (s[0] == 0xe2 && s[1] == 0x81 && s[2] >= 0xa6 && s[2] <= 0xa9))   /* U+2066..9 */
+		return 0;
+	return n;
+}
+
 char *notice_printable(const char *s, char *buf, size_t size)
 {
-	size_t n = 0, len = s ? strlen(s) : 0;
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	size_t n = 0;
 
-	for (; n < len && n + 1 < size; n++)
-		buf[n] = s[n] >= 0x20 && s[n] <= 0x7e ? s[n] : '?';
+	while (*p) {
+		size_t k = shown_char(p);
+
+		if (n + (k ? k : 1) + 1 > size) {
+			/* Cut on a character boundary, and say so. */
+			while (n > 0 && n + 4 > size)
+				do
+					n--;
+				while (n > 0 && ((unsigned char)buf[n] & 0xc0) == 0x80);
+			memcpy(buf + n, "...", 4);
+			return buf;
+		}
+		if (k) {
+			memcpy(buf + n, p, k);
+			n += k;
+			p += k;
+		} else {
+			buf[n++] = '?';
+			p++;
+		}
+	}
 	buf[n] = '\0';
-	if (n < len && size > 3)
-		memcpy(buf + size - 4, "...", 4);
 	return buf;
 }
 

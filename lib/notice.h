@@ -4,8 +4,9 @@
  * What the person at a seat is told (notify_user in vakt.conf(5)): the text of a desktop
  * notification (summary and body) and of the line written on a text session's terminal. Pure:
  * the daemon (daemon/notify-user.c) delivers it. Every string that comes from outside (a USB
- * device's name, the policy text) is reduced to printable ASCII here, so that neither a desktop's
- * markup nor a terminal's escape sequences can be smuggled in by a device.
+ * device's name, the policy text) is reduced here to printable characters (ASCII, and well-formed
+ * UTF-8 but C1 controls and bidirectional overrides), so that neither a desktop's markup nor a
+ * terminal's escape sequences can be smuggled in by a device.
  */
 
 #include <stdbool.h>
@@ -19,8 +20,9 @@ enum notice_kind {
 	_NOTICE_KIND_MAX,
 };
 
-/* Longest device name and policy text kept (longer ones are cut, with "..."). */
-#define NOTICE_FIELD_MAX 80
+/* Longest device name, policy text and contact kept, in bytes (longer ones are cut, with
+ * "..."). */
+#define NOTICE_FIELD_MAX 200
 
 struct notice_input {
 	enum notice_kind kind;
@@ -32,7 +34,7 @@ struct notice_input {
 struct notice {
 	char *summary; /* one short line, plain text */
 	char *body;    /* the desktop body: plain text with & < > escaped (body-markup safe) */
-	char *line;    /* the terminal line: "\r\n\a*** vakt: ... ***\r\n", printable ASCII */
+	char *line;    /* the terminal line: "\r\n\a*** vakt: ... ***\r\n", printable */
 };
 
 /* The default of contact: who to ask when [vakt] contact is not set. */
@@ -43,8 +45,9 @@ struct notice {
 int notice_format(const struct notice_input *in, struct notice *ret);
 void notice_done(struct notice *n);
 
-/* Copies s into buf (size > 3) as printable ASCII: every other byte becomes '?', and a string
- * longer than size - 1 is cut and ends in "...". Returns buf. */
+/* Copies s (NULL: "") into buf (size > 3), each character that may not be shown (see above)
+ * replaced by '?'; a string that does not fit is cut on a character boundary and ends in "...".
+ * Returns buf. */
 char *notice_printable(const char *s, char *buf, size_t size);
 
 /* Whether tty is a terminal name vaktd may open below /dev ("pts/3", "tty2", "hvc0"): letters,

@@ -19,11 +19,11 @@ START_TEST(test_blocked_names_device_policy_and_contact)
 	ck_assert_str_eq(n.summary, "USB storage device blocked");
 	ck_assert_str_eq(n.body,
 			 "USB storage device 'DataTraveler 3.0' was blocked, as the security policy "
-			 "requires (IT security policy ?" "?4.2). To ask for a dispensation, contact "
+			 "requires (IT security policy \xc2\xa7" "4.2). To ask for a dispensation, contact "
 			 "the help desk, ext. 4242.");
 	ck_assert_str_eq(n.line,
 			 "\r\n\a*** vakt: USB storage device 'DataTraveler 3.0' was blocked, as the "
-			 "security policy requires (IT security policy ?" "?4.2). To ask for a "
+			 "security policy requires (IT security policy \xc2\xa7" "4.2). To ask for a "
 			 "dispensation, contact the help desk, ext. 4242. ***\r\n");
 	notice_done(&n);
 }
@@ -81,6 +81,23 @@ START_TEST(test_device_name_cannot_inject_escapes_or_markup)
 }
 END_TEST
 
+/* Well-formed UTF-8 is kept (names are not only English); C1 controls (a terminal may read
+ * U+009B as CSI), bidirectional overrides and broken sequences are not. */
+START_TEST(test_utf8_kept_controls_and_garbage_replaced)
+{
+	char buf[64];
+
+	ck_assert_str_eq(notice_printable("Brukerst\xc3\xb8tte \xe2\x82\xac", buf, sizeof(buf)),
+			 "Brukerst\xc3\xb8tte \xe2\x82\xac");
+	ck_assert_str_eq(notice_printable("a\xc2\x9b" "31mb", buf, sizeof(buf)), "a??31mb");
+	ck_assert_str_eq(notice_printable("x\xe2\x80\xaey", buf, sizeof(buf)), "x???y");
+	ck_assert_str_eq(notice_printable("\xff\xc3(\xe0\x80\x80", buf, sizeof(buf)), "??" "(???");
+	/* Cut on a character boundary: never half of a character before the "...". */
+	ck_assert_str_eq(notice_printable("ab\xc3\xb8\xc3\xb8\xc3\xb8", buf, 8), "ab\xc3\xb8...");
+	ck_assert_str_eq(notice_printable(NULL, buf, sizeof(buf)), "");
+}
+END_TEST
+
 START_TEST(test_long_names_are_cut)
 {
 	char name[300], buf[NOTICE_FIELD_MAX + 1];
@@ -128,6 +145,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_defaults_without_reference_or_contact);
 	tcase_add_test(tc, test_idle_kinds_ask_no_dispensation);
 	tcase_add_test(tc, test_device_name_cannot_inject_escapes_or_markup);
+	tcase_add_test(tc, test_utf8_kept_controls_and_garbage_replaced);
 	tcase_add_test(tc, test_long_names_are_cut);
 	tcase_add_test(tc, test_kind_out_of_range_is_refused);
 	tcase_add_test(tc, test_tty_names);
