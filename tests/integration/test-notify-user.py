@@ -22,6 +22,7 @@ import vaktlib
 
 ALICE, BOB, GROUP = 'vakt-test-nalice', 'vakt-test-nbob', 'vakt-test-ngrp'
 CONTACT = 'the help desk, ext. 4242'
+CLAUSE = 'IT security policy \u00a74.2, portable media'
 NOTIFY = 'org.freedesktop.Notifications'
 
 SESSION_BUS_CONF = """\
@@ -158,6 +159,7 @@ contact = {contact}
 mode = off
 [idle]
 mode = enforce
+policy_reference = IT security policy \u00a75.1, unattended equipment
 lock_after = 2s
 grace = 1s
 on_lock_failure = terminate
@@ -190,7 +192,8 @@ def idle_phase(sbus, alice):
         calls = sbus.wait_notifications(1, v)
         st.check(calls[0][3] == 'Your session was locked', 'summary %r' % calls[0][3], v)
         want = ('Your session was locked because it was left unattended, as the security '
-                'policy requires. Questions: contact %s.' % CONTACT)
+                'policy requires (IT security policy \u00a75.1, unattended equipment). '
+                'Questions: contact %s.' % CONTACT)
         st.check(calls[0][4] == want, 'body %r' % calls[0][4], v)
 
         logind.add_session('i2', 'seat0', alice, ALICE, Type='x11', Class='user',
@@ -249,7 +252,8 @@ def run():
         logind.add_seat('seat0')
         logind.add_session('c1', 'seat0', alice, ALICE, Type='wayland')
 
-        text = ('[vakt]\ncontact = %s\n' % CONTACT) + st.conf(default='block')
+        text = ('[vakt]\ncontact = %s\n' % CONTACT) + st.conf(default='block').replace(
+            '[storage]\n', '[storage]\npolicy_reference = %s\n' % CLAUSE)
         tb = st.Testbed()
         hub = tb.add_root_hub()
         v = st.Vaktd(tb, text, {'DBUS_SYSTEM_BUS_ADDRESS': bus.address,
@@ -266,7 +270,9 @@ def run():
         st.check(app == 'vakt' and replaces == '0', 'app %r replaces %r' % (app, replaces), v)
         st.check(summary == 'USB storage device blocked', 'summary %r' % summary, v)
         want = ("USB storage device 'DataTraveler 3.0' was blocked, as the security policy "
-                "requires. To ask for a dispensation, contact %s." % CONTACT)
+                "requires (%s). To ask for a dispensation, contact %s." % (CLAUSE, CONTACT))
+        st.check(r.get('VAKT_POLICY_REF') == CLAUSE, 'record clause %r' % r.get('VAKT_POLICY_REF'),
+                 v)
         st.check(body == want, 'body %r, expected %r' % (body, want), v)
 
         # A second blocked stick within the rate limit: recorded, nobody told again.
@@ -306,7 +312,7 @@ def run():
                 time.sleep(0.05)
         line = got.decode(errors='replace')
         st.check("*** vakt: USB storage device 'DataTraveler 3.0' was blocked" in line and
-                 CONTACT in line, 'terminal got %r' % line, v)
+                 CONTACT in line and CLAUSE in line, 'terminal got %r' % line, v)
 
         # The terminal is written as bob: one that is root's and 0600 gets nothing.
         os.close(master)
