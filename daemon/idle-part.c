@@ -225,10 +225,10 @@ static void tell(struct idle_state *p,
 					       .uid = w->uid,
 					       .type = w->type,
 					       .tty = w->tty },
-		      &(struct notice_input){
-			      .kind = kind,
-			      .policy_reference = config_policy_reference(c, EVENT_PART_IDLE),
-			      .contact = c->vakt.contact });
+		      &(struct notice_input){ .kind = kind,
+					      .policy_reference =
+						      config_policy_reference(c, EVENT_PART_IDLE),
+					      .contact = c->vakt.contact });
 }
 
 static void lock_failed(struct idle_state *p, const struct idle_action *a, const struct idle_who *w)

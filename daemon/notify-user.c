@@ -16,8 +16,8 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <unistd.h>
 #include <systemd/sd-bus.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "log.h"
@@ -26,12 +26,12 @@
 /* How the child ended (its exit status). */
 enum child_result {
 	CHILD_SENT = 0,
-	CHILD_NO_BUS = 10,	 /* no session bus at /run/user/UID/bus: nobody to tell */
-	CHILD_NO_SERVICE = 11,	 /* the bus has no org.freedesktop.Notifications */
-	CHILD_BUS_FAILED = 12,	 /* the bus refused us or did not answer */
-	CHILD_CREDENTIALS = 13,	 /* could not become the person: nothing was sent */
-	CHILD_TTY_REFUSED = 14,	 /* the TTY is no terminal (or not the person's to open) */
-	CHILD_TTY_FAILED = 15,	 /* the terminal did not take the line */
+	CHILD_NO_BUS = 10,	/* no session bus at /run/user/UID/bus: nobody to tell */
+	CHILD_NO_SERVICE = 11,	/* the bus has no org.freedesktop.Notifications */
+	CHILD_BUS_FAILED = 12,	/* the bus refused us or did not answer */
+	CHILD_CREDENTIALS = 13, /* could not become the person: nothing was sent */
+	CHILD_TTY_REFUSED = 14, /* the TTY is no terminal (or not the person's to open) */
+	CHILD_TTY_FAILED = 15,	/* the terminal did not take the line */
 };
 
 /* One session that was told, or is being told. */
@@ -149,7 +149,8 @@ static int become(uid_t uid, const char *user)
 		return -ESRCH;
 	if (getgrouplist(found->pw_name, found->pw_gid, groups, &n) < 0)
 		return -E2BIG;
-	if (setgroups((size_t)n, groups) < 0 || setresgid(found->pw_gid, found->pw_gid, found->pw_gid) < 0 ||
+	if (setgroups((size_t)n, groups) < 0 ||
+	    setresgid(found->pw_gid, found->pw_gid, found->pw_gid) < 0 ||
 	    setresuid(uid, uid, uid) < 0)
 		return -errno;
 	if (getresuid(&ru, &eu, &su) < 0 || getresgid(&rg, &eg, &sg) < 0)
@@ -205,9 +206,8 @@ static enum child_result send_desktop(const char *address, const struct notice *
 			       (uint8_t)2, /* critical: it stays until read */
 			       (int32_t)-1);
 	if (r < 0)
-		return sd_bus_error_has_names(&error,
-					      SD_BUS_ERROR_SERVICE_UNKNOWN,
-					      SD_BUS_ERROR_NAME_HAS_NO_OWNER)
+		return sd_bus_error_has_names(
+			       &error, SD_BUS_ERROR_SERVICE_UNKNOWN, SD_BUS_ERROR_NAME_HAS_NO_OWNER)
 			       ? CHILD_NO_SERVICE
 			       : CHILD_BUS_FAILED;
 	return CHILD_SENT;
@@ -261,7 +261,8 @@ static _Noreturn void child_main(const struct job *j)
 	(void)alarm(NOTIFY_ALARM_SEC);
 	if (become(j->uid, j->user) < 0)
 		_exit(CHILD_CREDENTIALS);
-	_exit(j->address ? send_desktop(j->address, j->text) : send_terminal(j->tty, j->text->line));
+	_exit((int)(j->address ? send_desktop(j->address, j->text)
+			       : send_terminal(j->tty, j->text->line)));
 }
 
 /* ---- the parent ------------------------------------------------------------------------------ */
@@ -275,16 +276,21 @@ static int on_child(sd_event_source *s, const siginfo_t *si, void *userdata)
 	if (si->si_code != CLD_EXITED)
 		log_notice("Could not tell '%s' (session %s) %s: the notification did not finish "
 			   "in time, ignoring.",
-			    t->user,
-			    t->session,
-			    how);
+			   t->user,
+			   t->session,
+			   how);
 	else
 		switch (si->si_status) {
 		case CHILD_SENT:
-			log_info("Told '%s' (session %s) %s what was done.", t->user, t->session, how);
+			log_info("Told '%s' (session %s) %s what was done.",
+				 t->user,
+				 t->session,
+				 how);
 			break;
 		case CHILD_NO_BUS:
-			log_debug("'%s' (session %s) has no session bus: not told.", t->user, t->session);
+			log_debug("'%s' (session %s) has no session bus: not told.",
+				  t->user,
+				  t->session);
 			break;
 		case CHILD_NO_SERVICE:
 			log_debug("'%s' (session %s) has no notification service: not told.",
@@ -298,9 +304,10 @@ static int on_child(sd_event_source *s, const siginfo_t *si, void *userdata)
 				    t->session);
 			break;
 		case CHILD_TTY_REFUSED:
-			log_debug("The terminal of session %s is not one vakt writes to: '%s' not told.",
-				  t->session,
-				  t->user);
+			log_debug(
+				"The terminal of session %s is not one vakt writes to: '%s' not told.",
+				t->session,
+				t->user);
 			break;
 		default:
 			log_notice("Could not tell '%s' (session %s) %s (status %d), ignoring.",
@@ -349,7 +356,9 @@ static struct told *told_get(struct notifier *n, const struct notify_target *tg,
 	return t;
 }
 
-void notifier_tell(struct notifier *n, const struct notify_target *tg, const struct notice_input *in)
+void notifier_tell(struct notifier *n,
+		   const struct notify_target *tg,
+		   const struct notice_input *in)
 {
 	struct notice text = { 0 };
 	char address[PATH_MAX + 32];
@@ -393,7 +402,11 @@ void notifier_tell(struct notifier *n, const struct notify_target *tg, const str
 		log_warning_errno(r, "Cannot write the notice for '%s', ignoring: %m", tg->user);
 		return;
 	}
-	(void)snprintf(address, sizeof(address), "unix:path=%s/%u/bus", n->runtime_root, (unsigned)tg->uid);
+	(void)snprintf(address,
+		       sizeof(address),
+		       "unix:path=%s/%u/bus",
+		       n->runtime_root,
+		       (unsigned)tg->uid);
 	j = (struct job){ .uid = tg->uid,
 			  .user = tg->user,
 			  .address = desktop ? address : NULL,
@@ -413,7 +426,8 @@ void notifier_tell(struct notifier *n, const struct notify_target *tg, const str
 	r = sd_event_add_child(n->event, &t->child, pid, WEXITED, on_child, t);
 	if (r < 0) {
 		/* Unwatched, it ends on its own alarm(); the zombie is the init's after vaktd. */
-		log_warning_errno(r, "Cannot watch the notification process %d, ignoring: %m", (int)pid);
+		log_warning_errno(
+			r, "Cannot watch the notification process %d, ignoring: %m", (int)pid);
 		told_stop_child(t);
 	}
 }

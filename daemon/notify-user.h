@@ -28,9 +28,9 @@
 #include "macro.h"
 #include "notice.h"
 
-#define NOTIFY_INTERVAL_USEC	   (60 * USEC_PER_SEC)
+#define NOTIFY_INTERVAL_USEC	  (60 * USEC_PER_SEC)
 #define NOTIFY_CHILD_TIMEOUT_USEC (5 * USEC_PER_SEC)
-#define NOTIFY_ALARM_SEC	   6
+#define NOTIFY_ALARM_SEC	  6
 
 struct notifier;
 
@@ -55,4 +55,6 @@ struct notifier *notifier_new(sd_event *event) _malloc_(notifier_free);
 /* Tells t what in says, unless t's session was told within NOTIFY_INTERVAL_USEC, a child for it
  * still runs, t is root (never: vakt does not speak as root on a bus), or t has no way to be
  * reached. Logs what it did; returns nothing (a notice never fails a decision). */
-void notifier_tell(struct notifier *n, const struct notify_target *t, const struct notice_input *in);
+void notifier_tell(struct notifier *n,
+		   const struct notify_target *t,
+		   const struct notice_input *in);

@@ -384,13 +384,13 @@ static void tell_person(struct storage *s, const struct tracked_device *t, enum 
 					       .uid = session->uid,
 					       .type = session->type,
 					       .tty = session->tty },
-		      &(struct notice_input){ .kind = t->effective == STORAGE_ACTION_READ_ONLY
-							      ? NOTICE_STORAGE_READ_ONLY
-							      : NOTICE_STORAGE_BLOCKED,
-					      .device = device_label(t),
-					      .policy_reference =
-						      config_policy_reference(c, EVENT_PART_STORAGE),
-					      .contact = c->vakt.contact });
+		      &(struct notice_input){
+			      .kind = t->effective == STORAGE_ACTION_READ_ONLY
+					      ? NOTICE_STORAGE_READ_ONLY
+					      : NOTICE_STORAGE_BLOCKED,
+			      .device = device_label(t),
+			      .policy_reference = config_policy_reference(c, EVENT_PART_STORAGE),
+			      .contact = c->vakt.contact });
 }
 
 /* The keyboard record: the device is held back as a new keyboard at a locked or empty seat. */

@@ -25,11 +25,11 @@ static size_t shown_char(const unsigned char *s)
 	for (size_t i = 1; i < n; i++)
 		if (s[i] < 0x80 || s[i] > 0xbf)
 			return 0;
-	if ((s[0] == 0xc2 && s[1] < 0xa0) ||		   /* U+0080..U+009F: C1 */
-	    (s[0] == 0xe0 && s[1] < 0xa0) ||		   /* overlong */
-	    (s[0] == 0xed && s[1] >= 0xa0) ||		   /* surrogates */
-	    (s[0] == 0xf0 && s[1] < 0x90) ||		   /* overlong */
-	    (s[0] == 0xf4 && s[1] >= 0x90) ||		   /* beyond U+10FFFF */
+	if ((s[0] == 0xc2 && s[1] < 0xa0) ||  /* U+0080..U+009F: C1 */
+	    (s[0] == 0xe0 && s[1] < 0xa0) ||  /* overlong */
+	    (s[0] == 0xed && s[1] >= 0xa0) || /* surrogates */
+	    (s[0] == 0xf0 && s[1] < 0x90) ||  /* overlong */
+	    (s[0] == 0xf4 && s[1] >= 0x90) || /* beyond U+10FFFF */
 	    (s[0] == 0xe2 && s[1] == 0x80 && s[2] >= 0xaa && s[2] <= 0xae) || /* U+202A..E */
 	    (s[0] == 0xe2 && s[1] == 0x81 && s[2] >= 0xa6 && s[2] <= 0xa9))   /* U+2066..9 */
 		return 0;
@@ -90,7 +90,10 @@ static char *markup_escape(const char *s)
 		return NULL;
 	p = r;
 	for (const char *c = s; *c; c++) {
-		const char *e = *c == '&' ? "&amp;" : *c == '<' ? "&lt;" : *c == '>' ? "&gt;" : NULL;
+		const char *e = *c == '&'   ? "&amp;"
+				: *c == '<' ? "&lt;"
+				: *c == '>' ? "&gt;"
+					    : NULL;
 
 		if (e) {
 			memcpy(p, e, strlen(e));
@@ -109,25 +112,27 @@ static const char *const summaries[_NOTICE_KIND_MAX] = {
 	[NOTICE_SESSION_TERMINATE] = "Your session will be ended",
 };
 
-/* The one text both the desktop and the terminal show, plain printable ASCII. */
+/* The one text both the desktop and the terminal show, printable (notice_printable()). */
 static char *sentence(const struct notice_input *in)
 {
-	char device[NOTICE_FIELD_MAX + 1], ref[NOTICE_FIELD_MAX + 1], contact[NOTICE_FIELD_MAX + 1];
+	char device[NOTICE_FIELD_MAX + 1], contact[NOTICE_FIELD_MAX + 1];
 	char clause[NOTICE_FIELD_MAX + 8] = "";
 	const char *what = NULL, *ask;
 	char *r = NULL, *w = NULL;
 
-	notice_printable(in->device && in->device[0] ? in->device : "unnamed",
-			 device,
-			 sizeof(device));
+	notice_printable(
+		in->device && in->device[0] ? in->device : "unnamed", device, sizeof(device));
 	notice_printable(in->contact && in->contact[0] ? in->contact : NOTICE_DEFAULT_CONTACT,
 			 contact,
 			 sizeof(contact));
-	if (in->policy_reference && in->policy_reference[0])
+	if (in->policy_reference && in->policy_reference[0]) {
+		char ref[NOTICE_FIELD_MAX + 1];
+
 		(void)snprintf(clause,
 			       sizeof(clause),
 			       " (%s)",
 			       notice_printable(in->policy_reference, ref, sizeof(ref)));
+	}
 	/* Storage can be dispensed (vaktctl grant); idle cannot: then the contact is for
 	 * questions. */
 	ask = in->kind <= NOTICE_STORAGE_READ_ONLY ? "To ask for a dispensation, contact"

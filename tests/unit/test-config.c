@@ -1169,9 +1169,11 @@ START_TEST(test_contact)
 	memcpy(long_text, "[vakt]\ncontact = ", 17);
 	long_text[17 + 81] = '\n';
 	long_text[17 + 82] = '\0';
-	assert_load_fails(long_text,
-			  NAME ":2: contact: longer than 80 bytes, got "
-			       "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'");
+	assert_load_fails(
+		long_text,
+		NAME
+		":2: contact: longer than 80 bytes, got "
+		"'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'");
 	assert_load_fails("[vakt]\ncontact = a\tb\n",
 			  NAME ":2: contact: contains a control character, got 'a?b'");
 	config_free(c);
