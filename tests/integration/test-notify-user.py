@@ -134,6 +134,22 @@ class SessionBus:
             self.pid = None
 
 
+def children(pid):
+    """The processes whose parent is pid, as (pid, state)."""
+    out = []
+    for d in os.listdir('/proc'):
+        if not d.isdigit():
+            continue
+        try:
+            with open('/proc/%s/stat' % d) as f:
+                fields = f.read().rsplit(')', 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append((int(d), fields[0]))
+    return out
+
+
 def root_refused(address):
     """Whether the bus refuses root: then whoever's Notify arrived, it was not root's."""
     import dbus
@@ -331,6 +347,12 @@ def run():
         except BlockingIOError:
             leaked = b''
         st.check(leaked == b'', 'root\'s terminal was written: %r' % leaked, v)
+
+        # Every child that told someone has ended and was reaped: no zombie, nothing left.
+        end = time.monotonic() + 10
+        while children(v.proc.pid) and time.monotonic() < end:
+            time.sleep(0.1)
+        st.check(children(v.proc.pid) == [], 'vaktd children left: %r' % children(v.proc.pid), v)
 
         # None of this was an error for vaktd.
         v.settle(0.5)
