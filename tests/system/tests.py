@@ -352,14 +352,73 @@ def install_deb(vm):
     check("(pkg) vakt.conf and the audit rules are conffiles",
           "/etc/vakt/vakt.conf " in conffiles and "/etc/audit/rules.d/50-vakt.rules " in conffiles,
           conffiles)
-    # An upgrade (here a reinstall of the same version) keeps the administrator's changes.
+    # An upgrade to a newer version keeps the administrator's changes, as dpkg does with conffiles:
+    # the new package (the same one repacked as a higher version whose shipped vakt.conf changed)
+    # runs its maintainer scripts with "upgrade"; the locally changed vakt.conf stays and the
+    # shipped one lands beside it as vakt.conf.dpkg-dist (--force-confold: what an unattended
+    # upgrade answers dpkg's question with).
+    newer = repack_newer(deb)
+    check("(pkg) a newer version to upgrade to (dpkg-deb on the host)", newer is not None)
+    if newer is None:
+        return
     vm.guest_exec("echo '# local change (tests.py)' >>/etc/vakt/vakt.conf", check=True)
+    vm.file_write("/root/" + os.path.basename(newer), open(newer, "rb").read(), 0o644)
+    before = sh(vm, "systemctl show -p MainPID --value vaktd")
     rc, out, err = vm.guest_exec("cd /root && DEBIAN_FRONTEND=noninteractive apt install -y "
-                                 "--reinstall ./%s" % name, timeout=300)
+                                 "-o Dpkg::Options::=--force-confold ./%s" % os.path.basename(newer),
+                                 timeout=300)
+    check("(pkg) apt upgrades vakt to the newer version", rc == 0, (out + err)[-1500:])
+    version = sh(vm, "dpkg-query -W -f='${Version}' vakt")
+    check("(pkg) the newer version is installed", version.endswith(UPGRADE_SUFFIX), version)
     kept = sh(vm, "tail -1 /etc/vakt/vakt.conf")
-    check("(pkg) reinstalling the package keeps a changed vakt.conf",
-          rc == 0 and kept == "# local change (tests.py)", "%s %s" % (kept, (out + err)[-800:]))
-    check("(pkg) vaktd runs after the reinstall", sh(vm, "systemctl is-active vaktd") == "active")
+    check("(pkg) the upgrade keeps the changed vakt.conf", kept == "# local change (tests.py)",
+          "%s %s" % (kept, (out + err)[-800:]))
+    dist = sh(vm, "tail -1 /etc/vakt/vakt.conf.dpkg-dist")
+    check("(pkg) the new shipped vakt.conf is beside it as vakt.conf.dpkg-dist",
+          dist == UPGRADE_MARK, dist)
+    after = sh(vm, "systemctl show -p MainPID --value vaktd")
+    check("(pkg) vaktd runs the new binary after the upgrade (restarted)",
+          sh(vm, "systemctl is-active vaktd") == "active" and after not in ("", "0", before),
+          "%s -> %s" % (before, after))
+    # Back to the shipped policy for the scenarios that follow.
+    vm.guest_exec("mv /etc/vakt/vakt.conf.dpkg-dist /etc/vakt/vakt.conf && "
+                  "systemctl reload vaktd", check=True)
+
+
+UPGRADE_SUFFIX = "+upgradetest1"
+UPGRADE_MARK = "# shipped by the newer version (tests.py)"
+
+
+def repack_newer(deb):
+    """The package deb repacked with a higher version and a changed shipped vakt.conf: a real
+    upgrade for dpkg, without building vakt twice. None when dpkg-deb fails."""
+    import tempfile
+    work = tempfile.mkdtemp(prefix="vakt-upgrade.")
+    root = os.path.join(work, "root")
+    try:
+        subprocess.run(["dpkg-deb", "-R", deb, root], check=True)
+        control = os.path.join(root, "DEBIAN", "control")
+        text = open(control).read()
+        text = re.sub(r"^Version: (.*)$", lambda m: "Version: " + m.group(1) + UPGRADE_SUFFIX,
+                      text, count=1, flags=re.M)
+        open(control, "w").write(text)
+        conf = os.path.join(root, "etc", "vakt", "vakt.conf")
+        with open(conf, "a") as f:
+            f.write(UPGRADE_MARK + "\n")
+        # The conffile's checksum lives in the package's md5sums.
+        md5 = hashlib.md5(open(conf, "rb").read()).hexdigest()
+        sums = os.path.join(root, "DEBIAN", "md5sums")
+        if os.path.exists(sums):
+            lines = [("%s  etc/vakt/vakt.conf" % md5) if line.endswith("  etc/vakt/vakt.conf")
+                     else line for line in open(sums).read().splitlines()]
+            open(sums, "w").write("\n".join(lines) + "\n")
+        out = os.path.join(work, os.path.basename(deb).replace(".deb", UPGRADE_SUFFIX + ".deb"))
+        subprocess.run(["dpkg-deb", "--root-owner-group", "-b", root, out], check=True,
+                       stdout=subprocess.DEVNULL)
+        return out
+    except (OSError, subprocess.CalledProcessError) as e:
+        print("repack failed: %s" % e)
+        return None
 
 
 def install(vm):
