@@ -477,11 +477,12 @@ static const char *dispensation_code(int r)
 	}
 }
 
-static int add_dispensation(struct control_msg *r, const struct dispensation *d)
+/* d's fields, as a record of the list or (as_record false) as the fields of grant's answer. */
+static int add_dispensation(struct control_msg *r, const struct dispensation *d, bool as_record)
 {
 	char dev[600];
 
-	if (control_msg_add(r, "record", "dispensation") < 0 ||
+	if ((as_record && control_msg_add(r, "record", "dispensation") < 0) ||
 	    control_msg_add(r, "id", d->id) < 0 || control_msg_add(r, "user", d->user) < 0 ||
 	    control_msg_addf(r, "uid", "%u", (unsigned)d->uid) < 0 ||
 	    control_msg_add(r,
@@ -550,7 +551,7 @@ static struct control_msg *answer_grant(struct control *ctl,
 		return err;
 	}
 	d.id = TAKE_PTR(id);
-	k = control_msg_add(r, "id", d.id) < 0 || add_dispensation(r, &d) < 0;
+	k = add_dispensation(r, &d, false) < 0;
 	dispensation_done(&d);
 	return k ? oom() : NULL;
 }
@@ -586,7 +587,7 @@ static int answer_dispensations(struct control *ctl, const struct peer *p, struc
 	for (const struct dispensation *d = storage_dispensation_next(ctl->manager, NULL); d;
 	     d = storage_dispensation_next(ctl->manager, d))
 		if ((p->admin || (d->uid == p->uid && streq(d->user, p->user))) &&
-		    add_dispensation(r, d) < 0)
+		    add_dispensation(r, d, true) < 0)
 			return -ENOMEM;
 	return 0;
 }

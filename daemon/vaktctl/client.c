@@ -158,7 +158,8 @@ static void json_value(const char *key, const char *v)
 	static const char *const strings[] = { "id",	       "serial",     "name",	"vendor",
 					       "product",      "sysname",    "tty",	"user",
 					       "version",      "rule",	     "syspath", "seat",
-					       "manufacturer", "remote_host" };
+					       "manufacturer", "remote_host", "ticket", "reason",
+					       "granted_by",   "device" };
 
 	for (size_t i = 0; i < ELEMENTSOF(strings); i++)
 		if (streq(key, strings[i])) {
