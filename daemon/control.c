@@ -490,10 +490,12 @@ static int add_dispensation(struct control_msg *r, const struct dispensation *d,
 			    d->device ? dispensation_device_format(d, dev, sizeof(dev)) : "any") <
 		    0 ||
 	    control_msg_add(r, "mode", dispensation_mode_to_string(d->mode)) < 0 ||
-	    add_time(r, "until", d->not_after) < 0 || add_time(r, "granted_at", d->granted_at) < 0 ||
+	    add_time(r, "until", d->not_after) < 0 ||
+	    add_time(r, "granted_at", d->granted_at) < 0 ||
 	    control_msg_add(r, "granted_by", d->granted_by) < 0 ||
 	    control_msg_addf(r, "granted_by_uid", "%u", (unsigned)d->granted_by_uid) < 0 ||
-	    control_msg_add(r, "ticket", d->ticket) < 0 || control_msg_add(r, "reason", d->reason) < 0)
+	    control_msg_add(r, "ticket", d->ticket) < 0 ||
+	    control_msg_add(r, "reason", d->reason) < 0)
 		return -ENOMEM;
 	return 0;
 }
@@ -528,9 +530,8 @@ static struct control_msg *answer_grant(struct control *ctl,
 		return control_error_reply(CONTROL_CODE_USAGE, "%s", error);
 	pw = getpwnam(d.user);
 	if (!pw) {
-		err = control_error_reply(CONTROL_CODE_NOT_FOUND,
-					  "there is no user %s on this system",
-					  d.user);
+		err = control_error_reply(
+			CONTROL_CODE_NOT_FOUND, "there is no user %s on this system", d.user);
 		dispensation_done(&d);
 		return err;
 	}

@@ -560,7 +560,8 @@ int control_grant_request(const struct control_msg *req,
 		d.not_after = (now ? now : USEC_PER_SEC) + usec;
 	}
 	if (mode && dispensation_mode_from_string(mode, &d.mode) < 0) {
-		r = grant_refuse(ret_error, "grant: the mode is allow or read-only, not '%s'", mode);
+		r = grant_refuse(
+			ret_error, "grant: the mode is allow or read-only, not '%s'", mode);
 		goto fail;
 	}
 	if (device) {

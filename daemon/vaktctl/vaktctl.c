@@ -627,8 +627,9 @@ int verb_revoke(int argc, char *argv[])
 	if (k >= 0)
 		return k;
 	if (optind + 1 != argc) {
-		(void)fputs("vaktctl revoke: needs exactly one ID (see \"vaktctl dispensations\")\n",
-			    stderr);
+		(void)fputs(
+			"vaktctl revoke: needs exactly one ID (see \"vaktctl dispensations\")\n",
+			stderr);
 		return EXIT_REFUSED;
 	}
 	if (!dispensation_id_valid(argv[optind])) {
@@ -692,7 +693,7 @@ int verb_dispensations(int argc, char *argv[])
 	}
 	if (t.rows == 0)
 		(void)puts(streq(get(r, 0, r->n, "scope"), "all") ? "No dispensation."
-								   : "No dispensation for you.");
+								  : "No dispensation for you.");
 	else
 		table_print(&t);
 	return EXIT_OK;

@@ -274,11 +274,9 @@ START_TEST(test_control_grant_request)
 	struct dispensation d = { 0 };
 	_cleanup_free_ char *error = NULL;
 
-	ck_assert_int_eq(grant_at(GRANT "for=8h\ndevice=0951:1666:S1\nmode=read-only\n",
-				  now,
-				  &d,
-				  &error),
-			 0);
+	ck_assert_int_eq(
+		grant_at(GRANT "for=8h\ndevice=0951:1666:S1\nmode=read-only\n", now, &d, &error),
+		0);
 	ck_assert_ptr_null(error);
 	ck_assert_str_eq(d.user, "alice");
 	ck_assert_str_eq(d.ticket, "HD-1");
