@@ -271,7 +271,7 @@ int dispensation_parse_until(const char *s, uint64_t *ret_usec, const char **ret
 			return -EINVAL;
 		}
 		utc = true;
-		offset = sign * (oh * 3600 + om * 60);
+		offset = (long)sign * ((long)oh * 3600 + (long)om * 60);
 	}
 	if (*p != '\0')
 		return -EINVAL;
