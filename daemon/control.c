@@ -21,12 +21,14 @@
 #include "clock.h"
 #include "config.h"
 #include "control-proto.h"
+#include "dispensation.h"
 #include "log.h"
 #include "logind.h"
 #include "manager.h"
 #include "nss.h"
 #include "part.h"
 #include "policy.h"
+#include "storage-dispensation.h"
 #include "storage.h"
 #include "strv.h"
 
@@ -450,6 +452,147 @@ static struct control_msg *answer_explain(struct control *ctl,
 	return NULL;
 }
 
+/* ---- dispensations ----------------------------------------------------------------------- */
+
+static struct control_msg *only_admins(const char *what)
+{
+	return control_error_reply(CONTROL_CODE_DENIED,
+				   "only root and members of admin_groups may %s dispensations",
+				   what);
+}
+
+/* The code of an error of storage_dispensation_grant() or _revoke(). */
+static const char *dispensation_code(int r)
+{
+	switch (r) {
+	case -ENOTCONN:
+	case -E2BIG:
+		return CONTROL_CODE_UNAVAILABLE;
+	case -EINVAL:
+		return CONTROL_CODE_USAGE;
+	case -ENOENT:
+		return CONTROL_CODE_NOT_FOUND;
+	default:
+		return CONTROL_CODE_INTERNAL;
+	}
+}
+
+/* d's fields, as a record of the list or (as_record false) as the fields of grant's answer. */
+static int add_dispensation(struct control_msg *r, const struct dispensation *d, bool as_record)
+{
+	char dev[600];
+
+	if ((as_record && control_msg_add(r, "record", "dispensation") < 0) ||
+	    control_msg_add(r, "id", d->id) < 0 || control_msg_add(r, "user", d->user) < 0 ||
+	    control_msg_addf(r, "uid", "%u", (unsigned)d->uid) < 0 ||
+	    control_msg_add(r,
+			    "device",
+			    d->device ? dispensation_device_format(d, dev, sizeof(dev)) : "any") <
+		    0 ||
+	    control_msg_add(r, "mode", dispensation_mode_to_string(d->mode)) < 0 ||
+	    add_time(r, "until", d->not_after) < 0 ||
+	    add_time(r, "granted_at", d->granted_at) < 0 ||
+	    control_msg_add(r, "granted_by", d->granted_by) < 0 ||
+	    control_msg_addf(r, "granted_by_uid", "%u", (unsigned)d->granted_by_uid) < 0 ||
+	    control_msg_add(r, "ticket", d->ticket) < 0 ||
+	    control_msg_add(r, "reason", d->reason) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+static struct control_msg *answer_grant(struct control *ctl,
+					const struct peer *p,
+					const struct control_msg *req,
+					struct control_msg *r)
+{
+	_cleanup_free_ char *error = NULL, *id = NULL;
+	struct dispensation d = { 0 };
+	struct control_msg *err = NULL;
+	struct passwd *pw;
+	uint64_t now = realtime_usec();
+	int k;
+
+	if (!p->admin)
+		return only_admins("grant");
+	if (!storage_of(ctl))
+		return control_error_reply(CONTROL_CODE_UNAVAILABLE,
+					   "the storage part is off ([storage] mode = off): a "
+					   "dispensation would change nothing, none is granted");
+	if (!p->user[0])
+		return control_error_reply(CONTROL_CODE_DENIED,
+					   "uid %u has no user name, and a dispensation names the "
+					   "administrator who granted it",
+					   (unsigned)p->uid);
+	k = control_grant_request(req, now, &d, &error);
+	if (k == -ENOMEM)
+		return oom();
+	if (k < 0)
+		return control_error_reply(CONTROL_CODE_USAGE, "%s", error);
+	pw = getpwnam(d.user);
+	if (!pw) {
+		err = control_error_reply(
+			CONTROL_CODE_NOT_FOUND, "there is no user %s on this system", d.user);
+		dispensation_done(&d);
+		return err;
+	}
+	d.uid = pw->pw_uid;
+	d.granted_by = strdup(p->user);
+	d.granted_by_uid = p->uid;
+	d.granted_at = now;
+	if (!d.granted_by) {
+		dispensation_done(&d);
+		return oom();
+	}
+	k = storage_dispensation_grant(ctl->manager, &d, &id, &error);
+	if (k < 0) {
+		err = control_error_reply(dispensation_code(k),
+					  "%s",
+					  error ? error : "the dispensation cannot be granted");
+		dispensation_done(&d);
+		return err;
+	}
+	d.id = TAKE_PTR(id);
+	k = add_dispensation(r, &d, false) < 0;
+	dispensation_done(&d);
+	return k ? oom() : NULL;
+}
+
+static struct control_msg *answer_revoke(struct control *ctl,
+					 const struct peer *p,
+					 const struct control_msg *req,
+					 struct control_msg *r)
+{
+	_cleanup_free_ char *error = NULL;
+	const char *id = control_msg_get(req, "id");
+	int k;
+
+	if (!p->admin)
+		return only_admins("revoke");
+	k = storage_dispensation_revoke(
+		ctl->manager, id, p->user[0] ? p->user : NULL, p->uid, &error);
+	if (k < 0)
+		return control_error_reply(dispensation_code(k),
+					   "%s",
+					   error ? error : "the dispensation cannot be revoked");
+	return control_msg_add(r, "id", id) < 0 ? oom() : NULL;
+}
+
+/* All of them for an administrator, else those for the asking person. */
+static int answer_dispensations(struct control *ctl, const struct peer *p, struct control_msg *r)
+{
+	if (!storage_of(ctl))
+		return control_msg_add(r, "storage", "off");
+	if (control_msg_add(r, "storage", "running") < 0 ||
+	    control_msg_add(r, "scope", p->admin ? "all" : "own") < 0)
+		return -ENOMEM;
+	for (const struct dispensation *d = storage_dispensation_next(ctl->manager, NULL); d;
+	     d = storage_dispensation_next(ctl->manager, d))
+		if ((p->admin || (d->uid == p->uid && streq(d->user, p->user))) &&
+		    add_dispensation(r, d, true) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
 /* The reply to the request in buf (len bytes); NULL on OOM. */
 static struct control_msg *
 answer(struct control *ctl, const struct peer *p, const char *buf, size_t len)
@@ -492,6 +635,17 @@ answer(struct control *ctl, const struct peer *p, const char *buf, size_t len)
 	case CONTROL_VERB_RULE:
 		err = answer_rule(ctl, p, req, r);
 		k = 0;
+		break;
+	case CONTROL_VERB_GRANT:
+		err = answer_grant(ctl, p, req, r);
+		k = 0;
+		break;
+	case CONTROL_VERB_REVOKE:
+		err = answer_revoke(ctl, p, req, r);
+		k = 0;
+		break;
+	case CONTROL_VERB_DISPENSATIONS:
+		k = answer_dispensations(ctl, p, r);
 		break;
 	default:
 		k = -EINVAL;

@@ -3,11 +3,14 @@
 #include "control-proto.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "dispensation.h"
 
 struct control_msg *control_msg_free(struct control_msg *m)
 {
@@ -403,6 +406,9 @@ struct verb_def {
 static const char *const none[] = { NULL };
 static const char *const device_key[] = { "device", NULL };
 static const char *const user_key[] = { "user", NULL };
+static const char *const grant_required[] = { "user", "ticket", "reason", NULL };
+static const char *const grant_optional[] = { "device", "mode", "until", "for", NULL };
+static const char *const id_key[] = { "id", NULL };
 
 static const struct verb_def verbs[_CONTROL_VERB_MAX] = {
 	[CONTROL_VERB_STATUS] = { "status", none, none },
@@ -410,6 +416,9 @@ static const struct verb_def verbs[_CONTROL_VERB_MAX] = {
 	[CONTROL_VERB_SESSIONS] = { "sessions", none, none },
 	[CONTROL_VERB_EXPLAIN] = { "explain", device_key, user_key },
 	[CONTROL_VERB_RULE] = { "rule", device_key, none },
+	[CONTROL_VERB_GRANT] = { "grant", grant_required, grant_optional },
+	[CONTROL_VERB_REVOKE] = { "revoke", id_key, none },
+	[CONTROL_VERB_DISPENSATIONS] = { "dispensations", none, none },
 };
 
 const char *control_verb_to_string(enum control_verb v)
@@ -471,8 +480,121 @@ known:
 			return r < 0 ? -ENOMEM : -EINVAL;
 		}
 	}
+	if (v == CONTROL_VERB_GRANT) {
+		struct dispensation want = { 0 };
+
+		r = control_grant_request(req, 0, &want, ret_error);
+		dispensation_done(&want);
+		if (r < 0)
+			return r;
+	}
+	if (v == CONTROL_VERB_REVOKE && !dispensation_id_valid(control_msg_get(req, "id"))) {
+		r = asprintf(ret_error,
+			     "revoke: the id is not a dispensation id (\"d-\" and 8 lowercase hex "
+			     "digits, as \"vaktctl dispensations\" lists them)");
+		return r < 0 ? -ENOMEM : -EINVAL;
+	}
 	*ret_verb = v;
 	return 0;
+}
+
+/* The latest "until" accepted: 9999-12-31T23:59:59Z, as dispensation_parse_until() allows. */
+#define UNTIL_MAX_SEC UINT64_C(253402300799)
+
+static int grant_refuse(char **ret_error, const char *fmt, ...) _printf_(2, 3);
+static int grant_refuse(char **ret_error, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(ret_error, fmt, ap);
+	va_end(ap);
+	if (r < 0) {
+		*ret_error = NULL;
+		return -ENOMEM;
+	}
+	return -EINVAL;
+}
+
+int control_grant_request(const struct control_msg *req,
+			  uint64_t now,
+			  struct dispensation *ret,
+			  char **ret_error)
+{
+	const char *until = control_msg_get(req, "until"), *dur = control_msg_get(req, "for");
+	const char *device = control_msg_get(req, "device"), *mode = control_msg_get(req, "mode");
+	const char *why;
+	struct dispensation d = { .mode = STORAGE_ACTION_ALLOW };
+	int r;
+
+	*ret_error = NULL;
+	if (!until == !dur) {
+		r = grant_refuse(ret_error,
+				 "grant needs exactly one of 'until' (the end, seconds since the "
+				 "epoch) and 'for' (a duration such as 8h)");
+		goto fail;
+	}
+	if (until) {
+		uint64_t sec = 0;
+		const char *p = until;
+
+		for (; *p >= '0' && *p <= '9' && sec <= UNTIL_MAX_SEC; p++)
+			sec = sec * 10 + (uint64_t)(*p - '0');
+		if (!*until || *p || sec == 0 || sec > UNTIL_MAX_SEC) {
+			r = grant_refuse(ret_error,
+					 "grant: 'until' is not a time in seconds since the epoch "
+					 "(1 to %" PRIu64 ")",
+					 UNTIL_MAX_SEC);
+			goto fail;
+		}
+		d.not_after = sec * USEC_PER_SEC;
+	} else {
+		uint64_t usec;
+
+		if (dispensation_parse_duration(dur, &usec, &why) < 0) {
+			r = grant_refuse(ret_error, "grant: 'for' %s: %s", dur, why);
+			goto fail;
+		}
+		/* Checking the form only: any time, so that the duration is what is checked. */
+		d.not_after = (now ? now : USEC_PER_SEC) + usec;
+	}
+	if (mode && dispensation_mode_from_string(mode, &d.mode) < 0) {
+		r = grant_refuse(
+			ret_error, "grant: the mode is allow or read-only, not '%s'", mode);
+		goto fail;
+	}
+	if (device) {
+		r = dispensation_parse_device(device, &d, &why);
+		if (r == -ENOMEM)
+			goto fail;
+		if (r < 0) {
+			r = grant_refuse(ret_error, "grant: '%s': %s", device, why);
+			goto fail;
+		}
+	}
+	d.user = strdup(control_msg_get(req, "user"));
+	d.ticket = strdup(control_msg_get(req, "ticket"));
+	d.reason = strdup(control_msg_get(req, "reason"));
+	/* Stand-ins for what the caller fills, so that the rest is validated. */
+	d.granted_by = strdup("root");
+	if (!d.user || !d.ticket || !d.reason || !d.granted_by) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	d.granted_at = now;
+	if (dispensation_validate(&d, now, false, &why) < 0) {
+		r = grant_refuse(ret_error, "grant: %s", why);
+		goto fail;
+	}
+	free(d.granted_by);
+	d.granted_by = NULL;
+	d.granted_at = 0;
+	*ret = d;
+	return 0;
+fail:
+	dispensation_done(&d);
+	return r;
 }
 
 struct control_msg *control_error_reply(const char *code, const char *fmt, ...)

@@ -28,6 +28,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "macro.h"
 
@@ -102,6 +103,9 @@ enum control_verb {
 	CONTROL_VERB_SESSIONS,
 	CONTROL_VERB_EXPLAIN,
 	CONTROL_VERB_RULE,
+	CONTROL_VERB_GRANT,
+	CONTROL_VERB_REVOKE,
+	CONTROL_VERB_DISPENSATIONS,
 	_CONTROL_VERB_MAX,
 };
 
@@ -109,11 +113,34 @@ const char *control_verb_to_string(enum control_verb v);
 
 /*
  * Checks a parsed request: the first field is "verb" with a known verb, every other field is one
- * the verb takes, none twice, the required ones present and not empty. Returns 0 and *ret_verb,
- * or -EINVAL and *ret_error (caller frees), or -ENOMEM.
+ * the verb takes, none twice, the required ones present and not empty, and the values of grant
+ * and revoke well formed (control_grant_request() with now = 0, dispensation_id_valid()). Returns
+ * 0 and *ret_verb, or -EINVAL and *ret_error (caller frees), or -ENOMEM.
+ *
+ * The fields of the verbs (vaktctl(8) says what they mean):
+ *   status, devices, sessions, dispensations: none
+ *   explain: device, optional user;  rule: device
+ *   grant: user, ticket, reason, and exactly one of until (seconds since the epoch) or for (a
+ *          duration, dispensation_parse_duration()); optional device (VID:PID[:SERIAL]) and mode
+ *          (allow or read-only; allow when not given)
+ *   revoke: id (a dispensation id)
  */
 int control_request_check(const struct control_msg *req,
 			  enum control_verb *ret_verb,
+			  char **ret_error);
+
+struct dispensation;
+
+/*
+ * The dispensation a grant request asks for, at now (CLOCK_REALTIME usec; 0 = only check the
+ * form, not the time): user, device, mode, not_after (from until, or now + for), ticket and
+ * reason, validated as dispensation_validate() does for one granted at now. The caller fills uid,
+ * granted_by, granted_by_uid and granted_at (they are 0 and NULL here). Returns 0 and *ret (caller
+ * calls dispensation_done()), or -EINVAL and *ret_error (a sentence; caller frees), or -ENOMEM.
+ */
+int control_grant_request(const struct control_msg *req,
+			  uint64_t now,
+			  struct dispensation *ret,
 			  char **ret_error);
 
 /* An error reply: status=error, code, error. NULL on OOM. */

@@ -232,11 +232,13 @@ int dispensation_parse_until(const char *s, uint64_t *ret_usec, const char **ret
 {
 	static const char *const accepted =
 		"a date is YYYY-MM-DD (until the end of that day), YYYY-MM-DDTHH:MM or "
-		"YYYY-MM-DD HH:MM, optionally with :SS, in local time, or ending in Z for UTC";
+		"YYYY-MM-DD HH:MM, optionally with :SS, in local time, or ending in Z for UTC "
+		"or an offset such as +01:00";
 	struct tm tm = { 0 }, check;
 	const char *p = s;
 	int year, mon, day, hour = 0, min = 0, sec = 0;
 	bool date_only = true, utc = false;
+	long offset = 0; /* seconds east of UTC */
 	time_t t;
 
 	assert(ret_usec);
@@ -257,6 +259,19 @@ int dispensation_parse_until(const char *s, uint64_t *ret_usec, const char **ret
 	if (*p == 'Z') {
 		utc = true;
 		p++;
+	} else if (!date_only && (*p == '+' || *p == '-')) {
+		int oh, om = 0, sign = *p++ == '-' ? -1 : 1;
+
+		/* ISO 8601's offset from UTC: +HH, +HH:MM or +HHMM (also -). */
+		if (!digits(&p, 2, &oh) || (*p == ':' && (p++, !digits(&p, 2, &om))) ||
+		    (*p >= '0' && *p <= '9' && !digits(&p, 2, &om)))
+			return -EINVAL;
+		if (oh > 23 || om > 59) {
+			*reterr_why = "the offset from UTC is out of range";
+			return -EINVAL;
+		}
+		utc = true;
+		offset = (long)sign * ((long)oh * 3600 + (long)om * 60);
 	}
 	if (*p != '\0')
 		return -EINVAL;
@@ -296,7 +311,11 @@ int dispensation_parse_until(const char *s, uint64_t *ret_usec, const char **ret
 			return -EINVAL;
 		}
 	}
-	*ret_usec = (uint64_t)t * USEC_PER_SEC;
+	if ((long long)t - offset < 0) {
+		*reterr_why = "the date cannot be represented";
+		return -EINVAL;
+	}
+	*ret_usec = (uint64_t)((long long)t - offset) * USEC_PER_SEC;
 	return 0;
 }
 

@@ -88,8 +88,9 @@ int dispensation_parse_duration(const char *s, uint64_t *ret_usec, const char **
 /*
  * "--until DATE", local time (TZ), ISO 8601: "YYYY-MM-DD" (until the end of that day, i.e. the
  * midnight that follows), "YYYY-MM-DDTHH:MM" or "YYYY-MM-DD HH:MM", optionally ":SS", optionally a
- * final "Z" for UTC. Returns 0 and *ret_usec (CLOCK_REALTIME), or -EINVAL with *reterr_why. Whether
- * the time is in the future is dispensation_validate()'s business.
+ * final "Z" for UTC or an offset from UTC "+HH", "+HH:MM", "+HHMM" (or "-"). Returns 0 and
+ * *ret_usec (CLOCK_REALTIME), or -EINVAL with *reterr_why. Whether the time is in the future is
+ * dispensation_validate()'s business.
  */
 int dispensation_parse_until(const char *s, uint64_t *ret_usec, const char **reterr_why);
 

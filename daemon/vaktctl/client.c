@@ -155,10 +155,11 @@ static bool all_digits(const char *s)
 static void json_value(const char *key, const char *v)
 {
 	/* Strings whatever they look like: ids, serials, names. */
-	static const char *const strings[] = { "id",	       "serial",     "name",	"vendor",
-					       "product",      "sysname",    "tty",	"user",
-					       "version",      "rule",	     "syspath", "seat",
-					       "manufacturer", "remote_host" };
+	static const char *const strings[] = { "id",	       "serial",      "name",	 "vendor",
+					       "product",      "sysname",     "tty",	 "user",
+					       "version",      "rule",	      "syspath", "seat",
+					       "manufacturer", "remote_host", "ticket",	 "reason",
+					       "granted_by",   "device" };
 
 	for (size_t i = 0; i < ELEMENTSOF(strings); i++)
 		if (streq(key, strings[i])) {

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "control-proto.h"
+#include "dispensation.h"
 #include "macro.h"
 #include "vaktctl.h"
 
@@ -27,6 +28,12 @@ static const struct verb verbs[] = {
 	{ "sessions", verb_sessions, "sessions [--json]" },
 	{ "explain", verb_explain, "explain DEVICE [--user USER] [--json]" },
 	{ "rule", verb_rule, "rule DEVICE [--json]" },
+	{ "grant",
+	  verb_grant,
+	  "grant storage --user USER [--device VID:PID[:SERIAL]] [--mode allow|read-only]\n"
+	  "                (--until DATE | --for DURATION) --ticket ID --reason TEXT [--json]" },
+	{ "revoke", verb_revoke, "revoke ID [--json]" },
+	{ "dispensations", verb_dispensations, "dispensations [--json]" },
 };
 
 static void usage(FILE *f)
@@ -472,6 +479,223 @@ int verb_rule(int argc, char *argv[])
 		vaktctl_print_json(r);
 	else
 		(void)fputs(get(r, 0, r->n, "snippet"), stdout);
+	return EXIT_OK;
+}
+
+/* ---- dispensations -------------------------------------------------------------------------- */
+
+/* "2026-12-05 18:00:00 CET" for epoch seconds. */
+static const char *fmt_time_zone(const char *epoch, char *buf, size_t n)
+{
+	time_t t;
+	struct tm tm;
+
+	if (!epoch || !*epoch)
+		return "-";
+	t = (time_t)strtoll(epoch, NULL, 10);
+	if (!localtime_r(&t, &tm) || strftime(buf, n, "%Y-%m-%d %H:%M:%S %Z", &tm) == 0)
+		return epoch;
+	return buf;
+}
+
+int verb_grant(int argc, char *argv[])
+{
+	static const struct option opts[] = {
+		{ "user", required_argument, NULL, 'u' },
+		{ "device", required_argument, NULL, 'd' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "until", required_argument, NULL, 'U' },
+		{ "for", required_argument, NULL, 'f' },
+		{ "ticket", required_argument, NULL, 't' },
+		{ "reason", required_argument, NULL, 'r' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	_cleanup_(control_msg_freep) struct control_msg *req = control_msg_new(), *r = NULL;
+	const char *user = NULL, *device = NULL, *mode = NULL, *until = NULL, *dur = NULL;
+	const char *ticket = NULL, *reason = NULL, *why;
+	struct dispensation probe = { 0 };
+	char sec[32], when[80];
+	bool json = false;
+	uint64_t usec;
+	int c, k;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0)
+		switch (c) {
+		case 'u':
+			user = optarg;
+			break;
+		case 'd':
+			device = optarg;
+			break;
+		case 'm':
+			mode = optarg;
+			break;
+		case 'U':
+			until = optarg;
+			break;
+		case 'f':
+			dur = optarg;
+			break;
+		case 't':
+			ticket = optarg;
+			break;
+		case 'r':
+			reason = optarg;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 's':
+			socket_path = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			(void)fprintf(stderr, "Try 'vaktctl --help'.\n");
+			return EXIT_REFUSED;
+		}
+	if (optind + 1 != argc || !streq(argv[optind], "storage")) {
+		(void)fprintf(stderr,
+			      "vaktctl grant: say what the dispensation is for: \"vaktctl grant "
+			      "storage ...\" (USB storage is the only kind)\n");
+		return EXIT_REFUSED;
+	}
+	if (!user || !ticket || !reason || !until == !dur) {
+		(void)fprintf(stderr,
+			      "vaktctl grant: needs --user, --ticket, --reason and exactly one of "
+			      "--until DATE and --for DURATION\n");
+		return EXIT_REFUSED;
+	}
+	/* The date is the administrator's, in their time zone: vaktd gets seconds. A duration is
+	 * vaktd's to add to its clock. Either is checked here for a prompt message. */
+	if (until) {
+		if (dispensation_parse_until(until, &usec, &why) < 0) {
+			(void)fprintf(stderr, "vaktctl grant: --until %s: %s\n", until, why);
+			return EXIT_REFUSED;
+		}
+		(void)snprintf(sec, sizeof(sec), "%" PRIu64, usec / USEC_PER_SEC);
+	} else if (dispensation_parse_duration(dur, &usec, &why) < 0) {
+		(void)fprintf(stderr, "vaktctl grant: --for %s: %s\n", dur, why);
+		return EXIT_REFUSED;
+	}
+	if (device) {
+		k = dispensation_parse_device(device, &probe, &why);
+		dispensation_done(&probe);
+		if (k < 0) {
+			(void)fprintf(stderr, "vaktctl grant: --device %s: %s\n", device, why);
+			return EXIT_REFUSED;
+		}
+	}
+	if (!req || control_msg_add(req, "verb", "grant") < 0 ||
+	    control_msg_add(req, "user", user) < 0 || control_msg_add(req, "ticket", ticket) < 0 ||
+	    control_msg_add(req, "reason", reason) < 0 ||
+	    (until && control_msg_add(req, "until", sec) < 0) ||
+	    (dur && control_msg_add(req, "for", dur) < 0) ||
+	    (device && control_msg_add(req, "device", device) < 0) ||
+	    (mode && control_msg_add(req, "mode", mode) < 0)) {
+		(void)fputs("vaktctl: out of memory\n", stderr);
+		return EXIT_REFUSED;
+	}
+	k = vaktctl_call(socket_path, req, &r);
+	if (k != EXIT_OK)
+		return k;
+	if (json) {
+		vaktctl_print_json(r);
+		return EXIT_OK;
+	}
+	(void)printf("Granted %s: %s %s USB storage (%s) until %s.\n",
+		     get(r, 0, r->n, "id"),
+		     get(r, 0, r->n, "user"),
+		     streq(get(r, 0, r->n, "mode"), "read-only") ? "read-only" : "read-write",
+		     get(r, 0, r->n, "device"),
+		     fmt_time_zone(control_msg_get(r, "until"), when, sizeof(when)));
+	(void)printf("Revoke it with: vaktctl revoke %s\n", get(r, 0, r->n, "id"));
+	return EXIT_OK;
+}
+
+int verb_revoke(int argc, char *argv[])
+{
+	_cleanup_(control_msg_freep) struct control_msg *req = control_msg_new(), *r = NULL;
+	bool json = false;
+	int k = parse_options(argc, argv, &json, NULL);
+
+	if (k >= 0)
+		return k;
+	if (optind + 1 != argc) {
+		(void)fputs(
+			"vaktctl revoke: needs exactly one ID (see \"vaktctl dispensations\")\n",
+			stderr);
+		return EXIT_REFUSED;
+	}
+	if (!dispensation_id_valid(argv[optind])) {
+		(void)fprintf(stderr,
+			      "vaktctl revoke: '%s' is not a dispensation id (\"d-\" and 8 "
+			      "lowercase hex digits, as \"vaktctl dispensations\" lists them)\n",
+			      argv[optind]);
+		return EXIT_REFUSED;
+	}
+	if (!req || control_msg_add(req, "verb", "revoke") < 0 ||
+	    control_msg_add(req, "id", argv[optind]) < 0) {
+		(void)fputs("vaktctl: out of memory\n", stderr);
+		return EXIT_REFUSED;
+	}
+	k = vaktctl_call(socket_path, req, &r);
+	if (k != EXIT_OK)
+		return k;
+	if (json)
+		vaktctl_print_json(r);
+	else
+		(void)printf("Revoked %s.\n", get(r, 0, r->n, "id"));
+	return EXIT_OK;
+}
+
+int verb_dispensations(int argc, char *argv[])
+{
+	_cleanup_(control_msg_freep) struct control_msg *r = NULL;
+	struct table t = { .n = 8,
+			   .head = { "ID",
+				     "USER",
+				     "DEVICE",
+				     "MODE",
+				     "UNTIL",
+				     "TICKET",
+				     "GRANTED BY",
+				     "REASON" } };
+	size_t pos = 0, b, e;
+	int k = query("dispensations", argc, argv, &r);
+
+	if (k >= 0)
+		return k;
+	if (streq(get(r, 0, r->n, "storage"), "off")) {
+		(void)puts("The storage part is off: vaktd honours no dispensation.");
+		return EXIT_OK;
+	}
+	while (control_msg_next_record(r, &pos, &b, &e)) {
+		char until[80];
+		const char *row[8];
+
+		if (!streq(r->fields[b].value, "dispensation"))
+			continue;
+		row[0] = get(r, b, e, "id");
+		row[1] = get(r, b, e, "user");
+		row[2] = get(r, b, e, "device");
+		row[3] = get(r, b, e, "mode");
+		row[4] = fmt_time_zone(control_msg_find(r, b, e, "until"), until, sizeof(until));
+		row[5] = get(r, b, e, "ticket");
+		row[6] = get(r, b, e, "granted_by");
+		row[7] = get(r, b, e, "reason");
+		table_add(&t, row);
+	}
+	if (t.rows == 0)
+		(void)puts(streq(get(r, 0, r->n, "scope"), "all") ? "No dispensation."
+								  : "No dispensation for you.");
+	else
+		table_print(&t);
 	return EXIT_OK;
 }
 

@@ -33,3 +33,6 @@ int verb_devices(int argc, char *argv[]);
 int verb_sessions(int argc, char *argv[]);
 int verb_explain(int argc, char *argv[]);
 int verb_rule(int argc, char *argv[]);
+int verb_grant(int argc, char *argv[]);
+int verb_revoke(int argc, char *argv[]);
+int verb_dispensations(int argc, char *argv[]);

@@ -28,8 +28,6 @@ fi
 # Events no integration test here can produce, with the reason. Keep this list short.
 declare -A NOT_PRODUCED=(
 	[privilege.pkexec]="pkexec is not installed here (Debian: pkexec, polkitd) and no audit log of it is captured"
-	[dispensation.granted]="nothing grants over the control socket yet (vaktctl grant is not built)"
-	[dispensation.revoked]="nothing revokes over the control socket yet (vaktctl revoke is not built)"
 )
 
 # systemd-journald 252 switches kernel auditing off when it starts: put it back afterwards.

@@ -555,6 +555,68 @@ def test_keyboard(vm):
     vm.qmp_wait_event("DEVICE_DELETED", 30, lambda d: d.get("device") == "kbd1")
 
 
+def test_dispensation(vm):
+    """A written dispensation granted with the installed vaktctl lets a blocked stick in at once,
+    revoking it blocks the stick again, and a short one expires and blocks it again (issue 14)."""
+    rc, out, _ = vm.guest_exec("command -v vaktctl && dpkg -S \"$(command -v vaktctl)\"")
+    check("(g) vaktctl is installed in the guest"
+          + (" by the vakt package" if INSTALL == "deb" else ""),
+          rc == 0 and (INSTALL != "deb" or out.strip().splitlines()[-1].startswith("vakt:")), out.strip())
+    s = Stick(vm, "VAKTDISP0001")
+    s.plug()
+    path = s.syspath()
+    if not check("(g) the stick appears in sysfs", bool(path)):
+        s.unplug()
+        return
+    rec = wait_record(vm, VAKT_EVENT="storage.blocked", VAKT_DEVICE_SERIAL=s.serial)
+    check("(g) without a dispensation the stick is blocked", rec is not None and s.authorized(path) == "0",
+          "authorized=%s, %s" % (s.authorized(path), brief(rec)))
+    dev = "46f4:0001:" + s.serial
+
+    def grant(duration, ticket):
+        rc, out, err = vm.guest_exec("vaktctl grant storage --user alice --device %s --for %s "
+                                     "--ticket %s --reason 'system test: copies the logs'"
+                                     % (dev, duration, ticket))
+        m = re.match(r"Granted (d-[0-9a-f]{8}): alice read-write USB storage", out)
+        check("(g) vaktctl grant --for %s: exit 0, prints the id and the expiry" % duration,
+              rc == 0 and m is not None and " until " in out, "exit %d: %s %s" % (rc, out, err))
+        return m.group(1) if m else None
+
+    did = grant("1h", "SYS-1")
+    if did:
+        rec = wait_record(vm, VAKT_EVENT="dispensation.granted", VAKT_DISPENSATION_ID=did)
+        check("(g) dispensation.granted names root, the ticket and the reason",
+              rec is not None and rec.get("VAKT_GRANTED_BY") == "root" and rec.get("VAKT_TICKET") == "SYS-1"
+              and rec.get("VAKT_DISPENSATION_REASON") == "system test: copies the logs", brief(rec))
+        ok = wait_for(lambda: s.authorized(path) == "1", 20, 0.5)
+        check("(g) the present stick is authorised without a replug", bool(ok),
+              "authorized=%s" % s.authorized(path))
+        rec = wait_record(vm, VAKT_EVENT="storage.allowed", VAKT_DEVICE_SERIAL=s.serial)
+        check("(g) storage.allowed names the dispensation as the rule",
+              rec is not None and rec.get("VAKT_RULE", "").startswith("dispensation %s " % did), brief(rec))
+        check("(g) the allowed stick gets a block device", bool(s.block(path, 20)))
+        out = sh(vm, "vaktctl dispensations")
+        check("(g) vaktctl dispensations lists it", did in out and "SYS-1" in out and dev in out, out)
+        rc, out, err = vm.guest_exec("vaktctl revoke %s" % did)
+        check("(g) vaktctl revoke: exit 0", rc == 0 and did in out, "exit %d: %s %s" % (rc, out, err))
+        ok = wait_for(lambda: s.authorized(path) == "0", 20, 0.5)
+        check("(g) after the revoke the stick is blocked again (authorized=0)", bool(ok),
+              "authorized=%s" % s.authorized(path))
+        rec = wait_record(vm, VAKT_EVENT="dispensation.revoked", VAKT_DISPENSATION_ID=did)
+        check("(g) dispensation.revoked names root", rec is not None and rec.get("VAKT_USER") == "root",
+              brief(rec))
+    sid = grant("5s", "SYS-2")
+    if sid:
+        check("(g) the short dispensation lets the stick in",
+              bool(wait_for(lambda: s.authorized(path) == "1", 20, 0.5)), "authorized=%s" % s.authorized(path))
+        rec = wait_record(vm, 30, VAKT_EVENT="dispensation.expired", VAKT_DISPENSATION_ID=sid)
+        check("(g) it expires: dispensation.expired", rec is not None, brief(rec))
+        ok = wait_for(lambda: s.authorized(path) == "0", 20, 0.5)
+        check("(g) after the expiry the stick is blocked again", bool(ok), "authorized=%s" % s.authorized(path))
+    s.unplug()
+    wait_record(vm, 10, VAKT_EVENT="storage.removed", VAKT_DEVICE_SERIAL=s.serial)
+
+
 def test_reload(vm):
     before = len(records(vm, VAKT_EVENT="policy.loaded"))
     vm.file_write(DROPIN, DROPIN_TEXT, 0o644)
@@ -1625,7 +1687,8 @@ def main():
         if not running:
             print("note: vaktd is not running; the tests below will mostly fail")
         # test_door_at_boot reboots the guest: last but test_purge, which removes vakt.
-        tests = (test_sandbox, test_udev_rule, test_block, test_notify, test_keyboard, test_reload,
+        tests = (test_sandbox, test_udev_rule, test_block, test_notify, test_keyboard, test_dispensation,
+                 test_reload,
                  test_allow,
                  test_read_only, test_sdcard, test_sudo, test_audit_routine, test_audit_actions,
                  test_audit_stop, test_stable, test_fail_closed, test_idle_groundwork, test_idle,

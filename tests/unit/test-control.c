@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "control-proto.h"
+#include "dispensation.h"
 #include "macro.h"
 
 static struct control_msg *parse_ok(const char *text, size_t max)
@@ -188,7 +189,133 @@ START_TEST(test_control_requests)
 	check_request("verb=explain\ndevice=\n", -EINVAL, "needs a non-empty 'device'");
 	check_request("verb=explain\ndevice=a\ndevice=b\n", -EINVAL, "field 'device' given twice");
 	ck_assert_str_eq(control_verb_to_string(CONTROL_VERB_RULE), "rule");
+	ck_assert_str_eq(control_verb_to_string(CONTROL_VERB_GRANT), "grant");
+	ck_assert_str_eq(control_verb_to_string(CONTROL_VERB_REVOKE), "revoke");
+	ck_assert_str_eq(control_verb_to_string(CONTROL_VERB_DISPENSATIONS), "dispensations");
 	ck_assert_ptr_null(control_verb_to_string(_CONTROL_VERB_MAX));
+}
+END_TEST
+
+#define GRANT "verb=grant\nuser=alice\nticket=HD-1\nreason=audit data\n"
+
+START_TEST(test_control_dispensation_requests)
+{
+	check_request("verb=dispensations\n", 0, NULL);
+	check_request("verb=dispensations\nuser=bob\n", -EINVAL, "takes no field 'user'");
+	check_request("verb=revoke\nid=d-0123abcd\n", 0, NULL);
+	check_request("verb=revoke\n", -EINVAL, "revoke needs a non-empty 'id'");
+	check_request("verb=revoke\nid=\n", -EINVAL, "revoke needs a non-empty 'id'");
+	check_request("verb=revoke\nid=d-0123ABCD\n", -EINVAL, "not a dispensation id");
+	check_request("verb=revoke\nid=d-0123abc\n", -EINVAL, "not a dispensation id");
+	check_request("verb=revoke\nid=../../etc\n", -EINVAL, "not a dispensation id");
+	check_request("verb=revoke\nid=d-0123abcd\nuser=x\n", -EINVAL, "takes no field 'user'");
+
+	check_request(GRANT "for=8h\n", 0, NULL);
+	check_request(GRANT "until=1798133400\n", 0, NULL);
+	check_request(GRANT "for=1h30m\ndevice=0951:1666\nmode=read-only\n", 0, NULL);
+	check_request(GRANT "for=3d\ndevice=0951:1666:AB:CD 12\nmode=allow\n", 0, NULL);
+	check_request(GRANT, -EINVAL, "exactly one of 'until'");
+	check_request(GRANT "for=8h\nuntil=1798133400\n", -EINVAL, "exactly one of 'until'");
+	check_request(GRANT "for=\n", -EINVAL, "'for'");
+	check_request(GRANT "for=8\n", -EINVAL, "needs a unit");
+	check_request(GRANT "for=0h\n", -EINVAL, "the duration is zero");
+	check_request(GRANT "for=91d\n", -EINVAL, "limit of 90 days");
+	check_request(GRANT "for=99999999999999999999h\n", -EINVAL, "limit of 90 days");
+	check_request(GRANT "until=\n", -EINVAL, "seconds since the epoch");
+	check_request(GRANT "until=0\n", -EINVAL, "seconds since the epoch");
+	check_request(GRANT "until=-5\n", -EINVAL, "seconds since the epoch");
+	check_request(GRANT "until=2026-12-24\n", -EINVAL, "seconds since the epoch");
+	check_request(GRANT "until=253402300800\n", -EINVAL, "seconds since the epoch");
+	check_request(GRANT "until=99999999999999999999999\n", -EINVAL, "seconds since the epoch");
+	check_request(GRANT "for=8h\nmode=block\n", -EINVAL, "allow or read-only, not 'block'");
+	check_request(GRANT "for=8h\nmode=\n", -EINVAL, "allow or read-only");
+	check_request(GRANT "for=8h\ndevice=0951\n", -EINVAL, "VID:PID");
+	check_request(GRANT "for=8h\ndevice=xyzw:1666\n", -EINVAL, "VID:PID");
+	check_request(GRANT "for=8h\ndevice=0951:1666:\n", -EINVAL, "'0951:1666:'");
+	check_request(GRANT "for=8h\ndevice=\n", -EINVAL, "VID:PID");
+	check_request("verb=grant\nuser=alice\nticket=HD-1\nfor=8h\n",
+		      -EINVAL,
+		      "grant needs a non-empty 'reason'");
+	check_request("verb=grant\nuser=alice\nreason=x\nfor=8h\n",
+		      -EINVAL,
+		      "grant needs a non-empty 'ticket'");
+	check_request("verb=grant\nticket=HD-1\nreason=x\nfor=8h\n",
+		      -EINVAL,
+		      "grant needs a non-empty 'user'");
+	check_request("verb=grant\nuser=alice\nticket=  \nreason=x\nfor=8h\n",
+		      -EINVAL,
+		      "the ticket is empty");
+	check_request("verb=grant\nuser=alice\nticket=HD-1\nreason=\\t\nfor=8h\n",
+		      -EINVAL,
+		      "the reason is empty");
+	check_request("verb=grant\nuser=alice\nticket=HD\\n1\nreason=x\nfor=8h\n",
+		      -EINVAL,
+		      "control characters");
+	check_request("verb=grant\nuser=al ice\nticket=HD-1\nreason=x\nfor=8h\n",
+		      -EINVAL,
+		      "not a valid login name");
+	check_request("verb=grant\nuser=-alice\nticket=HD-1\nreason=x\nfor=8h\n",
+		      -EINVAL,
+		      "not a valid login name");
+	check_request(GRANT "for=8h\nid=d-0123abcd\n", -EINVAL, "grant takes no field 'id'");
+}
+END_TEST
+
+static int grant_at(const char *text, uint64_t now, struct dispensation *d, char **error)
+{
+	_cleanup_(control_msg_freep) struct control_msg *m = parse_ok(text, 16);
+
+	return control_grant_request(m, now, d, error);
+}
+
+START_TEST(test_control_grant_request)
+{
+	const uint64_t now = UINT64_C(1798000000) * USEC_PER_SEC;
+	struct dispensation d = { 0 };
+	_cleanup_free_ char *error = NULL;
+
+	ck_assert_int_eq(
+		grant_at(GRANT "for=8h\ndevice=0951:1666:S1\nmode=read-only\n", now, &d, &error),
+		0);
+	ck_assert_ptr_null(error);
+	ck_assert_str_eq(d.user, "alice");
+	ck_assert_str_eq(d.ticket, "HD-1");
+	ck_assert_str_eq(d.reason, "audit data");
+	ck_assert(d.device);
+	ck_assert_str_eq(d.vendor, "0951");
+	ck_assert_str_eq(d.product, "1666");
+	ck_assert_str_eq(d.serial, "S1");
+	ck_assert_int_eq(d.mode, STORAGE_ACTION_READ_ONLY);
+	ck_assert_uint_eq(d.not_after, now + 8 * USEC_PER_HOUR);
+	/* the caller's to fill */
+	ck_assert_ptr_null(d.granted_by);
+	ck_assert_uint_eq(d.granted_at, 0);
+	dispensation_done(&d);
+
+	ck_assert_int_eq(grant_at(GRANT "until=1798003600\n", now, &d, &error), 0);
+	ck_assert(!d.device);
+	ck_assert_int_eq(d.mode, STORAGE_ACTION_ALLOW);
+	ck_assert_uint_eq(d.not_after, UINT64_C(1798003600) * USEC_PER_SEC);
+	dispensation_done(&d);
+
+	/* the time is checked against now */
+	ck_assert_int_eq(grant_at(GRANT "until=1797999999\n", now, &d, &error), -EINVAL);
+	ck_assert_str_eq(error, "grant: the expiry is in the past");
+	free(error);
+	error = NULL;
+	ck_assert_int_eq(grant_at(GRANT "until=1798000000\n", now, &d, &error), -EINVAL);
+	ck_assert_str_eq(error, "grant: the expiry is in the past");
+	free(error);
+	error = NULL;
+	ck_assert_int_eq(grant_at(GRANT "until=1805776001\n", now, &d, &error), -EINVAL);
+	ck_assert_str_eq(error, "grant: it would last longer than the limit of 90 days");
+	free(error);
+	error = NULL;
+	ck_assert_int_eq(grant_at(GRANT "until=1805776000\n", now, &d, &error), 0);
+	dispensation_done(&d);
+	ck_assert_int_eq(grant_at(GRANT "for=90d\n", now, &d, &error), 0);
+	dispensation_done(&d);
+	ck_assert_ptr_null(d.user);
 }
 END_TEST
 
@@ -215,6 +342,8 @@ static Suite *control_suite(void)
 	tcase_add_test(tc, test_control_limits);
 	tcase_add_test(tc, test_control_records);
 	tcase_add_test(tc, test_control_requests);
+	tcase_add_test(tc, test_control_dispensation_requests);
+	tcase_add_test(tc, test_control_grant_request);
 	tcase_add_test(tc, test_control_error_reply);
 	suite_add_tcase(s, tc);
 	return s;

@@ -149,8 +149,23 @@ START_TEST(test_parse_until)
 	ck_assert_uint_eq(u, UINT64_C(1798129800) * USEC_PER_SEC);
 	ck_assert_int_eq(dispensation_parse_until("2026-12-24T17:30Z", &u, &why), 0);
 	ck_assert_uint_eq(u, UINT64_C(1798133400) * USEC_PER_SEC);
+	/* ISO 8601 offsets from UTC: the local zone does not matter */
+	ck_assert_int_eq(dispensation_parse_until("2026-12-24T17:30+01:00", &u, &why), 0);
+	ck_assert_uint_eq(u, UINT64_C(1798129800) * USEC_PER_SEC);
+	ck_assert_int_eq(dispensation_parse_until("2026-12-24T17:30:15-0530", &u, &why), 0);
+	ck_assert_uint_eq(u, (UINT64_C(1798133415) + 19800) * USEC_PER_SEC);
+	ck_assert_int_eq(dispensation_parse_until("2026-12-24 17:30+02", &u, &why), 0);
+	ck_assert_uint_eq(u, UINT64_C(1798126200) * USEC_PER_SEC);
+	ck_assert_int_eq(dispensation_parse_until("2026-12-24T17:30+24:00", &u, &why), -EINVAL);
+	ck_assert_str_eq(why, "the offset from UTC is out of range");
 
 	static const char *const bad[] = {
+		"2026-12-24+01:00",
+		"2026-12-24T17:30+1",
+		"2026-12-24T17:30+01:",
+		"2026-12-24T17:30+01:00Z",
+		"2026-12-24T17:30Z+01:00",
+		"1970-01-01T00:30+01:00",
 		"",
 		"tomorrow",
 		"24.12.2026",
