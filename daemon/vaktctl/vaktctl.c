@@ -27,6 +27,10 @@ static const struct verb verbs[] = {
 	{ "sessions", verb_sessions, "sessions [--json]" },
 	{ "explain", verb_explain, "explain DEVICE [--user USER] [--json]" },
 	{ "rule", verb_rule, "rule DEVICE [--json]" },
+	{ "report",
+	  verb_report,
+	  "report [--since TIME] [--until TIME] [--json] [--directory DIR | --file FILE...] "
+	  "[--config FILE]" },
 };
 
 static void usage(FILE *f)

@@ -33,3 +33,5 @@ int verb_devices(int argc, char *argv[]);
 int verb_sessions(int argc, char *argv[]);
 int verb_explain(int argc, char *argv[]);
 int verb_rule(int argc, char *argv[]);
+/* report.c: reads the journal itself, never vaktd. */
+int verb_report(int argc, char *argv[]);
