@@ -56,6 +56,7 @@ struct report {
 	size_t n_persons;
 	char **refs[_REPORT_SECTION_MAX]; /* distinct VAKT_POLICY_REF per section */
 	char **admin_groups;
+	char *admin_origin;
 	char *resolved_on;
 	char *source;
 };
@@ -302,6 +303,7 @@ struct report *report_free(struct report *r)
 	for (size_t i = 0; i < _REPORT_SECTION_MAX; i++)
 		strv_free(r->refs[i]);
 	strv_free(r->admin_groups);
+	free(r->admin_origin);
 	free(r->resolved_on);
 	free(r->source);
 	free(r);
@@ -537,7 +539,10 @@ void report_resolve_admins(struct report *r, report_admin_fn fn, void *userdata)
 							 : REPORT_ADMIN_UNKNOWN;
 }
 
-int report_set_admin_groups(struct report *r, char *const *groups, const char *resolved_on)
+int report_set_admin_groups(struct report *r,
+			    char *const *groups,
+			    const char *origin,
+			    const char *resolved_on)
 {
 	char **g = strv_copy(groups);
 
@@ -545,6 +550,8 @@ int report_set_admin_groups(struct report *r, char *const *groups, const char *r
 		return -ENOMEM;
 	strv_free(r->admin_groups);
 	r->admin_groups = g;
+	if (set_str(&r->admin_origin, origin) < 0)
+		return -ENOMEM;
 	return set_str(&r->resolved_on, resolved_on);
 }
 
@@ -810,9 +817,10 @@ int report_write_text(const struct report *r, FILE *f)
 		      r->n_machines,
 		      r->n_persons);
 	(void)fprintf(f,
-		      "Administrators: members of admin_groups (%s) as %s resolves them through NSS "
-		      "(on a collector: the collector's view, not the workstations').\n",
+		      "Administrators: members of admin_groups (%s; from %s), as the NSS of %s "
+		      "resolves them (on a collector: the collector's view, not the workstations').\n",
 		      groups && *groups ? groups : "none",
+		      r->admin_origin ? r->admin_origin : "the policy",
 		      r->resolved_on ? r->resolved_on : "this machine");
 	if (r->n_seen == 0) {
 		(void)fputs("\nNo vakt record in this time.\n", f);
@@ -997,7 +1005,9 @@ int report_write_json(const struct report *r, FILE *f)
 		(void)fputs(i ? "," : "", f);
 		json_str(r->admin_groups[i], f);
 	}
-	(void)fputs("],\"admins_resolved_on\":", f);
+	(void)fputs("],\"admin_groups_from\":", f);
+	json_str(r->admin_origin, f);
+	(void)fputs(",\"admins_resolved_on\":", f);
 	json_str(r->resolved_on, f);
 	(void)fprintf(f, ",\"records_read\":%zu,\"records_in_review\":%zu,", r->n_seen, r->n_entries);
 	json_counts(totals, failed, f);

@@ -97,9 +97,13 @@ size_t report_n_records(const struct report *r);
 typedef enum report_admin (*report_admin_fn)(const char *user, void *userdata);
 void report_resolve_admins(struct report *r, report_admin_fn fn, void *userdata);
 
-/* What the header says about administrators: admin_groups (borrowed, NULL-terminated) and the
- * host whose NSS resolved them. Copied; returns 0 or -ENOMEM. */
-int report_set_admin_groups(struct report *r, char *const *groups, const char *resolved_on);
+/* What the header says about administrators: admin_groups (borrowed, NULL-terminated), where they
+ * were read (a file, or the built-in default) and the host whose NSS resolved them. Copied;
+ * returns 0 or -ENOMEM. */
+int report_set_admin_groups(struct report *r,
+			    char *const *groups,
+			    const char *origin,
+			    const char *resolved_on);
 
 /* Says where the records came from (e.g. "the system journal", "directory /var/log/journal/remote"),
  * for the header. Copied; returns 0 or -ENOMEM. */

@@ -139,7 +139,7 @@ static int load_admin_groups(const char *path, char ***ret_groups, const char **
 
 	if (!path && access(CONFIG_DEFAULT_PATH, F_OK) < 0 && errno == ENOENT) {
 		c = config_new();
-		*ret_origin = "built-in default: " CONFIG_DEFAULT_PATH " does not exist";
+		*ret_origin = "the built-in default, as " CONFIG_DEFAULT_PATH " does not exist";
 	} else {
 		r = config_load_no_digest(
 			path ? path : CONFIG_DEFAULT_PATH, geteuid(), &c, &errors);
@@ -374,7 +374,7 @@ int verb_report(int argc, char *argv[])
 	_cleanup_(journal_closep) sd_journal *j = NULL;
 	_cleanup_(report_freep) struct report *rep = NULL;
 	_cleanup_strv_free_ char **groups = NULL;
-	_cleanup_free_ char *source = NULL, *where = NULL;
+	_cleanup_free_ char *source = NULL;
 	struct options o = { 0 };
 	const char *origin = NULL;
 	struct admin_ctx ctx;
@@ -410,11 +410,9 @@ int verb_report(int argc, char *argv[])
 	}
 
 	(void)gethostname(host, sizeof(host) - 1);
-	if (asprintf(&where, "%s (admin_groups from %s)", host, origin) < 0)
-		where = NULL;
 	ctx.groups = groups;
 	report_resolve_admins(rep, admin_of, &ctx);
-	if (report_set_admin_groups(rep, groups, where ? where : host) < 0 ||
+	if (report_set_admin_groups(rep, groups, origin, host) < 0 ||
 	    report_set_source(rep, source) < 0) {
 		(void)fputs("vaktctl report: out of memory\n", stderr);
 		return EXIT_REFUSED;

@@ -136,7 +136,7 @@ echo "--- vaktctl report --directory, tables"
 "$VAKTCTL" report --directory "$JDIR" --config "$rc_conf" >"$T/report.txt" 2>"$T/report.err" ||
 	fail "report failed: $(cat "$T/report.err")"
 sed -n "1,40s/^/    /p" "$T/report.txt"
-grep -q "members of admin_groups ($admins) as .* resolves them through NSS" "$T/report.txt" ||
+grep -q "members of admin_groups ($admins; from $rc_conf), as the NSS of .* resolves them" "$T/report.txt" ||
 	fail "the header does not say how administrators were found"
 grep -q "Enforcement stopped or weakened .*(IT security policy §2.1, enforcement)" "$T/report.txt" ||
 	fail "no policy clause on the enforcement section"
