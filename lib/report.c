@@ -736,6 +736,8 @@ static const char *machine_label(const struct report *r, size_t mi, char *buf, s
 			unique = false;
 	if (unique)
 		return m->hostname;
+	if (!m->hostname && !*m->id)
+		return "unknown machine";
 	(void)snprintf(buf,
 		       n,
 		       "%s/%.8s",
