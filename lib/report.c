@@ -450,7 +450,10 @@ static int entry_fields(const struct report_field *fields, size_t n, char ***ret
 	return 0;
 }
 
-int report_add(struct report *r, const struct report_field *fields, size_t n, uint64_t realtime_usec)
+int report_add(struct report *r,
+	       const struct report_field *fields,
+	       size_t n,
+	       uint64_t realtime_usec)
 {
 	const char *event = field(fields, n, "VAKT_EVENT");
 	const char *user, *uid, *machine_id = field(fields, n, "_MACHINE_ID");
@@ -475,7 +478,8 @@ int report_add(struct report *r, const struct report_field *fields, size_t n, ui
 
 	/* A dispensation belongs to the person it is for; the granting administrator is in its
 	 * fields and message. */
-	user = field(fields, n, s == REPORT_SECTION_DISPENSATION ? "VAKT_TARGET_USER" : "VAKT_USER");
+	user = field(
+		fields, n, s == REPORT_SECTION_DISPENSATION ? "VAKT_TARGET_USER" : "VAKT_USER");
 	uid = field(fields, n, s == REPORT_SECTION_DISPENSATION ? "VAKT_TARGET_UID" : "VAKT_UID");
 	if (user || uid) {
 		k = person_get(r, user, uid, &pi);
@@ -499,7 +503,8 @@ int report_add(struct report *r, const struct report_field *fields, size_t n, ui
 			  (field(fields, n, "VAKT_RESULT") &&
 			   streq(field(fields, n, "VAKT_RESULT"), "failure")),
 		.event = strdup(event),
-		.message = strdup(field(fields, n, "MESSAGE") ? field(fields, n, "MESSAGE") : event),
+		.message =
+			strdup(field(fields, n, "MESSAGE") ? field(fields, n, "MESSAGE") : event),
 	};
 	if (!e->event || !e->message || entry_fields(fields, n, &e->fields) < 0) {
 		free(e->event);
@@ -618,7 +623,8 @@ static size_t *machine_order(const struct report *r)
 
 		for (; j > 0; j--) {
 			const struct machine *q = &r->machines[o[j - 1]];
-			int c = strcmp(q->hostname ? q->hostname : "", m->hostname ? m->hostname : "");
+			int c = strcmp(q->hostname ? q->hostname : "",
+				       m->hostname ? m->hostname : "");
 
 			if (c < 0 || (c == 0 && strcmp(q->id, m->id) <= 0))
 				break;
@@ -732,7 +738,8 @@ static const char *machine_label(const struct report *r, size_t mi, char *buf, s
 	bool unique = m->hostname != NULL;
 
 	for (size_t i = 0; unique && i < r->n_machines; i++)
-		if (i != mi && r->machines[i].hostname && streq(r->machines[i].hostname, m->hostname))
+		if (i != mi && r->machines[i].hostname &&
+		    streq(r->machines[i].hostname, m->hostname))
 			unique = false;
 	if (unique)
 		return m->hostname;
@@ -756,7 +763,12 @@ static void section_heading(const struct report *r, enum report_section s, FILE 
 {
 	_cleanup_free_ char *refs = r->refs[s] ? strv_join(r->refs[s], "; ") : NULL;
 
-	(void)fprintf(f, "%s%s%s%s%s\n", in, sections[s].title, refs ? " (" : "", refs ? refs : "",
+	(void)fprintf(f,
+		      "%s%s%s%s%s\n",
+		      in,
+		      sections[s].title,
+		      refs ? " (" : "",
+		      refs ? refs : "",
 		      refs ? ")" : "");
 }
 
@@ -818,12 +830,13 @@ int report_write_text(const struct report *r, FILE *f)
 		      r->n_entries,
 		      r->n_machines,
 		      r->n_persons);
-	(void)fprintf(f,
-		      "Administrators: members of admin_groups (%s; from %s), as the NSS of %s "
-		      "resolves them (on a collector: the collector's view, not the workstations').\n",
-		      groups && *groups ? groups : "none",
-		      r->admin_origin ? r->admin_origin : "the policy",
-		      r->resolved_on ? r->resolved_on : "this machine");
+	(void)fprintf(
+		f,
+		"Administrators: members of admin_groups (%s; from %s), as the NSS of %s "
+		"resolves them (on a collector: the collector's view, not the workstations').\n",
+		groups && *groups ? groups : "none",
+		r->admin_origin ? r->admin_origin : "the policy",
+		r->resolved_on ? r->resolved_on : "this machine");
 	if (r->n_seen == 0) {
 		(void)fputs("\nNo vakt record in this time.\n", f);
 		return ferror(f) ? -EIO : 0;
@@ -909,7 +922,8 @@ int report_write_text(const struct report *r, FILE *f)
 	for (size_t i = 0; i < r->n_entries; i++)
 		orphans += r->entries[i].person == NO_PERSON;
 	if (orphans > 0) {
-		(void)fputs("\nRecords of no person (the machine itself, or nobody at the seat)\n", f);
+		(void)fputs("\nRecords of no person (the machine itself, or nobody at the seat)\n",
+			    f);
 		write_details(r, NO_PERSON, f, buf);
 	}
 	return ferror(f) ? -EIO : 0;
@@ -1011,7 +1025,8 @@ int report_write_json(const struct report *r, FILE *f)
 	json_str(r->admin_origin, f);
 	(void)fputs(",\"admins_resolved_on\":", f);
 	json_str(r->resolved_on, f);
-	(void)fprintf(f, ",\"records_read\":%zu,\"records_in_review\":%zu,", r->n_seen, r->n_entries);
+	(void)fprintf(
+		f, ",\"records_read\":%zu,\"records_in_review\":%zu,", r->n_seen, r->n_entries);
 	json_counts(totals, failed, f);
 
 	(void)fputs(",\"sections\":[", f);

@@ -87,7 +87,10 @@ const char *report_section_title(enum report_section s);
  * kept for the JSON. Returns 1 when the record is in the review, 0 when it is not (no VAKT_EVENT,
  * or an event outside the review), -ENOMEM.
  */
-int report_add(struct report *r, const struct report_field *fields, size_t n, uint64_t realtime_usec);
+int report_add(struct report *r,
+	       const struct report_field *fields,
+	       size_t n,
+	       uint64_t realtime_usec);
 
 /* Records seen by report_add() (with a VAKT_EVENT), and records in the review. */
 size_t report_n_seen(const struct report *r);
@@ -105,8 +108,8 @@ int report_set_admin_groups(struct report *r,
 			    const char *origin,
 			    const char *resolved_on);
 
-/* Says where the records came from (e.g. "the system journal", "directory /var/log/journal/remote"),
- * for the header. Copied; returns 0 or -ENOMEM. */
+/* Says where the records came from (e.g. "the system journal", "directory
+ * /var/log/journal/remote"), for the header. Copied; returns 0 or -ENOMEM. */
 int report_set_source(struct report *r, const char *source);
 
 /*

@@ -26,7 +26,7 @@
 #include "strv.h"
 #include "vaktctl.h"
 
-#define MAX_FILES 64
+#define MAX_FILES  64
 #define MAX_FIELDS 128
 
 static void journal_closep(sd_journal **j)
@@ -80,7 +80,8 @@ static int parse_report_options(int argc, char *argv[], struct options *o)
 			break;
 		case 'F':
 			if (o->n_files >= MAX_FILES) {
-				(void)fprintf(stderr, "vaktctl report: at most %d --file\n", MAX_FILES);
+				(void)fprintf(
+					stderr, "vaktctl report: at most %d --file\n", MAX_FILES);
 				return EXIT_REFUSED;
 			}
 			o->files[o->n_files++] = optarg;
@@ -144,10 +145,11 @@ static int load_admin_groups(const char *path, char ***ret_groups, const char **
 		r = config_load_no_digest(
 			path ? path : CONFIG_DEFAULT_PATH, geteuid(), &c, &errors);
 		if (r < 0) {
-			(void)fprintf(stderr,
-				      "vaktctl report: cannot read admin_groups from the policy:\n");
-			STRV_FOREACH(e, errors)
-			(void)fprintf(stderr, "  %s\n", *e);
+			(void)fprintf(
+				stderr,
+				"vaktctl report: cannot read admin_groups from the policy:\n");
+			STRV_FOREACH (e, errors)
+				(void)fprintf(stderr, "  %s\n", *e);
 			return EXIT_REFUSED;
 		}
 		*ret_origin = path ? path : CONFIG_DEFAULT_PATH;
@@ -176,7 +178,7 @@ static enum report_admin admin_of(const char *user, void *userdata)
 		return REPORT_ADMIN_UNKNOWN;
 	if (getgrouplist(user, pw->pw_gid, groups, &n) < 0)
 		return REPORT_ADMIN_UNKNOWN;
-	STRV_FOREACH(g, ctx->groups) {
+	STRV_FOREACH (g, ctx->groups) {
 		const struct group *gr = getgrnam(*g);
 
 		if (!gr)
@@ -279,7 +281,7 @@ static int open_journal(struct options *o, sd_journal **ret, char **ret_source)
 	if (r < 0) {
 		(void)fprintf(stderr,
 			      "vaktctl report: cannot open %s as a journal: %s\n",
-			      o->directory  ? o->directory
+			      o->directory ? o->directory
 			      : o->n_files ? o->files[0]
 					   : "the journal",
 			      strerror(-r));
@@ -328,13 +330,14 @@ static int say_nothing_readable(sd_journal *j, const struct options *o, const ch
 			      source,
 			      geteuid() != 0 ? " readable by you" : "");
 	else
-		(void)fprintf(stderr,
-			      "vaktctl report: %s holds no record of vaktd (SYSLOG_IDENTIFIER=vaktd)%s.\n",
-			      source,
-			      geteuid() != 0 && !o->directory && o->n_files == 0
-				      ? " that you can read (root and the groups adm and "
-					"systemd-journal read the system journal)"
-				      : "");
+		(void)fprintf(
+			stderr,
+			"vaktctl report: %s holds no record of vaktd (SYSLOG_IDENTIFIER=vaktd)%s.\n",
+			source,
+			geteuid() != 0 && !o->directory && o->n_files == 0
+				? " that you can read (root and the groups adm and "
+				  "systemd-journal read the system journal)"
+				: "");
 	return EXIT_REFUSED;
 }
 
@@ -363,7 +366,8 @@ static int read_records(sd_journal *j, struct report *rep, uint64_t since, uint6
 		strings_free(owned, 2 * n);
 	}
 	if (r < 0) {
-		(void)fprintf(stderr, "vaktctl report: reading the journal failed: %s\n", strerror(-r));
+		(void)fprintf(
+			stderr, "vaktctl report: reading the journal failed: %s\n", strerror(-r));
 		return EXIT_REFUSED;
 	}
 	return -1;
@@ -419,7 +423,9 @@ int verb_report(int argc, char *argv[])
 	}
 	r = o.json ? report_write_json(rep, stdout) : report_write_text(rep, stdout);
 	if (r < 0 || fflush(stdout) != 0) {
-		(void)fprintf(stderr, "vaktctl report: cannot write the report: %s\n", strerror(r < 0 ? -r : errno));
+		(void)fprintf(stderr,
+			      "vaktctl report: cannot write the report: %s\n",
+			      strerror(r < 0 ? -r : errno));
 		return EXIT_REFUSED;
 	}
 	return EXIT_OK;

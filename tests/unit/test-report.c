@@ -14,19 +14,22 @@
 #define M2    "22222222222222222222222222222222"
 
 /* a and b found, a before b. */
-#define assert_before(a, b)                                                                \
-	do {                                                                                  \
-		const char *_a = (a), *_b = (b);                                              \
-		ck_assert_ptr_nonnull(_a);                                                    \
-		ck_assert_ptr_nonnull(_b);                                                    \
-		ck_assert_msg(_a < _b, "%s is not before %s", #a, #b);                        \
+#define assert_before(a, b)                                            \
+	do {                                                           \
+		const char *_a = (a), *_b = (b);                       \
+		ck_assert_ptr_nonnull(_a);                             \
+		ck_assert_ptr_nonnull(_b);                             \
+		ck_assert_msg(_a < _b, "%s is not before %s", #a, #b); \
 	} while (0)
 
-#define F(n, v) { .name = (n), .value = (v) }
-#define ADD(r, t, ...)                                                                        \
-	({                                                                                    \
-		const struct report_field _f[] = { __VA_ARGS__ };                             \
-		report_add((r), _f, ELEMENTSOF(_f), (t));                                     \
+#define F(n, v)                           \
+	{                                 \
+		.name = (n), .value = (v) \
+	}
+#define ADD(r, t, ...)                                            \
+	({                                                        \
+		const struct report_field _f[] = { __VA_ARGS__ }; \
+		report_add((r), _f, ELEMENTSOF(_f), (t));         \
 	})
 
 START_TEST(test_report_sections_of_events)
@@ -48,9 +51,15 @@ START_TEST(test_report_sections_of_events)
 		{ "audit.loginuid_changed", NULL, REPORT_SECTION_TAMPER },
 		{ "audit.rules_restored", NULL, REPORT_SECTION_TAMPER },
 		{ "vakt.stopped", NULL, REPORT_SECTION_ENFORCEMENT },
-		{ "policy.loaded", "storage=enforce idle=off audit=enforce", REPORT_SECTION_ENFORCEMENT },
-		{ "policy.loaded", "storage=observe idle=enforce audit=enforce", REPORT_SECTION_ENFORCEMENT },
-		{ "policy.loaded", "storage=enforce idle=enforce audit=enforce", _REPORT_SECTION_NONE },
+		{ "policy.loaded",
+		  "storage=enforce idle=off audit=enforce",
+		  REPORT_SECTION_ENFORCEMENT },
+		{ "policy.loaded",
+		  "storage=observe idle=enforce audit=enforce",
+		  REPORT_SECTION_ENFORCEMENT },
+		{ "policy.loaded",
+		  "storage=enforce idle=enforce audit=enforce",
+		  _REPORT_SECTION_NONE },
 		{ "policy.loaded", NULL, _REPORT_SECTION_NONE },
 		{ "vakt.started", "storage=off", _REPORT_SECTION_NONE },
 		{ "storage.blocked", NULL, REPORT_SECTION_STORAGE },
@@ -102,15 +111,20 @@ END_TEST
 START_TEST(test_report_parse_time_rejects_with_reason)
 {
 	static const char *const bad[] = {
-		"", "yesterday", "-7", "7d", "-", "-7x", "2025-13-01", "2025-12-01 25:00", "2025-12-1",
-		"2025-12-01 08:30 ", "-1d2",
+		"",	      "yesterday",
+		"-7",	      "7d",
+		"-",	      "-7x",
+		"2025-13-01", "2025-12-01 25:00",
+		"2025-12-1",  "2025-12-01 08:30 ",
+		"-1d2",
 	};
 	uint64_t t = 42;
 
 	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
 		const char *why = NULL;
 
-		ck_assert_msg(report_parse_time(bad[i], T_NOW, false, &t, &why) < 0, "'%s'", bad[i]);
+		ck_assert_msg(
+			report_parse_time(bad[i], T_NOW, false, &t, &why) < 0, "'%s'", bad[i]);
 		ck_assert_ptr_nonnull(why);
 	}
 	ck_assert_uint_eq(t, 42);
@@ -146,37 +160,73 @@ static struct report *fleet(void)
 	struct report *r = report_new(T_NOW - 7 * USEC_PER_DAY, T_NOW);
 
 	ck_assert_ptr_nonnull(r);
-	ck_assert_int_eq(ADD(r, T_NOW - 5, F("_MACHINE_ID", M1), F("_HOSTNAME", "ws1"),
-			     F("VAKT_EVENT", "privilege.sudo"), F("VAKT_USER", "alice"),
-			     F("VAKT_UID", "1000"), F("VAKT_RESULT", "success"),
-			     F("VAKT_POLICY_REF", "ITSP §5.1"), F("MESSAGE", "alice ran id.")),
+	ck_assert_int_eq(ADD(r,
+			     T_NOW - 5,
+			     F("_MACHINE_ID", M1),
+			     F("_HOSTNAME", "ws1"),
+			     F("VAKT_EVENT", "privilege.sudo"),
+			     F("VAKT_USER", "alice"),
+			     F("VAKT_UID", "1000"),
+			     F("VAKT_RESULT", "success"),
+			     F("VAKT_POLICY_REF", "ITSP §5.1"),
+			     F("MESSAGE", "alice ran id.")),
 			 1);
-	ck_assert_int_eq(ADD(r, T_NOW - 6, F("_MACHINE_ID", M2), F("_HOSTNAME", "ws2"),
-			     F("VAKT_EVENT", "privilege.sudo"), F("VAKT_USER", "alice"),
-			     F("VAKT_UID", "1000"), F("VAKT_RESULT", "failure"),
-			     F("VAKT_POLICY_REF", "ITSP §5.1"), F("MESSAGE", "alice was refused.")),
+	ck_assert_int_eq(ADD(r,
+			     T_NOW - 6,
+			     F("_MACHINE_ID", M2),
+			     F("_HOSTNAME", "ws2"),
+			     F("VAKT_EVENT", "privilege.sudo"),
+			     F("VAKT_USER", "alice"),
+			     F("VAKT_UID", "1000"),
+			     F("VAKT_RESULT", "failure"),
+			     F("VAKT_POLICY_REF", "ITSP §5.1"),
+			     F("MESSAGE", "alice was refused.")),
 			 1);
-	ck_assert_int_eq(ADD(r, T_NOW - 4, F("_MACHINE_ID", M2), F("_HOSTNAME", "ws2"),
-			     F("VAKT_EVENT", "auth.failed"), F("VAKT_USER", "bob"), F("VAKT_UID", "1001"),
+	ck_assert_int_eq(ADD(r,
+			     T_NOW - 4,
+			     F("_MACHINE_ID", M2),
+			     F("_HOSTNAME", "ws2"),
+			     F("VAKT_EVENT", "auth.failed"),
+			     F("VAKT_USER", "bob"),
+			     F("VAKT_UID", "1001"),
 			     F("MESSAGE", "bob failed.")),
 			 1);
-	ck_assert_int_eq(ADD(r, T_NOW - 3, F("_MACHINE_ID", M2), F("_HOSTNAME", "ws2"),
-			     F("VAKT_EVENT", "dispensation.granted"), F("VAKT_USER", "alice"),
-			     F("VAKT_UID", "1000"), F("VAKT_TARGET_USER", "bob"),
-			     F("VAKT_TARGET_UID", "1001"), F("VAKT_POLICY_REF", "ITSP §4.2"),
+	ck_assert_int_eq(ADD(r,
+			     T_NOW - 3,
+			     F("_MACHINE_ID", M2),
+			     F("_HOSTNAME", "ws2"),
+			     F("VAKT_EVENT", "dispensation.granted"),
+			     F("VAKT_USER", "alice"),
+			     F("VAKT_UID", "1000"),
+			     F("VAKT_TARGET_USER", "bob"),
+			     F("VAKT_TARGET_UID", "1001"),
+			     F("VAKT_POLICY_REF", "ITSP §4.2"),
 			     F("MESSAGE", "alice granted bob a dispensation.")),
 			 1);
-	ck_assert_int_eq(ADD(r, T_NOW - 2, F("_MACHINE_ID", M1), F("_HOSTNAME", "ws1"),
-			     F("VAKT_EVENT", "file.changed"), F("VAKT_UID", "1500"),
-			     F("VAKT_FILE", "/etc/shadow"), F("MESSAGE", "uid 1500 wrote.")),
+	ck_assert_int_eq(ADD(r,
+			     T_NOW - 2,
+			     F("_MACHINE_ID", M1),
+			     F("_HOSTNAME", "ws1"),
+			     F("VAKT_EVENT", "file.changed"),
+			     F("VAKT_UID", "1500"),
+			     F("VAKT_FILE", "/etc/shadow"),
+			     F("MESSAGE", "uid 1500 wrote.")),
 			 1);
-	ck_assert_int_eq(ADD(r, T_NOW - 1, F("_MACHINE_ID", M1), F("_HOSTNAME", "ws1"),
-			     F("VAKT_EVENT", "vakt.stopped"), F("VAKT_PARTS", "storage=enforce"),
+	ck_assert_int_eq(ADD(r,
+			     T_NOW - 1,
+			     F("_MACHINE_ID", M1),
+			     F("_HOSTNAME", "ws1"),
+			     F("VAKT_EVENT", "vakt.stopped"),
+			     F("VAKT_PARTS", "storage=enforce"),
 			     F("MESSAGE", "vaktd stopped.")),
 			 1);
 	/* Not in the review: a start, a policy that enforces everything, a plain log line. */
-	ck_assert_int_eq(ADD(r, T_NOW - 9, F("_MACHINE_ID", M1), F("VAKT_EVENT", "vakt.started")), 0);
-	ck_assert_int_eq(ADD(r, T_NOW - 9, F("_MACHINE_ID", M1), F("VAKT_EVENT", "policy.loaded"),
+	ck_assert_int_eq(ADD(r, T_NOW - 9, F("_MACHINE_ID", M1), F("VAKT_EVENT", "vakt.started")),
+			 0);
+	ck_assert_int_eq(ADD(r,
+			     T_NOW - 9,
+			     F("_MACHINE_ID", M1),
+			     F("VAKT_EVENT", "policy.loaded"),
 			     F("VAKT_PARTS", "storage=enforce idle=enforce audit=enforce")),
 			 0);
 	ck_assert_int_eq(ADD(r, T_NOW - 9, F("_MACHINE_ID", M1), F("MESSAGE", "Reloading.")), 0);
@@ -192,38 +242,49 @@ START_TEST(test_report_groups_by_machine_and_person)
 	ck_assert_uint_eq(report_n_seen(r), 8);
 	ck_assert_uint_eq(report_n_records(r), 6);
 	/* Machines by hostname with their counts. */
+	ck_assert_ptr_nonnull(
+		strstr(json, "\"machines\":[{\"machine_id\":\"" M1 "\",\"hostname\":\"ws1\","));
 	ck_assert_ptr_nonnull(strstr(json,
-				     "\"machines\":[{\"machine_id\":\"" M1 "\",\"hostname\":\"ws1\","));
-	ck_assert_ptr_nonnull(strstr(json, "\"hostname\":\"ws2\",\"policy_digest\":null,\"parts\":null,"
-					   "\"records\":3,\"counts\":{\"privilege\":1,"));
+				     "\"hostname\":\"ws2\",\"policy_digest\":null,\"parts\":null,"
+				     "\"records\":3,\"counts\":{\"privilege\":1,"));
 	/* alice (administrator) first, on both machines, one refused sudo; then bob, then uid 1500.
 	 */
-	ck_assert_ptr_nonnull(
-		strstr(json,
-		       "\"persons\":[{\"user\":\"alice\",\"uid\":\"1000\",\"administrator\":\"yes\","
-		       "\"machines\":[\"" M1 "\",\"" M2 "\"],\"records_in_review\":2,"
-		       "\"counts\":{\"privilege\":2,"));
+	ck_assert_ptr_nonnull(strstr(
+		json,
+		"\"persons\":[{\"user\":\"alice\",\"uid\":\"1000\",\"administrator\":\"yes\","
+		"\"machines\":[\"" M1 "\",\"" M2 "\"],\"records_in_review\":2,"
+		"\"counts\":{\"privilege\":2,"));
 	ck_assert_ptr_nonnull(strstr(json, "\"lost\":0},\"failed\":1,\"records\":[{\"time\":"));
 	assert_before(strstr(json, "{\"user\":\"alice\""), strstr(json, "{\"user\":\"bob\""));
-	assert_before(strstr(json, "{\"user\":\"bob\""), strstr(json, "{\"user\":null,\"uid\":\"1500\""));
-	ck_assert_ptr_nonnull(strstr(json, "{\"user\":null,\"uid\":\"1500\",\"administrator\":\"unknown\""));
+	assert_before(strstr(json, "{\"user\":\"bob\""),
+		      strstr(json, "{\"user\":null,\"uid\":\"1500\""));
+	ck_assert_ptr_nonnull(
+		strstr(json, "{\"user\":null,\"uid\":\"1500\",\"administrator\":\"unknown\""));
 	/* The dispensation is bob's, the administrator who granted it in its fields. */
-	ck_assert_ptr_nonnull(strstr(json, "\"user\":\"bob\",\"uid\":\"1001\",\"administrator\":\"no\","
-					   "\"machines\":[\"" M2 "\"],\"records_in_review\":2"));
-	ck_assert_ptr_nonnull(strstr(json, "\"section\":\"dispensation\",\"event\":\"dispensation.granted\""));
-	ck_assert_ptr_nonnull(strstr(json, "\"VAKT_USER\":\"alice\",\"VAKT_UID\":\"1000\",\"VAKT_TARGET_USER\":\"bob\""));
+	ck_assert_ptr_nonnull(strstr(json,
+				     "\"user\":\"bob\",\"uid\":\"1001\",\"administrator\":\"no\","
+				     "\"machines\":[\"" M2 "\"],\"records_in_review\":2"));
+	ck_assert_ptr_nonnull(
+		strstr(json, "\"section\":\"dispensation\",\"event\":\"dispensation.granted\""));
+	ck_assert_ptr_nonnull(strstr(
+		json,
+		"\"VAKT_USER\":\"alice\",\"VAKT_UID\":\"1000\",\"VAKT_TARGET_USER\":\"bob\""));
 	/* A record of no person. */
-	ck_assert_ptr_nonnull(strstr(json, "\"machine_records\":[{\"time\":\"2025-12-05T01:59:59Z\""));
+	ck_assert_ptr_nonnull(
+		strstr(json, "\"machine_records\":[{\"time\":\"2025-12-05T01:59:59Z\""));
 	ck_assert_ptr_nonnull(strstr(json, "\"event\":\"vakt.stopped\""));
 	/* The clauses per section. */
-	ck_assert_ptr_nonnull(strstr(json, "{\"name\":\"privilege\",\"title\":\"Privileged commands "));
+	ck_assert_ptr_nonnull(
+		strstr(json, "{\"name\":\"privilege\",\"title\":\"Privileged commands "));
 	ck_assert_ptr_nonnull(strstr(json, "\"policy_references\":[\"ITSP §5.1\"]}"));
-	ck_assert_ptr_nonnull(strstr(json, "{\"name\":\"dispensation\",\"title\":\"Dispensations\","
-					   "\"policy_references\":[\"ITSP §4.2\"]}"));
-	ck_assert_ptr_nonnull(strstr(json, "\"counts\":{\"privilege\":2,\"root_command\":0,\"account\":0,"
-					   "\"file\":1,\"auth_failed\":1,\"auth_burst\":0,\"tamper\":0,"
-					   "\"enforcement\":1,\"storage\":0,\"dispensation\":1,"
-					   "\"session\":0,\"lost\":0},\"failed\":2,\"sections\""));
+	ck_assert_ptr_nonnull(strstr(json,
+				     "{\"name\":\"dispensation\",\"title\":\"Dispensations\","
+				     "\"policy_references\":[\"ITSP §4.2\"]}"));
+	ck_assert_ptr_nonnull(strstr(json,
+				     "\"counts\":{\"privilege\":2,\"root_command\":0,\"account\":0,"
+				     "\"file\":1,\"auth_failed\":1,\"auth_burst\":0,\"tamper\":0,"
+				     "\"enforcement\":1,\"storage\":0,\"dispensation\":1,"
+				     "\"session\":0,\"lost\":0},\"failed\":2,\"sections\""));
 }
 END_TEST
 
@@ -236,13 +297,16 @@ START_TEST(test_report_text_lists_admins_first_with_clauses)
 	ck_assert_int_eq(report_set_admin_groups(r, groups, "/etc/vakt/vakt.conf", "collector"), 0);
 	ck_assert_int_eq(report_set_source(r, "directory /var/log/journal/remote"), 0);
 	text = render(r, false);
-	ck_assert_ptr_nonnull(strstr(text, "Source: directory /var/log/journal/remote; 8 vakt record(s) "
-					   "read, 6 in the review, 2 machine(s), 3 person(s)."));
-	ck_assert_ptr_nonnull(strstr(text, "members of admin_groups (sudo; from /etc/vakt/vakt.conf), "
-					   "as the NSS of collector resolves them"));
-	ck_assert_ptr_nonnull(strstr(text, "\nalice (uid 1000), administrator, on ws1, ws2\n"
-					   "  Privileged commands (sudo, su, pkexec, mount, modules, "
-					   "setuid) (ITSP §5.1)\n"));
+	ck_assert_ptr_nonnull(strstr(text,
+				     "Source: directory /var/log/journal/remote; 8 vakt record(s) "
+				     "read, 6 in the review, 2 machine(s), 3 person(s)."));
+	ck_assert_ptr_nonnull(strstr(text,
+				     "members of admin_groups (sudo; from /etc/vakt/vakt.conf), "
+				     "as the NSS of collector resolves them"));
+	ck_assert_ptr_nonnull(strstr(text,
+				     "\nalice (uid 1000), administrator, on ws1, ws2\n"
+				     "  Privileged commands (sudo, su, pkexec, mount, modules, "
+				     "setuid) (ITSP §5.1)\n"));
 	ck_assert_ptr_nonnull(strstr(text, "\nbob (uid 1001), not an administrator, on ws2\n"));
 	ck_assert_ptr_nonnull(strstr(text, "\nuid 1500, administrator: unknown here, on ws1\n"));
 	ck_assert_ptr_nonnull(strstr(text, "  Dispensations (ITSP §4.2)\n"));
@@ -250,7 +314,8 @@ START_TEST(test_report_text_lists_admins_first_with_clauses)
 	assert_before(strstr(text, "\nalice (uid"), strstr(text, "\nbob (uid"));
 	/* alice's records by time: the refused one on ws2 came first. */
 	assert_before(strstr(text, "alice was refused."), strstr(text, "alice ran id."));
-	ck_assert_ptr_nonnull(strstr(text, "2025-12-05 01:59:59  ws2      privilege.sudo  alice was refused."));
+	ck_assert_ptr_nonnull(
+		strstr(text, "2025-12-05 01:59:59  ws2      privilege.sudo  alice was refused."));
 }
 END_TEST
 
@@ -259,16 +324,25 @@ START_TEST(test_report_same_hostname_is_told_apart)
 	_cleanup_(report_freep) struct report *r = report_new(0, T_NOW);
 	_cleanup_free_ char *text = NULL;
 
-	ck_assert_int_eq(ADD(r, 1, F("_MACHINE_ID", M1), F("_HOSTNAME", "localhost"),
-			     F("VAKT_EVENT", "auth.burst"), F("VAKT_USER", "eve")),
+	ck_assert_int_eq(ADD(r,
+			     1,
+			     F("_MACHINE_ID", M1),
+			     F("_HOSTNAME", "localhost"),
+			     F("VAKT_EVENT", "auth.burst"),
+			     F("VAKT_USER", "eve")),
 			 1);
-	ck_assert_int_eq(ADD(r, 2, F("_MACHINE_ID", M2), F("_HOSTNAME", "localhost"),
-			     F("VAKT_EVENT", "auth.burst"), F("VAKT_USER", "eve")),
+	ck_assert_int_eq(ADD(r,
+			     2,
+			     F("_MACHINE_ID", M2),
+			     F("_HOSTNAME", "localhost"),
+			     F("VAKT_EVENT", "auth.burst"),
+			     F("VAKT_USER", "eve")),
 			 1);
 	ck_assert_int_eq(ADD(r, 3, F("VAKT_EVENT", "audit.lost"), F("VAKT_LOST", "3")), 1);
 	text = render(r, false);
-	ck_assert_ptr_nonnull(strstr(text, "\neve, administrator: unknown here, on "
-					   "localhost/11111111, localhost/22222222\n"));
+	ck_assert_ptr_nonnull(strstr(text,
+				     "\neve, administrator: unknown here, on "
+				     "localhost/11111111, localhost/22222222\n"));
 	ck_assert_ptr_nonnull(strstr(text, "\n  unknown machine     (none)  "));
 	ck_assert_ptr_nonnull(strstr(text, "  Lost audit records\n"));
 }
@@ -281,7 +355,8 @@ START_TEST(test_report_empty_says_so)
 
 	ck_assert_ptr_nonnull(strstr(text, "No vakt record in this time."));
 	ck_assert_ptr_nonnull(strstr(json, "\"records_read\":0,\"records_in_review\":0,"));
-	ck_assert_ptr_nonnull(strstr(json, "\"machines\":[],\"persons\":[],\"machine_records\":[]}\n"));
+	ck_assert_ptr_nonnull(
+		strstr(json, "\"machines\":[],\"persons\":[],\"machine_records\":[]}\n"));
 }
 END_TEST
 
@@ -290,8 +365,12 @@ START_TEST(test_report_json_escapes_values)
 	_cleanup_(report_freep) struct report *r = report_new(0, T_NOW);
 	_cleanup_free_ char *json = NULL;
 
-	ck_assert_int_eq(ADD(r, 1, F("_MACHINE_ID", M1), F("VAKT_EVENT", "privilege.root_command"),
-			     F("VAKT_USER", "mallory"), F("VAKT_COMMAND", "echo \"x\"\n\\ \x01"),
+	ck_assert_int_eq(ADD(r,
+			     1,
+			     F("_MACHINE_ID", M1),
+			     F("VAKT_EVENT", "privilege.root_command"),
+			     F("VAKT_USER", "mallory"),
+			     F("VAKT_COMMAND", "echo \"x\"\n\\ \x01"),
 			     F("MESSAGE", "ran \"x\"")),
 			 1);
 	json = render(r, true);
