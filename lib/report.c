@@ -810,13 +810,13 @@ static void write_details(const struct report *r, size_t pi, FILE *f, size_t *bu
 int report_write_text(const struct report *r, FILE *f)
 {
 	_cleanup_free_ size_t *po = person_order(r), *mo = machine_order(r);
-	_cleanup_free_ size_t *buf = calloc(r->n_entries + 1, sizeof(size_t));
+	_cleanup_free_ size_t *buf = NULL;
 	_cleanup_free_ char *groups = r->admin_groups ? strv_join(r->admin_groups, ", ") : NULL;
 	struct table t = { .n = _REPORT_SECTION_MAX + 3 };
 	char a[64], b[64];
 	size_t orphans = 0;
 
-	if (!po || !mo || !buf)
+	if (!po || !mo)
 		return -ENOMEM;
 	(void)fprintf(f,
 		      "vakt review from %s to %s (local time)\n",
@@ -841,6 +841,9 @@ int report_write_text(const struct report *r, FILE *f)
 		(void)fputs("\nNo vakt record in this time.\n", f);
 		return ferror(f) ? -EIO : 0;
 	}
+	buf = calloc(r->n_entries + 1, sizeof(size_t));
+	if (!buf)
+		return -ENOMEM;
 
 	(void)fputs("\nSections (the written policy's clause, when the records name it):\n", f);
 	for (size_t s = 0; s < _REPORT_SECTION_MAX; s++) {

@@ -136,13 +136,12 @@ static int load_admin_groups(const char *path, char ***ret_groups, const char **
 {
 	_cleanup_(config_freep) struct config *c = NULL;
 	_cleanup_strv_free_ char **errors = NULL;
-	int r;
 
 	if (!path && access(CONFIG_DEFAULT_PATH, F_OK) < 0 && errno == ENOENT) {
 		c = config_new();
 		*ret_origin = "the built-in default, as " CONFIG_DEFAULT_PATH " does not exist";
 	} else {
-		r = config_load_no_digest(
+		int r = config_load_no_digest(
 			path ? path : CONFIG_DEFAULT_PATH, geteuid(), &c, &errors);
 		if (r < 0) {
 			(void)fprintf(
