@@ -30,6 +30,7 @@
 #include "log.h"
 #include "logind.h"
 #include "manager.h"
+#include "notify-user.h"
 #include "nss.h"
 #include "parse.h"
 #include "part.h"
@@ -206,6 +207,30 @@ static struct idle_who who_of_session(const struct logind_session *s)
 	return (struct idle_who){ s->user, s->uid, s->seat, s->tty, s->remote_host, s->type };
 }
 
+/* notify_user: tells the session's person it was locked, or that it will be ended because it
+ * could not be locked (notify-user.h: their desktop, or their terminal). Not in observe mode:
+ * nothing was done. */
+static void tell(struct idle_state *p,
+		 const struct idle_action *a,
+		 const struct idle_who *w,
+		 enum notice_kind kind)
+{
+	const struct config *c = manager_config(p->manager);
+
+	if (a->observe || observe(p) || !c->idle.notify_user)
+		return;
+	notifier_tell(manager_notifier(p->manager),
+		      &(struct notify_target){ .session = a->session,
+					       .user = w->user,
+					       .uid = w->uid,
+					       .type = w->type,
+					       .tty = w->tty },
+		      &(struct notice_input){ .kind = kind,
+					      .policy_reference =
+						      config_policy_reference(c, EVENT_PART_IDLE),
+					      .contact = c->vakt.contact });
+}
+
 static void lock_failed(struct idle_state *p, const struct idle_action *a, const struct idle_who *w)
 {
 	struct idle_note **note = note_find(p, a->session);
@@ -213,6 +238,8 @@ static void lock_failed(struct idle_state *p, const struct idle_action *a, const
 	idle_record_lock_failed(
 		a, w, manager_config(p->manager)->idle.grace_usec, *note ? (*note)->error : NULL);
 	note_drop(p, a->session);
+	if (a->decision == LOCK_FAILURE_TERMINATE)
+		tell(p, a, w, NOTICE_SESSION_TERMINATE);
 }
 
 static void run_due(struct idle_state *p);
@@ -343,6 +370,7 @@ static void act(struct idle_state *p, const struct idle_action *a)
 		break;
 	case IDLE_ACTION_LOCKED:
 		idle_record_locked(a, &w, observe(p));
+		tell(p, a, &w, NOTICE_SESSION_LOCKED);
 		break;
 	case IDLE_ACTION_LOCK_FAILED:
 		lock_failed(p, a, &w);
@@ -691,13 +719,21 @@ static enum config_mode idle_mode(const struct config *c)
 
 static int idle_capabilities(const struct config *c, cap_value_t ret_caps[8])
 {
+	int n = 0;
+
 	/* LockSession and TerminateSession need none: logind grants them to uid 0. The warning on a
 	 * text session's terminal does: login makes a terminal 0600 user:tty (Debian's TTYPERM),
-	 * which root may write only with CAP_DAC_OVERRIDE. */
-	if (c->idle.mode != CONFIG_MODE_ENFORCE || c->idle.text_sessions_after_usec == 0)
+	 * which root may write only with CAP_DAC_OVERRIDE. notify_user: the child that tells the
+	 * person becomes them (notify-user.h). */
+	if (c->idle.mode != CONFIG_MODE_ENFORCE)
 		return 0;
-	ret_caps[0] = CAP_DAC_OVERRIDE;
-	return 1;
+	if (c->idle.text_sessions_after_usec > 0)
+		ret_caps[n++] = CAP_DAC_OVERRIDE;
+	if (c->idle.notify_user) {
+		ret_caps[n++] = CAP_SETUID;
+		ret_caps[n++] = CAP_SETGID;
+	}
+	return n;
 }
 
 const struct part_ops idle_part = {

@@ -9,11 +9,13 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "idle.h"
 #include "log.h"
+#include "notice.h"
 #include "parse.h"
 
 #define TERMINAL_WRITE_MAX 1024
@@ -207,33 +209,28 @@ void idle_record_terminated(const struct idle_action *a,
 
 /* ---- the terminal warning ------------------------------------------------------------------- */
 
-/* Whether tty is a plain name under /dev ("pts/3", "tty2", "hvc0"): no "..", no leading '/'. */
-static bool tty_name_ok(const char *tty)
-{
-	if (!tty[0] || tty[0] == '/' || strstr(tty, ".."))
-		return false;
-	for (const char *c = tty; *c; c++)
-		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-		      (*c >= '0' && *c <= '9') || *c == '/' || *c == '-' || *c == '_'))
-			return false;
-	return true;
-}
-
 /* Writes text to /dev/TTY without blocking (a stuck terminal costs nothing). Returns 0 or
  * -errno. */
 static int write_terminal(const char *tty, const char *text)
 {
 	_cleanup_close_ int fd = -1;
+	struct stat st;
 	char path[128];
 	size_t len = strlen(text);
 	ssize_t k;
 
-	if (!tty_name_ok(tty))
+	if (!notice_tty_name_ok(tty))
 		return -EINVAL;
 	(void)snprintf(path, sizeof(path), "/dev/%s", tty);
-	fd = open(path, O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	/* Root writes here (CAP_DAC_OVERRIDE): never through a symbolic link, and only to a
+	 * terminal. */
+	fd = open(path, O_WRONLY | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISCHR(st.st_mode) || !isatty(fd))
+		return -ENOTTY;
 	k = write(fd, text, len);
 	if (k < 0)
 		return -errno;

@@ -32,6 +32,7 @@
 #include "control.h"
 #include "log.h"
 #include "logind.h"
+#include "notify-user.h"
 #include "nss.h"
 #include "part.h"
 #include "reload.h"
@@ -92,6 +93,7 @@ struct manager {
 	int n_caps_kept;
 	struct stop_info stop;
 	struct control *control;
+	struct notifier *notifier;
 	uint64_t started_usec;
 };
 
@@ -103,6 +105,11 @@ sd_event *manager_event(struct manager *m)
 struct logind *manager_logind(struct manager *m)
 {
 	return m->logind;
+}
+
+struct notifier *manager_notifier(struct manager *m)
+{
+	return m->notifier;
 }
 
 const struct config *manager_config(struct manager *m)
@@ -179,6 +186,7 @@ struct manager *manager_free(struct manager *m)
 		return NULL;
 	m->control = control_free(m->control);
 	stop_parts(m);
+	m->notifier = notifier_free(m->notifier);
 	m->logind = logind_free(m->logind);
 	m->event = sd_event_unref(m->event);
 	config_free(m->config);
@@ -890,6 +898,10 @@ int manager_new(const struct manager_options *o, struct manager **ret_manager)
 	/* Before the parts: they read its table and subscribe to it. */
 	m->logind = logind_new(m->event);
 	if (!m->logind)
+		return log_error_errno(-ENOMEM, "Out of memory.");
+	/* Before the parts too: they tell the person at the seat through it. */
+	m->notifier = notifier_new(m->event);
+	if (!m->notifier)
 		return log_error_errno(-ENOMEM, "Out of memory.");
 
 	r = sd_event_add_post(m->event, NULL, on_post, NULL);

@@ -14,6 +14,7 @@
 
 struct logind;
 struct manager;
+struct notifier;
 struct part_ops;
 
 struct manager_options {
@@ -39,6 +40,8 @@ int manager_run(struct manager *m);
 sd_event *manager_event(struct manager *m);
 /* The one logind client (logind.h), shared by the parts. */
 struct logind *manager_logind(struct manager *m);
+/* The one notifier (notify-user.h): what the parts tell the person at a seat. */
+struct notifier *manager_notifier(struct manager *m);
 const struct config *manager_config(struct manager *m);
 const struct manager_options *manager_options(struct manager *m);
 

@@ -29,7 +29,9 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "logind.h"
 #include "manager.h"
+#include "notify-user.h"
 #include "storage-usbsys.h"
 #include "strv.h"
 #include "udev-util.h"
@@ -355,6 +357,40 @@ static void log_decision(struct storage *s, const struct tracked_device *t, cons
 			t->limit ? t->limit : "");
 	}
 	log_event_end(&e);
+}
+
+/*
+ * notify_user: tells the person at the seat that a device they just plugged in, or whose
+ * dispensation ended, was blocked or made read-only. Not after a reload, a rescan, start-up or a
+ * change of person: those are nothing the person just did. Not in observe mode (nothing was
+ * done), and not at a locked seat (nobody is looking; the device is decided again at unlock).
+ */
+static void tell_person(struct storage *s, const struct tracked_device *t, enum storage_why why)
+{
+	const struct config *c = manager_config(s->manager);
+	const struct logind_session *session;
+
+	if (!s->enforce || !c->storage.notify_user || !t->person.present || t->person.locked ||
+	    t->effective == STORAGE_ACTION_ALLOW)
+		return;
+	if (why != STORAGE_HOTPLUG && why != STORAGE_DISK && why != STORAGE_DISPENSATION)
+		return;
+	session = t->person.session ? logind_get_session(s->logind, t->person.session) : NULL;
+	if (!session)
+		return;
+	notifier_tell(manager_notifier(s->manager),
+		      &(struct notify_target){ .session = session->id,
+					       .user = session->user,
+					       .uid = session->uid,
+					       .type = session->type,
+					       .tty = session->tty },
+		      &(struct notice_input){
+			      .kind = t->effective == STORAGE_ACTION_READ_ONLY
+					      ? NOTICE_STORAGE_READ_ONLY
+					      : NOTICE_STORAGE_BLOCKED,
+			      .device = device_label(t),
+			      .policy_reference = config_policy_reference(c, EVENT_PART_STORAGE),
+			      .contact = c->vakt.contact });
 }
 
 /* The keyboard record: the device is held back as a new keyboard at a locked or empty seat. */
@@ -801,8 +837,10 @@ device_apply_once(struct storage *s, struct udev_device *dev, enum storage_why w
 			remove_tracked(s, t);
 			return 0;
 		}
-		if (changed || why == STORAGE_SEAT)
+		if (changed || why == STORAGE_SEAT) {
 			log_decision(s, t, s->enforce ? t->result : "observe");
+			tell_person(s, t, why);
+		}
 		return 0;
 	}
 	changed = !known || before != t->effective || was_storage != t->verdict.storage;
@@ -862,8 +900,10 @@ device_apply_once(struct storage *s, struct udev_device *dev, enum storage_why w
 	/* A reload or rescan that changes nothing for a device records nothing; another person at
 	 * the seat is always recorded, as the device is now theirs, and so is a disk that appeared
 	 * below a function judged harmless, whatever the verdict was before. */
-	if (changed || why == STORAGE_SEAT || why == STORAGE_DISK)
+	if (changed || why == STORAGE_SEAT || why == STORAGE_DISK) {
 		log_decision(s, t, s->enforce ? NULL : "observe");
+		tell_person(s, t, why);
+	}
 	return 0;
 }
 

@@ -40,7 +40,13 @@ static int storage_capabilities(const struct config *c, cap_value_t ret_caps[8])
 	if (c->storage.mode != CONFIG_MODE_ENFORCE)
 		return 0;
 	ret_caps[0] = CAP_SYS_ADMIN;
-	return 1;
+	if (!c->storage.notify_user)
+		return 1;
+	/* notify_user: the child that tells the person becomes them (setgroups, setresgid,
+	 * setresuid; notify-user.h). */
+	ret_caps[1] = CAP_SETUID;
+	ret_caps[2] = CAP_SETGID;
+	return 3;
 }
 
 int storage_foreach_device(struct storage *s,

@@ -80,9 +80,6 @@ struct key_def {
 	const char *const *names; /* for enums */
 	enum section section;
 	int n_names;
-	/* Set for a key the policy accepts but this version does not act on yet: loading it warns
-	 * (config->warnings) with this reason, so that nobody believes it works. */
-	const char *unimplemented;
 };
 
 /* config-keys.c: every key, config_n_key_defs of them. */

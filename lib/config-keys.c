@@ -336,6 +336,27 @@ static int apply_string(struct loader *l,
 	return 0;
 }
 
+/* Text a person reads (a notification, a terminal line): one line, short. */
+static int apply_contact(struct loader *l,
+			 const struct key_def *k,
+			 void *field,
+			 const char *value,
+			 const char **reterr_why)
+{
+	size_t n = strlen(value);
+
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)value[i] < 0x20 || value[i] == 0x7f) {
+			*reterr_why = "contains a control character";
+			return -EINVAL;
+		}
+	if (n > CONFIG_CONTACT_MAX) {
+		*reterr_why = "longer than 80 bytes";
+		return -EINVAL;
+	}
+	return apply_string(l, k, field, value, reterr_why);
+}
+
 /* Free text for a person to read; empty = unset. One line of printable text, at most
  * CONFIG_POLICY_REFERENCE_MAX bytes: it is copied into every record of its part. */
 static int apply_reference(struct loader *l,
@@ -398,6 +419,7 @@ const struct key_def config_key_defs[] = {
 	      CFG(vakt.admin_groups),
 	      CFG(vakt.admin_groups_place)),
 	  NO_ENUM },
+	{ KEY(SECTION_VAKT, "contact", apply_contact, CFG(vakt.contact), -1), NO_ENUM },
 	{ KEY(SECTION_VAKT, "policy_reference", apply_reference, CFG(vakt.policy_reference), -1),
 	  NO_ENUM },
 
@@ -426,10 +448,7 @@ const struct key_def config_key_defs[] = {
 	      CFG(storage.read_only_groups),
 	      CFG(storage.read_only_groups_place)),
 	  NO_ENUM },
-	{ KEY(SECTION_STORAGE, "notify_user", apply_bool, CFG(storage.notify_user), -1),
-	  NO_ENUM,
-	  .unimplemented = "this version tells nobody at the seat; decisions are only recorded "
-			   "in the journal" },
+	{ KEY(SECTION_STORAGE, "notify_user", apply_bool, CFG(storage.notify_user), -1), NO_ENUM },
 	{ KEY(SECTION_STORAGE,
 	      "while_locked",
 	      apply_enum,
@@ -482,6 +501,7 @@ const struct key_def config_key_defs[] = {
 	      CFG(idle.exempt_groups),
 	      CFG(idle.exempt_groups_place)),
 	  NO_ENUM },
+	{ KEY(SECTION_IDLE, "notify_user", apply_bool, CFG(idle.notify_user), -1), NO_ENUM },
 
 	{ KEY(SECTION_AUDIT, "mode", apply_enum, CFG(audit.mode), -1), ENUM(mode_names) },
 	{ KEY(SECTION_AUDIT, "policy_reference", apply_reference, CFG(audit.policy_reference), -1),

@@ -163,18 +163,6 @@ static void key_apply(struct loader *l, const struct key_def *k)
 	if (k->place >= 0 &&
 	    set_place((struct config_place *)((char *)l->config + k->place), l->file, l->line) < 0)
 		l->error = -ENOMEM;
-	if (k->unimplemented) {
-		char *w = NULL;
-
-		if (asprintf(&w,
-			     "%s:%u: warning: %s has no effect: %s",
-			     l->file,
-			     l->line,
-			     k->name,
-			     k->unimplemented) < 0 ||
-		    strv_consume(&l->config->warnings, w) < 0)
-			l->error = -ENOMEM;
-	}
 }
 
 int config_handle_key(void *user, const char *section, const char *name, const char *value)
@@ -366,6 +354,7 @@ static void config_done(struct config *c)
 	strv_free(c->warnings);
 	strv_free(c->vakt.admin_groups);
 	free(c->vakt.admin_groups_place.file);
+	free(c->vakt.contact);
 	free(c->vakt.policy_reference);
 	free(c->storage.policy_reference);
 	free(c->idle.policy_reference);
@@ -413,6 +402,7 @@ struct config *config_new(void)
 	c->storage.read_write_groups = strv_from_array(NULL);
 	c->storage.read_only_groups = strv_from_array(NULL);
 	c->storage.notify_user = true;
+	c->idle.notify_user = true;
 	c->storage.while_locked = WHILE_LOCKED_BLOCK;
 	for (size_t i = 0; i < ELEMENTSOF(default_harmless_classes); i++)
 		c->storage.harmless_classes[default_harmless_classes[i] / 64] |=

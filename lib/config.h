@@ -73,6 +73,9 @@ struct config {
 	struct {
 		char **admin_groups;
 		struct config_place admin_groups_place;
+		/* Who the person at the seat may ask (notify_user), NULL when unset: one line
+		 * without control characters, at most CONFIG_CONTACT_MAX bytes. */
+		char *contact;
 		/* policy_reference: the clause of the written policy (free text; NULL = unset). The
 		 * [vakt] one is the default of the sections that set none
 		 * (config_policy_reference). */
@@ -115,6 +118,7 @@ struct config {
 		struct config_place text_sessions_after_place;
 		char **exempt_groups;
 		struct config_place exempt_groups_place;
+		bool notify_user;
 	} idle;
 
 	struct {
@@ -134,6 +138,7 @@ const char *config_policy_reference(const struct config *c, enum event_part part
 #define CONFIG_POLICY_REFERENCE_MAX 200
 
 #define CONFIG_DEFAULT_PATH "/etc/vakt/vakt.conf"
+#define CONFIG_CONTACT_MAX  80
 
 /* Frees c and everything it owns; accepts NULL; returns NULL. */
 struct config *config_free(struct config *c);

@@ -1,11 +1,13 @@
 #!/bin/bash
 # After start-up vaktd keeps only the capabilities its enabled parts need, read from
 # /proc/PID/status of the real process: none with every part off, CAP_SYS_ADMIN for storage
-# enforcement (BLKROSET), CAP_AUDIT_READ + CAP_AUDIT_CONTROL for the audit part.
+# enforcement (BLKROSET), and CAP_SETUID + CAP_SETGID with notify_user (the child that tells the
+# person becomes them), CAP_AUDIT_READ + CAP_AUDIT_CONTROL for the
+# audit part.
 . "$(dirname "$0")/lib.sh"
 need_root
 
-CAP_SYS_ADMIN=21 CAP_AUDIT_CONTROL=30 CAP_AUDIT_READ=37
+CAP_SETGID=6 CAP_SETUID=7 CAP_SYS_ADMIN=21 CAP_AUDIT_CONTROL=30 CAP_AUDIT_READ=37
 mask() { local m=0 c; for c in "$@"; do m=$((m | (1 << c))); done; printf '%016x' $m; }
 
 # check_caps NAME EXPECTED_MASK: start vaktd with $T/NAME.conf, compare its capability sets.
@@ -72,7 +74,17 @@ mode = off
 mode = enforce
 ensure_rules = no
 C
-	check_caps storage "$(mask $CAP_SYS_ADMIN $CAP_AUDIT_CONTROL $CAP_AUDIT_READ)"
+	check_caps storage "$(mask $CAP_SYS_ADMIN $CAP_SETGID $CAP_SETUID $CAP_AUDIT_CONTROL $CAP_AUDIT_READ)"
+	write_conf "$T/quiet.conf" <<'C'
+[storage]
+mode = enforce
+notify_user = no
+[idle]
+mode = off
+[audit]
+mode = off
+C
+	check_caps quiet "$(mask $CAP_SYS_ADMIN)"
 fi
 # A reload cannot enable a part whose capability was dropped at start: policy.invalid, and the
 # running policy (and capability set) stays.

@@ -96,16 +96,50 @@ journalctl --directory="$JDIR" -o json -t vaktd >"$T/sent.json" || fail "cannot 
 [ "$(grep -c . "$T/sent.json")" -ge 3 ] || fail "expected policy.loaded, policy.invalid and vakt.stopped: $(cat "$T/sent.json")"
 
 # --- the collector: systemd-journal-remote on loopback, fed by systemd-journal-upload --------
+# Over HTTPS, as README sets it up: a CA of this test signs the collector's certificate (for
+# 127.0.0.1), and the workstation trusts only that CA. Debian 12's systemd-journal-remote is built
+# without GnuTLS client checks ("Option --trust is not available"): it cannot tell workstations
+# apart by certificate, which README says; the workstation's side of the check is tested here.
+command -v openssl >/dev/null || fail "openssl missing: make deps installs it (tests/tools/deps.sh)"
+pki() {
+	local d=$T/pki
+	mkdir -p "$d"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=vakt test CA" \
+		-keyout "$d/ca.key" -out "$d/ca.pem" 2>/dev/null || return 1
+	local who
+	for who in collector workstation; do
+		openssl req -newkey rsa:2048 -nodes -subj "/CN=$who" \
+			-keyout "$d/$who.key" -out "$d/$who.csr" 2>/dev/null || return 1
+		printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$d/$who.ext"
+		openssl x509 -req -in "$d/$who.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
+			-CAcreateserial -days 1 -extfile "$d/$who.ext" -out "$d/$who.pem" 2>/dev/null ||
+			return 1
+	done
+	# Another CA: a workstation that trusts only it must refuse this collector.
+	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=another CA" \
+		-keyout "$d/other-ca.key" -out "$d/other-ca.pem" 2>/dev/null
+}
+pki || fail "cannot make the test certificates with openssl"
 port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 mkdir -p "$T/collector"
-"$REMOTE" --listen-http="127.0.0.1:$port" --output="$T/collector/" --split-mode=host \
-	>"$T/remote.log" 2>&1 &
+"$REMOTE" --listen-https="127.0.0.1:$port" --key="$T/pki/collector.key" \
+	--cert="$T/pki/collector.pem" \
+	--output="$T/collector/" --split-mode=host >"$T/remote.log" 2>&1 &
 rpid=$!
 started $rpid
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; }
 wait_for listening || fail "systemd-journal-remote does not listen: $(cat "$T/remote.log")"
+# A workstation that does not trust the collector's CA sends nothing.
+if "$UPLOAD" --url="https://127.0.0.1:$port" --key="$T/pki/workstation.key" \
+	--cert="$T/pki/workstation.pem" --trust="$T/pki/other-ca.pem" --directory="$JDIR" \
+	--follow=no --save-state="$T/stranger.state" >"$T/stranger.log" 2>&1; then
+	fail "a workstation sent to a collector it does not trust: $(cat "$T/stranger.log")"
+fi
+grep -qi 'certificate' "$T/stranger.log" ||
+	fail "the upload failed, but not on the collector's certificate: $(cat "$T/stranger.log")"
 # --follow=no: upload what is there and exit, as the service does continuously.
-"$UPLOAD" --url="http://127.0.0.1:$port" --directory="$JDIR" --follow=no \
+"$UPLOAD" --url="https://127.0.0.1:$port" --key="$T/pki/workstation.key" \
+	--cert="$T/pki/workstation.pem" --trust="$T/pki/ca.pem" --directory="$JDIR" --follow=no \
 	--save-state="$T/upload.state" >"$T/upload.log" 2>&1 ||
 	fail "systemd-journal-upload failed: $(cat "$T/upload.log")"
 [ -s "$T/upload.state" ] || fail "systemd-journal-upload saved no cursor: $(cat "$T/upload.log")"

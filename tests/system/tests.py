@@ -509,6 +509,39 @@ def test_block(vm):
           "records for this serial: %s" % events_for_serial(vm, s.serial))
 
 
+def told_recently(vm, seconds):
+    """Whether vaktd told alice anything within the last seconds (notify_user's rate limit)."""
+    out = sh(vm, "journalctl -u vaktd --no-pager -o json --since=-%ds | grep -c \"Told 'alice'\" || true"
+             % seconds)
+    return out not in ("", "0")
+
+
+def test_notify(vm):
+    """notify_user for the person at seat0 (alice, a text session on tty1): a blocked stick puts
+    one line on tty1, written by vaktd's child as alice under the real unit (capabilities,
+    system call filter, device policy); read back from the console's screen (/dev/vcs1)."""
+    # One message per session per minute: let an earlier scenario's pass.
+    wait_for(lambda: not told_recently(vm, 65), 70, 5)
+    vm.guest_exec("printf '\\033[H\\033[2J' >/dev/tty1")
+    s = Stick(vm, "VAKTNOTIFY001")
+    s.plug()
+    rec = wait_record(vm, VAKT_EVENT="storage.blocked", VAKT_DEVICE_SERIAL=s.serial)
+    check("(n) storage.blocked for the stick, for alice", rec is not None and rec.get("VAKT_USER") == "alice",
+          brief(rec))
+    screen = wait_for(lambda: "*** vakt:" in sh(vm, "cat /dev/vcs1") and sh(vm, "cat /dev/vcs1"), 20, 1) or ""
+    text = " ".join(screen.split())
+    check("(n) tty1 shows the line: the device was blocked, whom to ask",
+          "USB storage device" in text and "was blocked, as the security policy requires" in text
+          and "To ask for a dispensation, contact" in text, text[-400:])
+    told = sh(vm, "journalctl -u vaktd --no-pager -o cat | grep \"Told 'alice'\" | tail -1")
+    check("(n) vaktd says it told alice on their terminal", "on their terminal" in told,
+          told or sh(vm, "journalctl -u vaktd -n 10 --no-pager -o cat"))
+    check("(n) the unit allowed the drop to alice (no seccomp or capability error)",
+          "Could not become" not in sh(vm, "journalctl -u vaktd --no-pager -o cat"))
+    s.unplug()
+    wait_record(vm, 10, VAKT_EVENT="storage.removed", VAKT_DEVICE_SERIAL=s.serial)
+
+
 def test_keyboard(vm):
     vm.qmp("device_add", driver="usb-kbd", bus="xhci.0", id="kbd1")
     cmd = ('for d in /sys/bus/usb/devices/*; do [ "$(cat $d/product 2>/dev/null)" = "QEMU USB Keyboard" ] '
@@ -1592,7 +1625,8 @@ def main():
         if not running:
             print("note: vaktd is not running; the tests below will mostly fail")
         # test_door_at_boot reboots the guest: last but test_purge, which removes vakt.
-        tests = (test_sandbox, test_udev_rule, test_block, test_keyboard, test_reload, test_allow,
+        tests = (test_sandbox, test_udev_rule, test_block, test_notify, test_keyboard, test_reload,
+                 test_allow,
                  test_read_only, test_sdcard, test_sudo, test_audit_routine, test_audit_actions,
                  test_audit_stop, test_stable, test_fail_closed, test_idle_groundwork, test_idle,
                  test_door_at_boot, test_purge)

@@ -22,7 +22,7 @@ declare -A DEP_GROUPS=(
 		libcap-dev libinih-dev libgcrypt20-dev"
 	[check]="check umockdev libumockdev-dev gir1.2-umockdev-1.0 python3-gi python3-dbus
 		python3-dbusmock dbus auditd sudo passwd systemd jq udev python3-pexpect
-		systemd-journal-remote"
+		systemd-journal-remote openssl"
 	[demo]="umockdev gir1.2-umockdev-1.0 python3-gi python3-dbus python3-dbusmock dbus"
 	[lint]="clang-format clang-tidy cppcheck mandoc check"
 	[fuzz]="clang libclang-rt-14-dev"

@@ -15,7 +15,7 @@ import sys
 ADAPTERS = {'main.c', 'manager.c', 'manager.h', 'part.h', 'log.c', 'log.h', 'logind.c',
             'logind.h', 'logind-table.c', 'logind-internal.h', 'control.c', 'control.h',
             'nss.c', 'nss.h', 'reload.c', 'reload.h', 'saved-policy.c', 'saved-policy.h',
-            'clock.h', 'udev-util.h'}
+            'clock.h', 'udev-util.h', 'notify-user.c', 'notify-user.h'}
 PARTS = ('storage', 'audit', 'idle')
 PREFIX_OF = {'events': 'event'}
 

@@ -27,7 +27,9 @@ step "layout: daemon/ files named by part, one prefix per lib/ header"
 /usr/bin/python3 tests/tools/layout.py || rc=1
 
 step "no blocking D-Bus call in daemon/ (the event loop never waits for a peer)"
-if grep -nE '\b(sd_bus_call|sd_bus_call_method|sd_bus_get_property[a-z_]*|sd_bus_set_property|sd_bus_wait|sd_bus_flush)\(' daemon/*.c daemon/*/*.c 2>/dev/null | grep -vE '^[^:]+:[0-9]+: *(\*|/\*)'; then
+# daemon/notify-user.c is exempt: its one blocking call runs in the forked child that tells the
+# person at the seat (as that person, with its own alarm), never in the event loop.
+if grep -nE '\b(sd_bus_call|sd_bus_call_method|sd_bus_get_property[a-z_]*|sd_bus_set_property|sd_bus_wait|sd_bus_flush)\(' daemon/*.c daemon/*/*.c 2>/dev/null | grep -vE '^[^:]+:[0-9]+: *(\*|/\*)' | grep -v '^daemon/notify-user\.c:'; then
 	echo "use the *_async variants (STYLE.md: never block the event loop)"
 	rc=1
 fi
