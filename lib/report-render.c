@@ -83,21 +83,60 @@ static size_t *machine_order(const struct report *r)
 	return o;
 }
 
-/* Entry indexes of person pi (NO_PERSON: the machines' own) in section s, by time. */
-static size_t entries_of(const struct report *r, size_t pi, enum report_section s, size_t *out)
+/* Records by person (NO_PERSON last), section, time, arrival. */
+static int entry_cmp(const void *a, const void *b, void *userdata)
 {
-	size_t n = 0;
+	const struct report *r = userdata;
+	size_t ia = *(const size_t *)a, ib = *(const size_t *)b;
+	const struct entry *x = &r->entries[ia], *y = &r->entries[ib];
 
-	for (size_t i = 0; i < r->n_entries; i++) {
-		size_t j;
+	if (x->person != y->person)
+		return x->person < y->person ? -1 : 1;
+	if (x->section != y->section)
+		return x->section < y->section ? -1 : 1;
+	if (x->usec != y->usec)
+		return x->usec < y->usec ? -1 : 1;
+	return ia < ib ? -1 : ia > ib;
+}
 
-		if (r->entries[i].person != pi || r->entries[i].section != s)
-			continue;
-		for (j = n; j > 0 && r->entries[out[j - 1]].usec > r->entries[i].usec; j--)
-			out[j] = out[j - 1];
-		out[j] = i;
-		n++;
+/* Entry indexes in entry_cmp() order (caller frees), NULL on OOM: sorted once, so that the
+ * records of one person and section are a range of it. */
+static size_t *entry_order(const struct report *r)
+{
+	size_t *o = calloc(r->n_entries + 1, sizeof(size_t));
+
+	if (!o)
+		return NULL;
+	for (size_t i = 0; i < r->n_entries; i++)
+		o[i] = i;
+	/* qsort_r takes a non-const context; entry_cmp only reads it. */
+	qsort_r(o, r->n_entries, sizeof(size_t), entry_cmp, (void *)(uintptr_t)r);
+	return o;
+}
+
+/* The records of person pi (NO_PERSON: the machines' own) in section s, by time: *ret points to
+ * their indexes in order (of entry_order()); returns how many. */
+static size_t entries_of(const struct report *r,
+			 const size_t *order,
+			 size_t pi,
+			 enum report_section s,
+			 const size_t **ret)
+{
+	size_t lo = 0, hi = r->n_entries, n = 0;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct entry *e = &r->entries[order[mid]];
+
+		if (e->person < pi || (e->person == pi && e->section < s))
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
+	while (lo + n < r->n_entries && r->entries[order[lo + n]].person == pi &&
+	       r->entries[order[lo + n]].section == s)
+		n++;
+	*ret = order + lo;
 	return n;
 }
 
@@ -230,11 +269,12 @@ static void counts_row(const unsigned *counts, unsigned failed, char num[][16], 
 	row[_REPORT_SECTION_MAX] = num[_REPORT_SECTION_MAX];
 }
 
-static void write_details(const struct report *r, size_t pi, FILE *f, size_t *buf)
+static void write_details(const struct report *r, size_t pi, FILE *f, const size_t *order)
 {
 	for (size_t s = 0; s < _REPORT_SECTION_MAX; s++) {
 		struct table t = { .n = 4, .head = { "TIME", "MACHINE", "EVENT", "WHAT" } };
-		size_t n = entries_of(r, pi, (enum report_section)s, buf);
+		const size_t *buf;
+		size_t n = entries_of(r, order, pi, (enum report_section)s, &buf);
 
 		if (n == 0)
 			continue;
@@ -289,7 +329,7 @@ int report_write_text(const struct report *r, FILE *f)
 		(void)fputs("\nNo vakt record in this time.\n", f);
 		return ferror(f) ? -EIO : 0;
 	}
-	buf = calloc(r->n_entries + 1, sizeof(size_t));
+	buf = entry_order(r);
 	if (!buf)
 		return -ENOMEM;
 
@@ -434,14 +474,16 @@ static void json_entry(const struct report *r, const struct entry *e, FILE *f)
 	(void)fputs("}}", f);
 }
 
-static void json_entries(const struct report *r, size_t pi, const char *key, FILE *f, size_t *buf)
+static void
+json_entries(const struct report *r, size_t pi, const char *key, FILE *f, const size_t *order)
 {
 	bool first = true;
 
 	json_key(key, f);
 	(void)fputc('[', f);
 	for (size_t s = 0; s < _REPORT_SECTION_MAX; s++) {
-		size_t n = entries_of(r, pi, (enum report_section)s, buf);
+		const size_t *buf;
+		size_t n = entries_of(r, order, pi, (enum report_section)s, &buf);
 
 		for (size_t i = 0; i < n; i++) {
 			(void)fputs(first ? "" : ",", f);
@@ -455,7 +497,7 @@ static void json_entries(const struct report *r, size_t pi, const char *key, FIL
 int report_write_json(const struct report *r, FILE *f)
 {
 	_cleanup_free_ size_t *po = person_order(r), *mo = machine_order(r);
-	_cleanup_free_ size_t *buf = calloc(r->n_entries + 1, sizeof(size_t));
+	_cleanup_free_ size_t *buf = entry_order(r);
 	unsigned totals[_REPORT_SECTION_MAX] = { 0 }, failed = 0;
 	char a[64];
 

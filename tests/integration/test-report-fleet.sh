@@ -131,9 +131,9 @@ ls "$T/collector"/*.journal >/dev/null || fail "the collector wrote no journal f
 "$VAKTCTL" report --directory "$T/collector" >"$T/report.txt" 2>"$T/report.err" ||
 	fail "report on the collector failed: $(cat "$T/report.err")"
 sed -n '1,30s/^/    /p' "$T/report.txt"
-"$VAKTCTL" report --directory "$T/collector" --json >"$T/report.json" ||
+"$VAKTCTL" report --directory "$T/collector" --json >"$T/report-json.report" ||
 	fail "report --json on the collector failed"
-R=$T/report.json
+R=$T/report-json.report
 check_json() {
 	jq -e "$1" "$R" >/dev/null || fail "$2: $(jq -c "$3" "$R" 2>&1 | head -c 2000)"
 }

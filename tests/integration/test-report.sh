@@ -150,14 +150,14 @@ grep -q "^$bob (uid $buid), not an administrator, on " "$T/report.txt" || fail "
 grep -q "^  Commands in root shells" "$T/report.txt" || fail "no root shell section"
 
 echo "--- --json: persons, counts, machines"
-"$VAKTCTL" report --directory "$JDIR" --config "$rc_conf" --json >"$T/report.json" ||
+"$VAKTCTL" report --directory "$JDIR" --config "$rc_conf" --json >"$T/report-json.report" ||
 	fail "report --json failed"
 check_json() {
 	jq -e "$1" "$2" >/dev/null || fail "$3: $(jq -c "$4" "$2" 2>&1 | head -c 2000)"
 }
 mid=$(jq -r '._MACHINE_ID' "$T/journal.json" | sort -u)
 [ "$(wc -l <<<"$mid")" -eq 1 ] || fail "expected one machine id in the journal: $mid"
-R=$T/report.json
+R=$T/report-json.report
 check_json ".version == 1 and (.machines | length) == 1 and .machines[0].machine_id == \"$mid\"" \
 	"$R" "one machine, the journal's" '.machines'
 check_json "[.persons[].user] == [\"$alice\", \"$bob\"]" "$R" "persons, administrator first" '[.persons[] | {user, administrator}]'
@@ -185,9 +185,9 @@ check_json ".records_read == $n_journal" "$R" "records read" '.records_read'
 
 echo "--- the same from --file and from the default journal"
 file=$(ls "$JDIR"/*/system.journal)
-"$VAKTCTL" report --file "$file" --config "$rc_conf" --json >"$T/file.json" || fail "--file failed"
-"$VAKTCTL" report --config "$rc_conf" --json >"$T/default.json" || fail "default journal failed"
-for f in "$T/file.json" "$T/default.json"; do
+"$VAKTCTL" report --file "$file" --config "$rc_conf" --json >"$T/file-json.report" || fail "--file failed"
+"$VAKTCTL" report --config "$rc_conf" --json >"$T/default-json.report" || fail "default journal failed"
+for f in "$T/file-json.report" "$T/default-json.report"; do
 	diff <(jq -c '[.persons[] | {user, counts, failed}], .machines' "$R") \
 		<(jq -c '[.persons[] | {user, counts, failed}], .machines' "$f") ||
 		fail "$(basename "$f") differs from --directory"
@@ -197,8 +197,8 @@ echo "--- --since and --until select by time"
 "$VAKTCTL" report --directory "$JDIR" --since 2020-01-01 --until 2020-01-02 >"$T/old.txt" ||
 	fail "an empty window is not an error"
 grep -q "No vakt record in this time." "$T/old.txt" || fail "an empty window not said: $(cat "$T/old.txt")"
-"$VAKTCTL" report --directory "$JDIR" --since -1h --json >"$T/hour.json" || fail "--since -1h failed"
-jq -e ".records_read == $n_journal" "$T/hour.json" >/dev/null || fail "--since -1h lost records"
+"$VAKTCTL" report --directory "$JDIR" --since -1h --json >"$T/hour-json.report" || fail "--since -1h failed"
+jq -e ".records_read == $n_journal" "$T/hour-json.report" >/dev/null || fail "--since -1h lost records"
 
 echo "--- bad inputs: a clear message and exit 1"
 expect_refusal() {
