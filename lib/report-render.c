@@ -142,7 +142,7 @@ static size_t entries_of(const struct report *r,
 
 /* ---- tables --------------------------------------------------------------------------------- */
 
-#define MAX_COLS 16
+#define MAX_COLS 20
 
 struct table {
 	size_t n;
@@ -243,6 +243,30 @@ static const char *machine_label(const struct report *r, size_t mi, char *buf, s
 static const char *admin_word(enum report_admin a)
 {
 	return a == REPORT_ADMIN_YES ? "yes" : a == REPORT_ADMIN_NO ? "no" : "unknown";
+}
+
+/* The persons with records on machine mi, in the order po, as one string joined by sep (caller
+ * frees); NULL on OOM. */
+static char *machine_persons(const struct report *r, size_t mi, const size_t *po, const char *sep)
+{
+	char *out = strdup("");
+
+	for (size_t i = 0; out && i < r->n_persons; i++) {
+		const struct person *p = &r->persons[po[i]];
+		char lbuf[32], *n;
+
+		if (!p->on_machine[mi])
+			continue;
+		if (asprintf(&n,
+			     "%s%s%s",
+			     out,
+			     *out ? sep : "",
+			     person_label(p, lbuf, sizeof(lbuf))) < 0)
+			n = NULL;
+		free(out);
+		out = n;
+	}
+	return out;
 }
 
 /* The section's title with the policy clauses its records named. */
@@ -346,21 +370,25 @@ int report_write_text(const struct report *r, FILE *f)
 	t.head[2] = "RECORDS";
 	for (size_t s = 0; s < _REPORT_SECTION_MAX; s++)
 		t.head[3 + s] = report_section_column((enum report_section)s);
-	t.n = _REPORT_SECTION_MAX + 4;
+	t.n = _REPORT_SECTION_MAX + 5;
 	t.head[_REPORT_SECTION_MAX + 3] = "FAILED";
+	t.head[_REPORT_SECTION_MAX + 4] = "PERSONS";
 	for (size_t i = 0; i < r->n_machines; i++) {
 		const struct machine *m = &r->machines[mo[i]];
 		char num[_REPORT_SECTION_MAX + 1][16], rec[24], mbuf[96];
 		const char *row[MAX_COLS];
+		_cleanup_free_ char *persons = machine_persons(r, mo[i], po, ", ");
 
 		row[0] = machine_label(r, mo[i], mbuf, sizeof(mbuf));
 		row[1] = *m->id ? m->id : "(none)";
 		(void)snprintf(rec, sizeof(rec), "%zu", m->records);
 		row[2] = rec;
 		counts_row(m->counts, m->failed, num, row + 3);
+		row[_REPORT_SECTION_MAX + 4] = persons && *persons ? persons : "-";
 		table_add(&t, row);
 	}
 	table_print(&t, f, "  ");
+	t.n = _REPORT_SECTION_MAX + 4;
 
 	(void)fputs("\nPersons (administrators first)\n", f);
 	t.head[0] = "PERSON";
@@ -555,7 +583,17 @@ int report_write_json(const struct report *r, FILE *f)
 		json_str(m->parts, f);
 		(void)fprintf(f, ",\"records\":%zu,", m->records);
 		json_counts(m->counts, m->failed, f);
-		(void)fputc('}', f);
+		(void)fputs(",\"persons\":[", f);
+		for (size_t k = 0, n = 0; k < r->n_persons; k++) {
+			const struct person *p = &r->persons[po[k]];
+			char lbuf[32];
+
+			if (!p->on_machine[mo[i]])
+				continue;
+			(void)fputs(n++ ? "," : "", f);
+			json_str(person_label(p, lbuf, sizeof(lbuf)), f);
+		}
+		(void)fputs("]}", f);
 	}
 
 	(void)fputs("],\"persons\":[", f);

@@ -145,6 +145,7 @@ check_json ".machines[0].records == 3 and .machines[0].counts.privilege == 1 and
 	.machines[0].counts.enforcement == 2 and .machines[1].records == 4 and
 	.machines[1].counts.auth_failed == 1 and .machines[1].failed == 1" \
 	"records per machine" '[.machines[] | {hostname, records, counts, failed}]'
+check_json "[.machines[].persons] == [[\"$carol\"], [\"$carol\"]]" "carol on each machine" '.machines'
 check_json "(.persons | length) == 1 and .persons[0].user == \"$carol\" and
 	.persons[0].machines == [\"$id1\", \"$id2\"] and .persons[0].counts.privilege == 2 and
 	.persons[0].counts.auth_failed == 1" "one person on both machines" '.persons'

@@ -247,6 +247,11 @@ START_TEST(test_report_groups_by_machine_and_person)
 	ck_assert_ptr_nonnull(strstr(json,
 				     "\"hostname\":\"ws2\",\"policy_digest\":null,\"parts\":null,"
 				     "\"records\":3,\"counts\":{\"privilege\":1,"));
+	/* Who was on each machine, administrators first. */
+	ck_assert_ptr_nonnull(
+		strstr(json, "\"lost\":0},\"failed\":0,\"persons\":[\"alice\",\"uid 1500\"]}"));
+	ck_assert_ptr_nonnull(
+		strstr(json, "\"lost\":0},\"failed\":2,\"persons\":[\"alice\",\"bob\"]}"));
 	/* alice (administrator) first, on both machines, one refused sudo; then bob, then uid 1500.
 	 */
 	ck_assert_ptr_nonnull(strstr(
@@ -310,6 +315,8 @@ START_TEST(test_report_text_lists_admins_first_with_clauses)
 	ck_assert_ptr_nonnull(strstr(text, "\nbob (uid 1001), not an administrator, on ws2\n"));
 	ck_assert_ptr_nonnull(strstr(text, "\nuid 1500, administrator: unknown here, on ws1\n"));
 	ck_assert_ptr_nonnull(strstr(text, "  Dispensations (ITSP §4.2)\n"));
+	ck_assert_ptr_nonnull(strstr(text, "  alice, bob\n"));
+	ck_assert_ptr_nonnull(strstr(text, "  alice, uid 1500\n"));
 	ck_assert_ptr_nonnull(strstr(text, "Records of no person"));
 	assert_before(strstr(text, "\nalice (uid"), strstr(text, "\nbob (uid"));
 	/* alice's records by time: the refused one on ws2 came first. */
