@@ -362,6 +362,14 @@ int record_write_json(const struct record *r, FILE *f)
 	return out_flush(&o, f);
 }
 
+int record_write_json_string(const char *s, FILE *f)
+{
+	struct outbuf o = { 0 };
+
+	json_put_string(&o, s, strlen(s));
+	return out_flush(&o, f);
+}
+
 /* Whether a code point must be escaped on the console: C0 and C1 controls, DEL. */
 static bool console_cp_is_control(uint32_t cp)
 {

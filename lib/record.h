@@ -48,6 +48,10 @@ size_t record_n_fields(const struct record *r);
  * U+FFFD, so the output is always valid JSON. Returns 0 or -errno. */
 int record_write_json(const struct record *r, FILE *f);
 
+/* Writes s as one JSON string (quotes included), escaped as record_write_json() escapes values.
+ * Returns 0 or -errno. */
+int record_write_json_string(const char *s, FILE *f);
+
 /* Renders as one readable line plus "\n": the MESSAGE value, then every other field in order in
  * brackets. A value that is empty or holds spaces, quotes, backslashes, ']' or control
  * characters is put in double quotes with C-style escapes (\" \\ \n \t \r \xNN); control

@@ -34,6 +34,10 @@ static const struct verb verbs[] = {
 	  "                (--until DATE | --for DURATION) --ticket ID --reason TEXT [--json]" },
 	{ "revoke", verb_revoke, "revoke ID [--json]" },
 	{ "dispensations", verb_dispensations, "dispensations [--json]" },
+	{ "report",
+	  verb_report,
+	  "report [--since TIME] [--until TIME] [--json] [--directory DIR | --file FILE...] "
+	  "[--config FILE]" },
 };
 
 static void usage(FILE *f)

@@ -36,3 +36,5 @@ int verb_rule(int argc, char *argv[]);
 int verb_grant(int argc, char *argv[]);
 int verb_revoke(int argc, char *argv[]);
 int verb_dispensations(int argc, char *argv[]);
+/* report.c: reads the journal itself, never vaktd. */
+int verb_report(int argc, char *argv[]);
