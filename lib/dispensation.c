@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "devid.h"
+#include "parse.h"
 #include "policy.h"
 
 #define FAULTS_MAX 64
@@ -211,112 +212,18 @@ int dispensation_parse_duration(const char *s, uint64_t *ret_usec, const char **
 	return 0;
 }
 
-/* Reads exactly n digits at *p into *ret; advances. */
-static bool digits(const char **p, int n, int *ret)
-{
-	int v = 0;
-
-	for (int i = 0; i < n; i++) {
-		char c = (*p)[i];
-
-		if (c < '0' || c > '9')
-			return false;
-		v = v * 10 + (c - '0');
-	}
-	*p += n;
-	*ret = v;
-	return true;
-}
-
 int dispensation_parse_until(const char *s, uint64_t *ret_usec, const char **reterr_why)
 {
-	static const char *const accepted =
-		"a date is YYYY-MM-DD (until the end of that day), YYYY-MM-DDTHH:MM or "
-		"YYYY-MM-DD HH:MM, optionally with :SS, in local time, or ending in Z for UTC "
-		"or an offset such as +01:00";
-	struct tm tm = { 0 }, check;
-	const char *p = s;
-	int year, mon, day, hour = 0, min = 0, sec = 0;
-	bool date_only = true, utc = false;
-	long offset = 0; /* seconds east of UTC */
-	time_t t;
-
 	assert(ret_usec);
 	assert(reterr_why);
 
-	*reterr_why = accepted;
-	if (!s || !digits(&p, 4, &year) || *p++ != '-' || !digits(&p, 2, &mon) || *p++ != '-' ||
-	    !digits(&p, 2, &day))
+	*reterr_why =
+		"a date is YYYY-MM-DD (until the end of that day), YYYY-MM-DDTHH:MM or "
+		"YYYY-MM-DD HH:MM, optionally with :SS, in local time, or ending in Z for UTC "
+		"or an offset such as +01:00";
+	if (!s)
 		return -EINVAL;
-	if (*p == 'T' || *p == ' ') {
-		p++;
-		date_only = false;
-		if (!digits(&p, 2, &hour) || *p++ != ':' || !digits(&p, 2, &min))
-			return -EINVAL;
-		if (*p == ':' && (p++, !digits(&p, 2, &sec)))
-			return -EINVAL;
-	}
-	if (*p == 'Z') {
-		utc = true;
-		p++;
-	} else if (!date_only && (*p == '+' || *p == '-')) {
-		int oh, om = 0, sign = *p++ == '-' ? -1 : 1;
-
-		/* ISO 8601's offset from UTC: +HH, +HH:MM or +HHMM (also -). */
-		if (!digits(&p, 2, &oh) || (*p == ':' && (p++, !digits(&p, 2, &om))) ||
-		    (*p >= '0' && *p <= '9' && !digits(&p, 2, &om)))
-			return -EINVAL;
-		if (oh > 23 || om > 59) {
-			*reterr_why = "the offset from UTC is out of range";
-			return -EINVAL;
-		}
-		utc = true;
-		offset = (long)sign * ((long)oh * 3600 + (long)om * 60);
-	}
-	if (*p != '\0')
-		return -EINVAL;
-	if (year < 1970 || year > 9999 || mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 ||
-	    min > 59 || sec > 59) {
-		*reterr_why = "the date or time is out of range";
-		return -EINVAL;
-	}
-
-	tm.tm_year = year - 1900;
-	tm.tm_mon = mon - 1;
-	tm.tm_mday = day + (date_only ? 1 : 0); /* a date alone: the midnight that ends it */
-	tm.tm_hour = hour;
-	tm.tm_min = min;
-	tm.tm_sec = sec;
-	tm.tm_isdst = -1;
-	check = tm;
-	t = utc ? timegm(&tm) : mktime(&tm);
-	if (t < 0) { /* also mktime()'s error, -1 */
-		*reterr_why = "the date cannot be represented";
-		return -EINVAL;
-	}
-	/* mktime() normalises 2026-02-31 to March: such a date does not exist. */
-	if (!date_only && (tm.tm_mday != check.tm_mday || tm.tm_mon != check.tm_mon)) {
-		*reterr_why = "that day does not exist";
-		return -EINVAL;
-	}
-	if (date_only) {
-		struct tm probe = { .tm_year = year - 1900,
-				    .tm_mon = mon - 1,
-				    .tm_mday = day,
-				    .tm_hour = 12,
-				    .tm_isdst = -1 };
-
-		if (timegm(&probe) == (time_t)-1 || probe.tm_mday != day) {
-			*reterr_why = "that day does not exist";
-			return -EINVAL;
-		}
-	}
-	if ((long long)t - offset < 0) {
-		*reterr_why = "the date cannot be represented";
-		return -EINVAL;
-	}
-	*ret_usec = (uint64_t)((long long)t - offset) * USEC_PER_SEC;
-	return 0;
+	return parse_date_time(s, true, ret_usec, reterr_why);
 }
 
 int dispensation_parse_device(const char *s, struct dispensation *d, const char **reterr_why)

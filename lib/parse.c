@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "macro.h"
 #include "strv.h"
@@ -293,4 +294,104 @@ const char *parse_duration_format(uint64_t usec, char *buf, size_t n)
 	if (used == 0)
 		(void)snprintf(buf, n, "0");
 	return buf;
+}
+
+/* Reads exactly n digits at *p into *ret; advances. */
+static bool date_digits(const char **p, int n, int *ret)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		char c = (*p)[i];
+
+		if (c < '0' || c > '9')
+			return false;
+		v = v * 10 + (c - '0');
+	}
+	*p += n;
+	*ret = v;
+	return true;
+}
+
+int parse_date_time(const char *s, bool end_of_day, uint64_t *ret_usec, const char **reterr_why)
+{
+	struct tm tm = { 0 }, check;
+	const char *p = s;
+	int year, mon, day, hour = 0, min = 0, sec = 0;
+	bool date_only = true, utc = false;
+	long offset = 0; /* seconds east of UTC */
+	time_t t;
+
+	if (!s || !date_digits(&p, 4, &year) || *p++ != '-' || !date_digits(&p, 2, &mon) ||
+	    *p++ != '-' || !date_digits(&p, 2, &day))
+		return -EINVAL;
+	if (*p == 'T' || *p == ' ') {
+		p++;
+		date_only = false;
+		if (!date_digits(&p, 2, &hour) || *p++ != ':' || !date_digits(&p, 2, &min))
+			return -EINVAL;
+		if (*p == ':' && (p++, !date_digits(&p, 2, &sec)))
+			return -EINVAL;
+	}
+	if (*p == 'Z') {
+		utc = true;
+		p++;
+	} else if (!date_only && (*p == '+' || *p == '-')) {
+		int oh, om = 0, sign = *p++ == '-' ? -1 : 1;
+
+		/* ISO 8601's offset from UTC: +HH, +HH:MM or +HHMM (also -). */
+		if (!date_digits(&p, 2, &oh) || (*p == ':' && (p++, !date_digits(&p, 2, &om))) ||
+		    (*p >= '0' && *p <= '9' && !date_digits(&p, 2, &om)))
+			return -EINVAL;
+		if (oh > 23 || om > 59) {
+			*reterr_why = "the offset from UTC is out of range";
+			return -EINVAL;
+		}
+		utc = true;
+		offset = (long)sign * ((long)oh * 3600 + (long)om * 60);
+	}
+	if (*p != '\0')
+		return -EINVAL;
+	if (year < 1970 || year > 9999 || mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 ||
+	    min > 59 || sec > 59) {
+		*reterr_why = "the date or time is out of range";
+		return -EINVAL;
+	}
+
+	tm.tm_year = year - 1900;
+	tm.tm_mon = mon - 1;
+	tm.tm_mday = day + (date_only && end_of_day ? 1 : 0);
+	tm.tm_hour = hour;
+	tm.tm_min = min;
+	tm.tm_sec = sec;
+	tm.tm_isdst = -1;
+	check = tm;
+	t = utc ? timegm(&tm) : mktime(&tm);
+	if (t < 0) { /* also mktime()'s error, -1 */
+		*reterr_why = "the date cannot be represented";
+		return -EINVAL;
+	}
+	/* mktime() normalises 2026-02-31 to March: such a date does not exist. */
+	if (!date_only && (tm.tm_mday != check.tm_mday || tm.tm_mon != check.tm_mon)) {
+		*reterr_why = "that day does not exist";
+		return -EINVAL;
+	}
+	if (date_only) {
+		struct tm probe = { .tm_year = year - 1900,
+				    .tm_mon = mon - 1,
+				    .tm_mday = day,
+				    .tm_hour = 12,
+				    .tm_isdst = -1 };
+
+		if (timegm(&probe) == (time_t)-1 || probe.tm_mday != day) {
+			*reterr_why = "that day does not exist";
+			return -EINVAL;
+		}
+	}
+	if ((long long)t - offset < 0) {
+		*reterr_why = "the date cannot be represented";
+		return -EINVAL;
+	}
+	*ret_usec = (uint64_t)((long long)t - offset) * USEC_PER_SEC;
+	return 0;
 }

@@ -16,6 +16,16 @@ int parse_duration(const char *s, uint64_t *ret_usec, const char **reterr_why);
  * n (truncated to fit) and returns buf. */
 const char *parse_duration_format(uint64_t usec, char *buf, size_t n);
 
+/*
+ * A date and time (local time, TZ), ISO 8601: "YYYY-MM-DD", "YYYY-MM-DDTHH:MM" or
+ * "YYYY-MM-DD HH:MM", optionally ":SS", optionally a final "Z" for UTC or, after a time, an offset
+ * from UTC "+HH", "+HH:MM", "+HHMM" (or "-"). A date alone is the midnight that starts the day, or
+ * with end_of_day the one that ends it. A day that does not exist (2026-02-31) is refused.
+ * Returns 0 and *ret_usec (CLOCK_REALTIME), or -EINVAL; *reterr_why is set only when a reason more
+ * precise than the caller's description of the form applies (out of range, no such day).
+ */
+int parse_date_time(const char *s, bool end_of_day, uint64_t *ret_usec, const char **reterr_why);
+
 /* Comma-separated list; items trimmed; empty string = empty list; empty items are an error. */
 int parse_list(const char *s, char ***ret_list, const char **reterr_why);
 

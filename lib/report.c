@@ -103,66 +103,6 @@ enum report_section report_section_of(const char *event, const char *parts)
 
 /* ---- time ------------------------------------------------------------------------------------ */
 
-static bool digits(const char **p, int n, int *ret)
-{
-	int v = 0;
-
-	for (int i = 0; i < n; i++) {
-		if ((*p)[i] < '0' || (*p)[i] > '9')
-			return false;
-		v = v * 10 + ((*p)[i] - '0');
-	}
-	*p += n;
-	*ret = v;
-	return true;
-}
-
-static int parse_date(const char *s, bool end_of_day, uint64_t *ret_usec, const char **reterr_why)
-{
-	struct tm tm = { 0 };
-	const char *p = s;
-	int year, mon, day, hour = 0, min = 0, sec = 0;
-	bool date_only = true, utc = false;
-	time_t t;
-
-	if (!digits(&p, 4, &year) || *p++ != '-' || !digits(&p, 2, &mon) || *p++ != '-' ||
-	    !digits(&p, 2, &day))
-		return -EINVAL;
-	if (*p == 'T' || *p == ' ') {
-		p++;
-		date_only = false;
-		if (!digits(&p, 2, &hour) || *p++ != ':' || !digits(&p, 2, &min))
-			return -EINVAL;
-		if (*p == ':' && (p++, !digits(&p, 2, &sec)))
-			return -EINVAL;
-	}
-	if (*p == 'Z') {
-		utc = true;
-		p++;
-	}
-	if (*p != '\0')
-		return -EINVAL;
-	if (year < 1970 || year > 9999 || mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 ||
-	    min > 59 || sec > 59) {
-		*reterr_why = "the date or time is out of range";
-		return -EINVAL;
-	}
-	tm.tm_year = year - 1900;
-	tm.tm_mon = mon - 1;
-	tm.tm_mday = day + (date_only && end_of_day ? 1 : 0);
-	tm.tm_hour = hour;
-	tm.tm_min = min;
-	tm.tm_sec = sec;
-	tm.tm_isdst = -1;
-	t = utc ? timegm(&tm) : mktime(&tm);
-	if (t < 0) {
-		*reterr_why = "the date cannot be represented";
-		return -EINVAL;
-	}
-	*ret_usec = (uint64_t)t * USEC_PER_SEC;
-	return 0;
-}
-
 int report_parse_time(const char *s,
 		      uint64_t now_usec,
 		      bool end_of_day,
@@ -171,7 +111,8 @@ int report_parse_time(const char *s,
 {
 	static const char *const accepted =
 		"expected -DURATION such as -7d, -12h or -30min, now, today, or a date "
-		"YYYY-MM-DD, YYYY-MM-DD HH:MM[:SS] (local time, or ending in Z for UTC)";
+		"YYYY-MM-DD, YYYY-MM-DD HH:MM[:SS] (local time, or ending in Z for UTC or an "
+		"offset such as +01:00)";
 	uint64_t usec, d;
 	const char *why;
 	int r;
@@ -214,7 +155,7 @@ int report_parse_time(const char *s,
 		*ret_usec = now_usec - d;
 		return 0;
 	}
-	r = parse_date(s, end_of_day, &usec, reterr_why);
+	r = parse_date_time(s, end_of_day, &usec, reterr_why);
 	if (r < 0)
 		return r;
 	*ret_usec = usec;

@@ -51,7 +51,8 @@ struct report;
 /*
  * A time of --since or --until: "-7d", "-12h", "-30min" (now minus a duration of vakt.conf's
  * syntax), "now", "today", "YYYY-MM-DD" (midnight that starts the day, or with end_of_day the one
- * that ends it), "YYYY-MM-DD HH:MM[:SS]" or with "T"; local time (TZ), or UTC with a final "Z".
+ * that ends it), "YYYY-MM-DD HH:MM[:SS]" or with "T"; local time (TZ), or UTC with a final "Z" or
+ * an offset "+01:00" (parse_date_time()).
  * Returns 0 and *ret_usec (CLOCK_REALTIME), or -EINVAL with *reterr_why.
  */
 int report_parse_time(const char *s,

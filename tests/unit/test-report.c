@@ -103,6 +103,9 @@ START_TEST(test_report_parse_time_accepts_relative_and_dates)
 	ck_assert_uint_eq(t, UINT64_C(1764577800) * USEC_PER_SEC);
 	ck_assert_int_eq(report_parse_time("2025-12-01T08:30:15Z", T_NOW, false, &t, &why), 0);
 	ck_assert_uint_eq(t, UINT64_C(1764577815) * USEC_PER_SEC);
+	/* The one date parser (parse_date_time, shared with vaktctl grant --until): offsets too. */
+	ck_assert_int_eq(report_parse_time("2025-12-01T09:30:15+01:00", T_NOW, false, &t, &why), 0);
+	ck_assert_uint_eq(t, UINT64_C(1764577815) * USEC_PER_SEC);
 	ck_assert_int_eq(report_parse_time("today", T_NOW, false, &t, &why), 0);
 	ck_assert_uint_eq(t, UINT64_C(1764892800) * USEC_PER_SEC);
 }
@@ -111,12 +114,19 @@ END_TEST
 START_TEST(test_report_parse_time_rejects_with_reason)
 {
 	static const char *const bad[] = {
-		"",	      "yesterday",
-		"-7",	      "7d",
-		"-",	      "-7x",
-		"2025-13-01", "2025-12-01 25:00",
-		"2025-12-1",  "2025-12-01 08:30 ",
+		"",
+		"yesterday",
+		"-7",
+		"7d",
+		"-",
+		"-7x",
+		"2025-13-01",
+		"2025-12-01 25:00",
+		"2025-12-1",
+		"2025-12-01 08:30 ",
 		"-1d2",
+		"2026-02-31",
+		"2026-02-30 10:00",
 	};
 	uint64_t t = 42;
 
