@@ -43,6 +43,26 @@ write_conf() { mkdir -p "$(dirname "$1")"; cat >"$1"; chmod 0644 "$1"; }
 # Kill a process we started, by PID, and reap it.
 stop_pid() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 
+# systemd-journald 252 switches kernel auditing off when it starts (it has no Audit= setting yet):
+# a test that starts one calls this first, and the machine's audit state is put back at exit,
+# whatever happens. Only 0 or 1 are ever written.
+keep_audit_state() {
+	command -v auditctl >/dev/null || return 0
+	local was
+	was=$(auditctl -s 2>/dev/null | awk '$1 == "enabled" { print $2 }')
+	case "$was" in
+	0 | 1) at_exit "auditctl -e $was >/dev/null" ;;
+	esac
+}
+
+# Processes a test started and has not reaped: started PID records one, `at_exit stop_running`
+# stops them by PID at exit. A reaped PID is forgotten at once (stop_one, or unset), so a PID the
+# system has reused is never signalled.
+declare -A RUNNING=()
+started() { RUNNING[$1]=1; }
+stop_one() { stop_pid "$1"; unset "RUNNING[$1]"; }
+stop_running() { local p; for p in "${!RUNNING[@]}"; do stop_one "$p"; done; }
+
 # Whether json log FILE holds at least N records of event EVENT: has_events EVENT N FILE
 has_events() { [ "$(grep -c "\"VAKT_EVENT\":\"$1\"" "$3" 2>/dev/null)" -ge "$2" ]; }
 

@@ -30,13 +30,7 @@ declare -A NOT_PRODUCED=(
 	[privilege.pkexec]="pkexec is not installed here (Debian: pkexec, polkitd) and no audit log of it is captured"
 )
 
-# systemd-journald 252 switches kernel auditing off when it starts: put it back afterwards.
-if command -v auditctl >/dev/null; then
-	audit_was=$(auditctl -s 2>/dev/null | awk '$1 == "enabled" { print $2 }')
-	case "$audit_was" in
-	0 | 1) at_exit "auditctl -e $audit_was >/dev/null" ;;
-	esac
-fi
+keep_audit_state
 
 JOURNALD=/lib/systemd/systemd-journald
 [ -x "$JOURNALD" ] || skip "no $JOURNALD"

@@ -18,14 +18,7 @@ fi
 
 . "$(dirname "$0")/lib.sh"
 
-# systemd-journald 252 switches kernel auditing off when it starts (it has no Audit= setting yet):
-# put the machine's audit state back afterwards, whatever happens. Only 0 or 1 are ever written.
-if command -v auditctl >/dev/null; then
-	audit_was=$(auditctl -s 2>/dev/null | awk '$1 == "enabled" { print $2 }')
-	case "$audit_was" in
-	0 | 1) at_exit "auditctl -e $audit_was >/dev/null" ;;
-	esac
-fi
+keep_audit_state
 
 JOURNALD=/lib/systemd/systemd-journald
 [ -x "$JOURNALD" ] || skip "no $JOURNALD"
@@ -33,12 +26,6 @@ command -v journalctl >/dev/null || skip "no journalctl"
 PY=/usr/bin/python3
 [ -x "$PY" ] || skip "no /usr/bin/python3"
 
-# Processes started here and not yet reaped; stopped by PID at exit. A reaped PID is forgotten at
-# once, so a PID the system has reused is never signalled.
-declare -A RUNNING=()
-started() { RUNNING[$1]=1; }
-stop_one() { stop_pid "$1"; unset "RUNNING[$1]"; }
-stop_running() { local p; for p in "${!RUNNING[@]}"; do stop_one "$p"; done; }
 at_exit stop_running
 # reap PID: waits for a process that was told to stop; fails with its exit code.
 reap() { local rc=0; wait "$1" || rc=$?; unset "RUNNING[$1]"; return $rc; }

@@ -30,10 +30,6 @@ done
 command -v jq >/dev/null || fail "jq missing (make deps)"
 [ -e /etc/machine-id ] || skip "no /etc/machine-id to cover"
 
-declare -A RUNNING=()
-started() { RUNNING[$1]=1; }
-stop_one() { stop_pid "$1"; unset "RUNNING[$1]"; }
-stop_running() { local p; for p in "${!RUNNING[@]}"; do stop_one "$p"; done; }
 at_exit stop_running
 
 tag=$$

@@ -29,17 +29,8 @@ JOURNALD=/lib/systemd/systemd-journald
 [ -x "$JOURNALD" ] || skip "no $JOURNALD"
 command -v jq >/dev/null || fail "jq missing (make deps)"
 
-if command -v auditctl >/dev/null; then
-	audit_was=$(auditctl -s 2>/dev/null | awk '$1 == "enabled" { print $2 }')
-	case "$audit_was" in
-	0 | 1) at_exit "auditctl -e $audit_was >/dev/null" ;;
-	esac
-fi
+keep_audit_state
 
-declare -A RUNNING=()
-started() { RUNNING[$1]=1; }
-stop_one() { stop_pid "$1"; unset "RUNNING[$1]"; }
-stop_running() { local p; for p in "${!RUNNING[@]}"; do stop_one "$p"; done; }
 at_exit stop_running
 
 # --- two people: an administrator and someone who is not --------------------------------------
